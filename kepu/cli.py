@@ -1,0 +1,67 @@
+"""The ``kepu`` command.
+
+Pure commands (``plan parse``, ``survey estimate``, ``survey synth``) run without
+setting Django up, so they start fast and work without a database.  Everything
+else is forwarded to Django's management commands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """\
+用法: kepu <命令> [参数]
+
+命令:
+  serve [ADDR:PORT]        启动开发服务器 (默认 127.0.0.1:8000)
+  setup                    迁移数据库并加载演示数据 (幂等)
+  demo                     加载演示数据 (幂等)
+  regions import [...]     导入全国行政区划 (幂等)
+  plan parse FILE [--json] 解析政策文件, 输出结构与任务台账
+  survey estimate DATA ... 素质调查设计估计 (见 kepu survey estimate --help)
+  survey synth --n N --out DIR   生成合成调查样本
+  manage ...               任意 Django 管理命令
+"""
+
+
+def _django(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kepu.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kepu", *argv])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        return 0
+    cmd, rest = args[0], args[1:]
+    if cmd == "plan" and rest[:1] == ["parse"]:
+        from kepu.plans.parsing.cli import main as parse_main
+
+        return parse_main(rest[1:])
+    if cmd == "survey" and rest[:1] in (["estimate"], ["synth"]):
+        from kepu.survey.engine.cli import main as survey_main
+
+        return survey_main(rest)
+    if cmd == "serve":
+        return _django(["runserver", *(rest or ["127.0.0.1:8000"])])
+    if cmd == "manage":
+        return _django(rest)
+    if cmd == "regions":
+        sub = rest[:1]
+        if sub == ["import"]:
+            return _django(["import_regions", *rest[1:]])
+        print("用法: kepu regions import [--source DIR] [--province CODE]", file=sys.stderr)
+        return 2
+    if cmd in {"setup", "demo"}:
+        return _django([f"kepu_{cmd}", *rest])
+    print(f"未知命令: {cmd}\n\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
