@@ -1,0 +1,79 @@
+"""Reads of organisations: scoped lists and name matching for documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from rapidfuzz import fuzz, process
+
+from kepu.orgs.models import Organisation, OrganisationAlias
+from kepu.orgs.scoping import Action
+
+
+def organisation_list(
+    *, user: Any, query: str = "", kind: str = "", region_code: str = ""
+) -> QuerySet[Organisation]:
+    qs = Organisation.objects.restrict(user, Action.VIEW).select_related("region", "parent")
+    if query:
+        qs = qs.filter(
+            Q(name__icontains=query)
+            | Q(short_name__icontains=query)
+            | Q(aliases__name__icontains=query)
+        ).distinct()
+    if kind:
+        qs = qs.filter(kind=kind)
+    if region_code:
+        qs = qs.filter(region__code=region_code)
+    return qs.annotate(member_count=Count("memberships", distinct=True)).order_by(
+        "region__code", "name"
+    )
+
+
+@dataclass(frozen=True)
+class OrgMatch:
+    organisation_id: int
+    name: str
+    how: str  # "exact" | "alias" | "fuzzy"
+    score: float
+
+
+def organisation_match(
+    *, name: str, candidates: QuerySet[Organisation], limit: int = 5
+) -> list[OrgMatch]:
+    """Match a unit name from a document to organisations.
+
+    Exact name or short name first, then an alias, then ranked fuzzy suggestions
+    (rapidfuzz WRatio over names, short names and aliases).
+    """
+    name = name.strip()
+    if not name:
+        return []
+    exact = list(candidates.filter(Q(name=name) | Q(short_name=name)).values_list("pk", "name"))
+    if exact:
+        return [OrgMatch(pk, n, "exact", 100.0) for pk, n in exact]
+    alias = list(
+        OrganisationAlias.objects.filter(organisation__in=candidates, name=name)
+        .values_list("organisation_id", "organisation__name")
+        .distinct()
+    )
+    if alias:
+        return [OrgMatch(pk, n, "alias", 100.0) for pk, n in alias]
+    choices: dict[str, tuple[int, str]] = {}
+    for pk, org_name, short in candidates.values_list("pk", "name", "short_name"):
+        choices[org_name] = (pk, org_name)
+        if short:
+            choices.setdefault(short, (pk, org_name))
+    for alias_name, pk, org_name in OrganisationAlias.objects.filter(
+        organisation__in=candidates
+    ).values_list("name", "organisation_id", "organisation__name"):
+        choices.setdefault(alias_name, (pk, org_name))
+    best: dict[int, OrgMatch] = {}
+    for key, score, _ in process.extract(name, list(choices), scorer=fuzz.WRatio, limit=limit * 3):
+        if score < 60:
+            continue
+        pk, org_name = choices[key]
+        if pk not in best or best[pk].score < score:
+            best[pk] = OrgMatch(pk, org_name, "fuzzy", float(score))
+    return sorted(best.values(), key=lambda m: -m.score)[:limit]

@@ -1,0 +1,12 @@
+from django.contrib import admin
+
+from kepu.regions.models import Region
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    raw_id_fields = ("parent",)
+    readonly_fields = ("path",)

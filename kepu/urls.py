@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from kepu.audit.views import audit_list
+from kepu.core import views as core_views
+
+admin.site.site_header = "科普平台管理后台"
+admin.site.site_title = "科普平台"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("me/permissions/", core_views.my_permissions, name="my_permissions"),
+    path("accounts/login/", core_views.KepuLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="registration/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
+    path("orgs/", include("kepu.orgs.urls")),
+    path("audit/", audit_list, name="audit"),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "kepu.core.views.error_403"
+handler404 = "kepu.core.views.error_404"
+handler500 = "kepu.core.views.error_500"
