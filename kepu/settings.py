@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "kepu.regions",
     "kepu.orgs",
     "kepu.audit",
+    "kepu.plans",
 ]
 
 MIDDLEWARE = [

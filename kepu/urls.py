@@ -27,6 +27,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("orgs/", include("kepu.orgs.urls")),
+    path("plans/", include("kepu.plans.urls")),
     path("audit/", audit_list, name="audit"),
     path("admin/", admin.site.urls),
 ]

@@ -8,6 +8,11 @@ reaches a region and an organisation::
         scope_orgs = ("pk",)             # lookups to Organisation ids that own the row
         objects = ScopedQuerySet.as_manager()
 
+Optional: ``scope_orgs_write`` lists the lookups that grant writes when they differ
+from those that grant reading (a plan is readable by every unit it names, but only
+its owner may change it); ``scope_multivalued = True`` when a lookup crosses a to-many
+relation.
+
 ``Model.objects.restrict(user, action)`` then returns exactly what the user may
 see (``view``) or act on (``add``, ``change``, ``delete``):
 
@@ -144,7 +149,11 @@ class ScopedQuerySet(models.QuerySet):
         if grant.region_path is not None:
             return Q(**{f"{model.scope_region}__path__startswith": grant.region_path})
         q = Q(pk__in=[])
-        for lookup in model.scope_orgs:
+        lookups = model.scope_orgs
+        if action != Action.VIEW:
+            # Being named on a row may grant reading it; only these lookups grant writing.
+            lookups = getattr(model, "scope_orgs_write", lookups)
+        for lookup in lookups:
             q |= Q(**{lookup: grant.organisation_id})
         if action != Action.VIEW:
             # A unit writes only what stays inside its own region: it can never move

@@ -16,7 +16,7 @@ PRODUCTION_ENV = {
 
 
 def test_check_deploy_is_clean_with_documented_production_variables():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEPU_", "PYTEST_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEPU_", "PYTEST_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
     env.update(PRODUCTION_ENV)
     result = subprocess.run(
@@ -32,7 +32,7 @@ def test_check_deploy_is_clean_with_documented_production_variables():
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEPU_", "PYTEST_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEPU_", "PYTEST_", "DJANGO_"))}
     env.update({"KEPU_ENV": "production", "KEPU_ALLOWED_HOSTS": "kepu.example.cn"})
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],

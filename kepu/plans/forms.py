@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from kepu.orgs.scoping import Action, user_grants
+from kepu.plans.models import KeyGroup, PlanKind, UnitRole
+from kepu.plans.uploads import MAX_UPLOAD_BYTES
+
+
+def office_choices(user: Any) -> list[tuple[int, str]]:
+    if user.is_superuser:
+        from kepu.orgs.models import OFFICE_KINDS, Organisation
+
+        return list(Organisation.objects.filter(kind__in=OFFICE_KINDS).values_list("pk", "name"))
+    return [
+        (g.organisation_id, g.organisation_name)
+        for g in user_grants(user)
+        if g.region_path is not None and Action.ADD in g.actions
+    ]
+
+
+class DocumentUploadForm(forms.Form):
+    owner = forms.TypedChoiceField(label="导入单位", coerce=int)
+    kind = forms.ChoiceField(
+        label="文件类型", choices=PlanKind.choices, initial=PlanKind.IMPLEMENTATION
+    )
+    document = forms.FileField(label="上传文件 (txt / docx / html, 不超过 10 MB)", required=False)
+    text = forms.CharField(
+        label="或直接粘贴全文", required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = office_choices(user)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload = data.get("document")
+        if not upload and not (data.get("text") or "").strip():
+            raise forms.ValidationError("请上传文件或粘贴文件全文。")
+        if upload and upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("文件过大, 上限为 10 MB。")
+        return data
+
+
+class LedgerImportForm(forms.Form):
+    owner = forms.TypedChoiceField(label="导入单位", coerce=int)
+    title = forms.CharField(label="台账名称", max_length=300)
+    kind = forms.ChoiceField(label="类型", choices=PlanKind.choices, initial=PlanKind.ANNUAL)
+    workbook = forms.FileField(
+        label="Excel 台账 (.xlsx, 表头含 序号/任务内容/牵头单位/配合单位/目标任务/完成时限)"
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = office_choices(user)
+
+
+class LedgerFilterForm(forms.Form):
+    plan = forms.TypedChoiceField(label="规划", required=False, coerce=int, empty_value=None)
+    section = forms.TypedChoiceField(label="章节", required=False, coerce=int, empty_value=None)
+    organisation = forms.TypedChoiceField(
+        label="单位", required=False, coerce=int, empty_value=None
+    )
+    role = forms.ChoiceField(
+        label="角色",
+        required=False,
+        choices=[("", "全部"), (UnitRole.LEAD, "牵头"), (UnitRole.COOPERATE, "配合")],
+    )
+    key_group = forms.ChoiceField(
+        label="重点人群", required=False, choices=[("", "全部"), *KeyGroup.choices]
+    )
+    has_target = forms.BooleanField(label="只看有量化目标的任务", required=False)
+    q = forms.CharField(label="关键词", required=False)
+
+
+class TaskUnitsForm(forms.Form):
+    title = forms.CharField(label="任务", max_length=500)
+    lead = forms.CharField(label="牵头单位 (顿号分隔)", required=False)
+    cooperate = forms.CharField(label="配合单位", required=False)
+    responsible = forms.CharField(label="其他责任单位", required=False)

@@ -1,0 +1,155 @@
+"""Reads for plans: scoped plan lists, the ledger with its filters, my tasks, previews."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from kepu.orgs.models import Organisation
+from kepu.orgs.scoping import Action, user_grants
+from kepu.orgs.selectors import OrgMatch, organisation_match
+from kepu.plans.models import Plan, PlanDraft, Section, Target, Task, TaskUnit, UnitRole
+
+
+def plan_list(*, user: Any) -> QuerySet[Plan]:
+    return (
+        Plan.objects.restrict(user, Action.VIEW)
+        .select_related("region", "owner")
+        .annotate(task_count=Count("tasks", distinct=True))
+        .order_by("-created_at")
+    )
+
+
+def _with_details(qs: QuerySet[Task]) -> QuerySet[Task]:
+    return qs.select_related("plan", "section").prefetch_related(
+        Prefetch("units", queryset=TaskUnit.objects.select_related("organisation")),
+        Prefetch("targets", queryset=Target.objects.order_by("pk")),
+    )
+
+
+@dataclass
+class LedgerFilters:
+    plan: int | None = None
+    section: int | None = None
+    organisation: int | None = None
+    role: str = ""  # lead | cooperate | ""
+    key_group: str = ""
+    has_target: bool = False
+    query: str = ""
+
+
+def task_ledger(*, user: Any, filters: LedgerFilters) -> QuerySet[Task]:
+    qs = Task.objects.restrict(user, Action.VIEW)
+    if filters.plan:
+        qs = qs.filter(plan_id=filters.plan)
+    if filters.section:
+        section = Section.objects.filter(pk=filters.section).first()
+        ids = [filters.section]
+        if section is not None:
+            frontier = [section.pk]
+            while frontier:
+                frontier = list(
+                    Section.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+                )
+                ids.extend(frontier)
+        qs = qs.filter(section_id__in=ids)
+    if filters.organisation:
+        unit_q = Q(units__organisation_id=filters.organisation)
+        if filters.role:
+            unit_q &= Q(units__role=filters.role)
+        qs = qs.filter(pk__in=Task.objects.filter(unit_q).values("pk"))
+    elif filters.role:
+        qs = qs.filter(pk__in=Task.objects.filter(units__role=filters.role).values("pk"))
+    if filters.key_group:
+        # JSON list membership, portable across SQLite and PostgreSQL
+        qs = qs.filter(key_groups__icontains=f'"{filters.key_group}"')
+    if filters.has_target:
+        qs = qs.filter(pk__in=Target.objects.filter(task__isnull=False).values("task_id"))
+    if filters.query:
+        qs = qs.filter(Q(title__icontains=filters.query) | Q(text__icontains=filters.query))
+    return _with_details(qs).order_by("plan_id", "order")
+
+
+def task_detail(*, user: Any, pk: int) -> Task:
+    return _with_details(Task.objects.restrict(user, Action.VIEW)).get(pk=pk)
+
+
+def my_tasks(*, user: Any, role: str = "") -> QuerySet[Task]:
+    """Tasks the user's organisations lead, cooperate on or are responsible for."""
+    org_ids = [g.organisation_id for g in user_grants(user)]
+    unit_q = Q(units__organisation_id__in=org_ids)
+    if role:
+        unit_q &= Q(units__role=role)
+    ids = Task.objects.filter(unit_q).values("pk")
+    return _with_details(Task.objects.restrict(user, Action.VIEW).filter(pk__in=ids)).order_by(
+        "plan_id", "order"
+    )
+
+
+def my_role_in(task: Task, org_ids: set[int]) -> str:
+    roles = {u.role for u in task.units.all() if u.organisation_id in org_ids}
+    for role in (UnitRole.LEAD, UnitRole.COOPERATE, UnitRole.RESPONSIBLE):
+        if role in roles:
+            return UnitRole(role).label
+    return ""
+
+
+@dataclass
+class UnitPreview:
+    name: str
+    count: int
+    matches: list[OrgMatch] = field(default_factory=list)
+
+    @property
+    def best(self) -> OrgMatch | None:
+        return self.matches[0] if self.matches else None
+
+    @property
+    def status(self) -> str:
+        if self.best is None:
+            return "unmatched"
+        return self.best.how  # exact | alias | fuzzy
+
+
+def draft_preview(*, user: Any, draft: PlanDraft) -> dict[str, Any]:
+    """What the preview page shows: metadata, the section tree, tasks, and unit matches."""
+    parsed = draft.parsed
+    tasks = parsed.get("tasks", [])
+    counts: dict[str, int] = {}
+    for t in tasks:
+        for name in t.get("responsible") or []:
+            counts[name] = counts.get(name, 0) + 1
+    candidates = Organisation.objects.restrict(user, Action.VIEW)
+    units = [
+        UnitPreview(name=n, count=c, matches=organisation_match(name=n, candidates=candidates))
+        for n, c in counts.items()
+    ]
+    tree: list[dict[str, Any]] = []
+    seen: set[tuple[str, ...]] = set()
+    for t in tasks:
+        path = tuple(t.get("path") or [])
+        for depth in range(1, len(path) + 1):
+            key = path[:depth]
+            if key not in seen:
+                seen.add(key)
+                tree.append(
+                    {
+                        "title": key[-1],
+                        "depth": depth - 1,
+                        "count": sum(1 for x in tasks if tuple(x.get("path") or [])[:depth] == key),
+                    }
+                )
+    return {
+        "parsed": parsed,
+        "tasks": list(enumerate(tasks)),
+        "units": units,
+        "tree": tree,
+        "unmatched": sum(1 for u in units if u.status == "unmatched"),
+        "candidates": candidates.order_by("name").only("pk", "name"),
+    }
+
+
+def plan_sections(plan: Plan) -> list[Section]:
+    return list(plan.sections.order_by("order"))

@@ -1,0 +1,344 @@
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from kepu.orgs.models import Organisation, OrgKind
+from kepu.orgs.scoping import Action, can, user_grants
+from kepu.plans import excel, selectors, services
+from kepu.plans.forms import DocumentUploadForm, LedgerFilterForm, LedgerImportForm, TaskUnitsForm
+from kepu.plans.models import KeyGroup, Plan, PlanDraft, PlanKind, Section, Task, UnitRole
+from kepu.plans.services import PlanFields, TaskEdit, UnitChoice, split_names
+
+
+def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
+    resp = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return resp
+
+
+def _can_import(user) -> bool:
+    return user.is_superuser or any(
+        g.region_path is not None and Action.ADD in g.actions for g in user_grants(user)
+    )
+
+
+# --- plans ---------------------------------------------------------------------------
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "plans/plan_list.html",
+        {
+            "plans": selectors.plan_list(user=request.user),
+            "can_import": _can_import(request.user),
+            "drafts": PlanDraft.objects.restrict(request.user, Action.ADD).order_by("-created_at"),
+        },
+    )
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(selectors.plan_list(user=request.user), pk=pk)
+    tasks = selectors.task_ledger(user=request.user, filters=selectors.LedgerFilters(plan=plan.pk))
+    return render(
+        request,
+        "plans/plan_detail.html",
+        {
+            "plan": plan,
+            "sections": selectors.plan_sections(plan),
+            "tasks": tasks,
+            "doc_targets": plan.targets.filter(task__isnull=True),
+            "can_delete": can(request.user, plan, Action.DELETE),
+        },
+    )
+
+
+@login_required
+def plan_source(request: HttpRequest, pk: int) -> FileResponse:
+    plan = get_object_or_404(Plan.objects.restrict(request.user, Action.VIEW), pk=pk)
+    if not plan.source_file:
+        raise Http404("没有原始文件")
+    return FileResponse(
+        plan.source_file.open("rb"), as_attachment=True, filename=plan.source_name or "plan"
+    )
+
+
+@login_required
+@require_POST
+def plan_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(Plan.objects.restrict(request.user, Action.DELETE), pk=pk)
+    services.plan_delete(user=request.user, plan=plan)
+    messages.success(request, f"已删除「{plan.title}」。")
+    return redirect("plans:list")
+
+
+# --- import a document: upload → preview → confirm -------------------------------------
+@login_required
+def document_upload(request: HttpRequest) -> HttpResponse:
+    if not _can_import(request.user):
+        raise PermissionDenied("只有办公室管理员可以导入规划文件。")
+    form = DocumentUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["document"]
+        if upload:
+            name, data = upload.name, upload.read()
+        else:
+            name, data = "粘贴文本.txt", form.cleaned_data["text"].encode("utf-8")
+        try:
+            owner = services.office_for_upload(request.user, form.cleaned_data["owner"])
+            draft = services.plan_draft_create(
+                user=request.user, owner=owner, name=name, data=data, kind=form.cleaned_data["kind"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            return redirect("plans:draft", pk=draft.pk)
+    return render(request, "plans/upload.html", {"form": form})
+
+
+def _choices_from_post(post, names: list[str]) -> dict[str, UnitChoice]:
+    choices: dict[str, UnitChoice] = {}
+    for j, name in enumerate(names):
+        value = post.get(f"u{j}-org", "")
+        if value == "new":
+            choices[name] = UnitChoice(create_kind=post.get(f"u{j}-kind") or OrgKind.DEPARTMENT)
+        elif value.isdigit():
+            choices[name] = UnitChoice(
+                organisation_id=int(value), add_alias=post.get(f"u{j}-alias") == "on"
+            )
+        else:
+            choices[name] = UnitChoice()  # explicitly unmatched
+    return choices
+
+
+def _fields_from_post(post, draft: PlanDraft) -> PlanFields:
+    parsed = draft.parsed
+
+    def year(key: str) -> int | None:
+        value = (post.get(key) or "").strip()
+        return int(value) if value.isdigit() else None
+
+    issued = (post.get("issued_on") or "").strip()
+    try:
+        issued_on = dt.date.fromisoformat(issued) if issued else None
+    except ValueError as exc:
+        raise ValidationError("发文日期格式应为 YYYY-MM-DD。") from exc
+    edits = []
+    for i, _ in enumerate(parsed.get("tasks", [])):
+        edits.append(
+            TaskEdit(
+                index=i,
+                include=post.get(f"t{i}-include") == "on",
+                title=(post.get(f"t{i}-title") or "").strip() or None,
+                lead=split_names(post.get(f"t{i}-lead")) if f"t{i}-lead" in post else None,
+                cooperate=split_names(post.get(f"t{i}-cooperate"))
+                if f"t{i}-cooperate" in post
+                else None,
+                responsible=split_names(post.get(f"t{i}-responsible"))
+                if f"t{i}-responsible" in post
+                else None,
+            )
+        )
+    return PlanFields(
+        title=(post.get("title") or "").strip(),
+        kind=post.get("kind") or draft.kind,
+        issuer=(post.get("issuer") or "").strip(),
+        doc_number=(post.get("doc_number") or "").strip(),
+        issued_on=issued_on,
+        period_start=year("period_start"),
+        period_end=year("period_end"),
+        tasks=edits,
+    )
+
+
+@login_required
+def draft_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = get_object_or_404(PlanDraft.objects.restrict(request.user, Action.ADD), pk=pk)
+    context = selectors.draft_preview(user=request.user, draft=draft)
+    errors: list[str] = []
+    if request.method == "POST":
+        names = [u.name for u in context["units"]]
+        try:
+            fields = _fields_from_post(request.POST, draft)
+            plan = services.plan_draft_confirm(
+                user=request.user,
+                draft=draft,
+                fields=fields,
+                unit_choices=_choices_from_post(request.POST, names),
+            )
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, f"已保存「{plan.title}」, 共 {plan.tasks.count()} 项任务。")
+            return redirect("plans:detail", pk=plan.pk)
+    context.update(draft=draft, errors=errors, kinds=PlanKind.choices, org_kinds=OrgKind.choices)
+    return render(request, "plans/preview.html", context)
+
+
+@login_required
+@require_POST
+def draft_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = get_object_or_404(PlanDraft.objects.restrict(request.user, Action.ADD), pk=pk)
+    services.plan_draft_cancel(user=request.user, draft=draft)
+    messages.success(request, "已取消导入, 没有保存任何内容。")
+    return redirect("plans:list")
+
+
+@login_required
+def ledger_import(request: HttpRequest) -> HttpResponse:
+    if not _can_import(request.user):
+        raise PermissionDenied("只有办公室管理员可以导入任务台账。")
+    form = LedgerImportForm(request.POST or None, request.FILES or None, user=request.user)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["workbook"]
+        try:
+            owner = services.office_for_upload(request.user, form.cleaned_data["owner"])
+            plan = excel.ledger_import_xlsx(
+                user=request.user,
+                owner=owner,
+                name=upload.name,
+                data=upload.read(),
+                title=form.cleaned_data["title"],
+                kind=form.cleaned_data["kind"],
+            )
+        except excel.LedgerImportError as exc:
+            errors = exc.errors
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, f"已导入「{plan.title}」, 共 {plan.tasks.count()} 项任务。")
+            return redirect("plans:detail", pk=plan.pk)
+    return render(request, "plans/ledger_import.html", {"form": form, "errors": errors})
+
+
+# --- ledger ------------------------------------------------------------------------------
+def _ledger_filters(request: HttpRequest) -> tuple[LedgerFilterForm, selectors.LedgerFilters]:
+    user = request.user
+    form = LedgerFilterForm(request.GET or None)
+    plans = selectors.plan_list(user=user)
+    form.fields["plan"].choices = [("", "全部规划"), *[(p.pk, p.title) for p in plans]]
+    form.fields["section"].choices = [
+        ("", "全部章节"),
+        *[
+            (s.pk, f"{'　' * s.depth}{s.title}")
+            for s in Section.objects.restrict(user, Action.VIEW)
+            .filter(
+                plan_id=request.GET.get("plan") if (request.GET.get("plan") or "").isdigit() else -1
+            )
+            .order_by("order")
+        ],
+    ]
+    orgs = Organisation.objects.restrict(user, Action.VIEW).filter(task_units__isnull=False)
+    form.fields["organisation"].choices = [
+        ("", "全部单位"),
+        *[(o.pk, o.name) for o in orgs.distinct().order_by("name")],
+    ]
+    filters = selectors.LedgerFilters()
+    if form.is_valid():
+        d = form.cleaned_data
+        filters = selectors.LedgerFilters(
+            plan=d["plan"],
+            section=d["section"],
+            organisation=d["organisation"],
+            role=d["role"],
+            key_group=d["key_group"],
+            has_target=d["has_target"],
+            query=d["q"].strip(),
+        )
+    return form, filters
+
+
+@login_required
+def ledger(request: HttpRequest) -> HttpResponse:
+    form, filters = _ledger_filters(request)
+    tasks = selectors.task_ledger(user=request.user, filters=filters)
+    return render(
+        request,
+        "plans/ledger.html",
+        {
+            "form": form,
+            "tasks": tasks,
+            "query_string": request.GET.urlencode(),
+            "key_groups": dict(KeyGroup.choices),
+            "can_import": _can_import(request.user),
+        },
+    )
+
+
+@login_required
+def ledger_export(request: HttpRequest) -> HttpResponse:
+    _, filters = _ledger_filters(request)
+    tasks = selectors.task_ledger(user=request.user, filters=filters)
+    title = "任务台账"
+    if filters.plan:
+        plan = selectors.plan_list(user=request.user).filter(pk=filters.plan).first()
+        if plan is not None:
+            title = f"{plan.title} 任务台账"
+    data = excel.ledger_workbook(title=title, tasks=tasks)
+    return _xlsx_response(data, f"{title}.xlsx")
+
+
+@login_required
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        task = selectors.task_detail(user=request.user, pk=pk)
+    except Task.DoesNotExist as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "plans/task_detail.html",
+        {
+            "task": task,
+            "can_change": can(request.user, task.plan, Action.CHANGE),
+            "key_groups": dict(KeyGroup.choices),
+        },
+    )
+
+
+@login_required
+def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task.objects.restrict(request.user, Action.VIEW), pk=pk)
+    if not can(request.user, task.plan, Action.CHANGE):
+        raise PermissionDenied
+    initial = {
+        "title": task.title,
+        "lead": "、".join(u.name for u in task.lead_units),
+        "cooperate": "、".join(u.name for u in task.cooperating_units),
+        "responsible": "、".join(u.name for u in task.unroled_units),
+    }
+    form = TaskUnitsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        services.task_update_units(
+            user=request.user,
+            task=task,
+            title=d["title"],
+            lead=split_names(d["lead"]),
+            cooperate=split_names(d["cooperate"]),
+            responsible=split_names(d["responsible"]),
+        )
+        messages.success(request, "任务已更新。")
+        return redirect("plans:task", pk=task.pk)
+    return render(request, "plans/task_edit.html", {"form": form, "task": task})
+
+
+@login_required
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    role = request.GET.get("role", "")
+    if role not in ("", UnitRole.LEAD, UnitRole.COOPERATE):
+        role = ""
+    tasks = list(selectors.my_tasks(user=request.user, role=role))
+    org_ids = {g.organisation_id for g in user_grants(request.user)}
+    rows = [(t, selectors.my_role_in(t, org_ids)) for t in tasks]
+    return render(request, "plans/my_tasks.html", {"rows": rows, "role": role})
