@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "kepu.orgs",
     "kepu.audit",
     "kepu.plans",
+    "kepu.survey",
 ]
 
 MIDDLEWARE = [

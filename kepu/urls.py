@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("orgs/", include("kepu.orgs.urls")),
     path("plans/", include("kepu.plans.urls")),
+    path("survey/", include("kepu.survey.urls")),
     path("audit/", audit_list, name="audit"),
     path("admin/", admin.site.urls),
 ]

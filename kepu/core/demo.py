@@ -20,6 +20,7 @@ from kepu.audit.context import acting_as
 LOADERS = [
     "kepu.orgs.demo.load",
     "kepu.plans.demo.load",
+    "kepu.survey.demo.load",
 ]
 
 DEMO_CITY_CODE = "530300"

@@ -1,0 +1,203 @@
+"""Reads for literacy monitoring: scoped wave lists, results, breakdowns, trend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+
+from kepu.orgs.scoping import Action, user_grants
+from kepu.survey.models import (
+    BREAKDOWNS,
+    Estimate,
+    EstimationRun,
+    Margin,
+    Measure,
+    RunStatus,
+    Wave,
+    WaveTarget,
+)
+
+
+def can_create_waves(user: Any) -> bool:
+    return user.is_superuser or any(
+        g.region_path is not None and Action.ADD in g.actions for g in user_grants(user)
+    )
+
+
+def wave_list(*, user: Any) -> QuerySet[Wave]:
+    latest_rate = Estimate.objects.filter(
+        run__wave=OuterRef("pk"),
+        run__status=RunStatus.DONE,
+        measure=Measure.RATE,
+        variable="overall",
+    ).order_by("-run__created_at", "-run_id")
+    return (
+        Wave.objects.restrict(user, Action.VIEW)
+        .select_related("region", "owner")
+        .annotate(
+            respondent_count=Count("respondents", distinct=True),
+            latest_rate=Subquery(latest_rate.values("estimate")[:1]),
+        )
+        .order_by("region__code", "-year", "-pk")
+    )
+
+
+def wave_get(*, user: Any, pk: int, action: Action | str = Action.VIEW) -> Wave:
+    return (
+        Wave.objects.restrict(user, action)
+        .select_related("region", "owner", "created_by")
+        .get(pk=pk)
+    )
+
+
+def latest_done_run(wave: Wave) -> EstimationRun | None:
+    return wave.runs.filter(status=RunStatus.DONE).order_by("-created_at", "-pk").first()
+
+
+def run_get(*, user: Any, wave: Wave, pk: int | None) -> EstimationRun | None:
+    """The run to show: the requested one (if in scope and of this wave) or the latest done."""
+    if pk is None:
+        return latest_done_run(wave)
+    return (
+        EstimationRun.objects.restrict(user, Action.VIEW)
+        .filter(wave=wave, pk=pk, status=RunStatus.DONE)
+        .first()
+    )
+
+
+@dataclass
+class Breakdown:
+    variable: str
+    label: str
+    rates: list[Estimate] = field(default_factory=list)
+    means: list[Estimate] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[tuple[Estimate, Estimate | None]]:
+        means = {m.category: m for m in self.means}
+        return [(r, means.get(r.category)) for r in self.rates]
+
+    @property
+    def flagged(self) -> int:
+        return sum(1 for r in self.rates if r.flagged)
+
+
+@dataclass
+class Results:
+    run: EstimationRun
+    overall_rate: Estimate | None
+    overall_mean: Estimate | None
+    breakdowns: list[Breakdown]
+
+    def breakdown(self, variable: str) -> Breakdown | None:
+        return next((b for b in self.breakdowns if b.variable == variable), None)
+
+    @property
+    def subregions(self) -> Breakdown | None:
+        return self.breakdown("subregion")
+
+    @property
+    def demographic(self) -> list[Breakdown]:
+        return [b for b in self.breakdowns if b.variable != "subregion" and b.rates]
+
+
+def run_results(run: EstimationRun) -> Results:
+    cells = list(run.estimates.all().order_by("measure", "variable", "order"))
+    overall = {c.measure: c for c in cells if c.variable == "overall"}
+    breakdowns = []
+    for variable, label, _ in BREAKDOWNS:
+        b = Breakdown(variable=variable, label=label)
+        b.rates = [c for c in cells if c.variable == variable and c.measure == Measure.RATE]
+        b.means = [c for c in cells if c.variable == variable and c.measure == Measure.MEAN]
+        breakdowns.append(b)
+    return Results(
+        run=run,
+        overall_rate=overall.get(Measure.RATE),
+        overall_mean=overall.get(Measure.MEAN),
+        breakdowns=breakdowns,
+    )
+
+
+@dataclass
+class TrendPoint:
+    wave: Wave
+    estimate: Estimate | None
+    target: WaveTarget | None
+
+    @property
+    def rate_pct(self) -> float | None:
+        return None if self.estimate is None else self.estimate.estimate * 100
+
+    @property
+    def gap(self) -> float | None:
+        """Target − estimate, in percentage points (positive: still below target)."""
+        if self.target is None or self.rate_pct is None:
+            return None
+        return self.target.rate - self.rate_pct
+
+
+@dataclass
+class Trend:
+    points: list[TrendPoint]
+    targets: list[WaveTarget]
+
+
+def trend(*, user: Any, wave: Wave) -> Trend:
+    """The region's waves (that the user may see) with their latest overall rate, and targets.
+
+    Each wave is compared with the target for its own year, or else the nearest later one.
+    """
+    waves = list(
+        Wave.objects.restrict(user, Action.VIEW)
+        .filter(region=wave.region)
+        .select_related("region")
+        .order_by("year", "pk")
+    )
+    wave_ids = [w.pk for w in waves]
+    rates: dict[int, Estimate] = {}
+    for est in (
+        Estimate.objects.filter(
+            run__wave_id__in=wave_ids,
+            run__status=RunStatus.DONE,
+            measure=Measure.RATE,
+            variable="overall",
+        )
+        .select_related("run")
+        .order_by("run__created_at", "run_id")
+    ):
+        rates[est.run.wave_id] = est  # the latest done run wins
+    targets = list(
+        WaveTarget.objects.filter(wave_id__in=wave_ids)
+        .select_related("plan_target")
+        .order_by("year", "pk")
+    )
+    unique: dict[tuple[int, float], WaveTarget] = {}
+    for t in targets:
+        unique.setdefault((t.year, t.rate), t)
+    targets = list(unique.values())
+    points = []
+    for w in waves:
+        later = [t for t in targets if t.year >= w.year]
+        points.append(
+            TrendPoint(wave=w, estimate=rates.get(w.pk), target=later[0] if later else None)
+        )
+    return Trend(points=points, targets=targets)
+
+
+def margins_by_variable(wave: Wave) -> dict[str, list[Margin]]:
+    grouped: dict[str, list[Margin]] = {}
+    for m in wave.margins.all().order_by("variable", "category"):
+        grouped.setdefault(m.variable, []).append(m)
+    return grouped
+
+
+def sample_categories(wave: Wave) -> dict[str, dict[str, int]]:
+    """Respondent counts per category of each breakdown (to check margins against)."""
+    counts: dict[str, dict[str, int]] = {}
+    for variable, _, _ in BREAKDOWNS:
+        column = "subregion__code" if variable == "subregion" else variable
+        rows = wave.respondents.values_list(column).annotate(n=Count("pk")).order_by(column)
+        counts[variable] = {str(value or ""): n for value, n in rows}
+    return counts

@@ -1,0 +1,453 @@
+"""Pages for literacy monitoring. Thin: scoping through ``restrict``, work in services."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from kepu.orgs.scoping import Action, can
+from kepu.plans.models import Target
+from kepu.survey import excel, geo, selectors, services
+from kepu.survey.forms import (
+    DataImportForm,
+    MarginEntryForm,
+    MarginImportForm,
+    TargetForm,
+    WaveForm,
+)
+from kepu.survey.models import BREAKDOWN_LABELS, EstimationRun, Wave, WaveTarget
+from kepu.survey.services import SurveyImportError, WaveFields
+
+
+def _wave(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Wave:
+    try:
+        return selectors.wave_get(user=request.user, pk=pk, action=action)
+    except Wave.DoesNotExist as exc:
+        if action != Action.VIEW and Wave.objects.restrict(request.user).filter(pk=pk).exists():
+            raise PermissionDenied("您只能查看该调查, 不能修改。") from exc
+        raise Http404 from exc
+
+
+def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
+    resp = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return resp
+
+
+# --- waves ------------------------------------------------------------------------------
+@login_required
+def wave_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "survey/wave_list.html",
+        {
+            "waves": selectors.wave_list(user=request.user),
+            "can_create": selectors.can_create_waves(request.user),
+        },
+    )
+
+
+def _wave_fields(d: dict, *, region=None) -> WaveFields:
+    return WaveFields(
+        title=d["title"],
+        kind=d["kind"],
+        year=d["year"],
+        region=region,
+        questionnaire=d["questionnaire"],
+        scoring=d["scoring"],
+        min_n=d["min_n"],
+        max_rse=d["max_rse"] / 100,
+        notes=d["notes"],
+    )
+
+
+@login_required
+def wave_create(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_create_waves(request.user):
+        raise PermissionDenied("只有办公室管理员可以新建监测调查。")
+    form = WaveForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            owner = services.office_for_survey(request.user, d["owner"])
+            wave = services.wave_create(
+                user=request.user, owner=owner, fields=_wave_fields(d, region=d["region"])
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, f"已新建「{wave.title}」, 请导入受访者数据。")
+            return redirect("survey:import", pk=wave.pk)
+    return render(request, "survey/wave_form.html", {"form": form, "wave": None})
+
+
+@login_required
+def wave_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk, Action.CHANGE)
+    initial = {
+        "title": wave.title,
+        "kind": wave.kind,
+        "year": wave.year,
+        "min_n": wave.min_n,
+        "max_rse": round(wave.max_rse * 100, 2),
+        "questionnaire": wave.questionnaire,
+        "scoring": wave.scoring,
+        "notes": wave.notes,
+    }
+    form = WaveForm(request.POST or None, initial=initial, user=request.user, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.wave_update(
+                user=request.user, wave=wave, fields=_wave_fields(form.cleaned_data)
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, "已保存。")
+            return redirect("survey:wave", pk=wave.pk)
+    return render(request, "survey/wave_form.html", {"form": form, "wave": wave})
+
+
+@login_required
+@require_POST
+def wave_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk, Action.DELETE)
+    services.wave_delete(user=request.user, wave=wave)
+    messages.success(request, f"已删除「{wave.title}」及其全部数据和结果。")
+    return redirect("survey:waves")
+
+
+def _run_param(request: HttpRequest) -> int | None:
+    value = request.GET.get("run", "")
+    return int(value) if value.isdigit() else None
+
+
+@login_required
+def wave_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk)
+    run = selectors.run_get(user=request.user, wave=wave, pk=_run_param(request))
+    results = selectors.run_results(run) if run else None
+    trend = selectors.trend(user=request.user, wave=wave)
+    active = wave.runs.filter(status__in=["queued", "running"]).order_by("-pk").first()
+    has_geometry = geo.has_geometry(wave.region)
+    chart = _chart_data(wave, results, trend)
+    return render(
+        request,
+        "survey/wave_detail.html",
+        {
+            "wave": wave,
+            "run": run,
+            "results": results,
+            "trend": trend,
+            "active_run": active,
+            "runs": wave.runs.order_by("-created_at", "-pk")[:10],
+            "respondent_count": wave.respondents.count(),
+            "margin_count": wave.margins.count(),
+            "can_change": can(request.user, wave, Action.CHANGE),
+            "can_delete": can(request.user, wave, Action.DELETE),
+            "has_geometry": has_geometry,
+            "chart": chart,
+            "stale": run is not None and run.data_version != wave.data_version,
+        },
+    )
+
+
+def _cell(e) -> dict:
+    return {
+        "name": e.label,
+        "code": e.category,
+        "value": None if e.estimate is None else round(e.estimate * 100, 2),
+        "low": None if e.ci_low is None else round(e.ci_low * 100, 2),
+        "high": None if e.ci_high is None else round(e.ci_high * 100, 2),
+        "n": e.n,
+        "flagged": e.flagged,
+        "reason": e.flag_reason,
+    }
+
+
+def _chart_data(wave: Wave, results: selectors.Results | None, trend: selectors.Trend) -> dict:
+    sub = results.subregions if results else None
+    overall = results.overall_rate if results else None
+    return {
+        "region": wave.region.name,
+        "overall": _cell(overall) if overall else None,
+        "subregions": [_cell(e) for e in (sub.rates if sub else [])],
+        "breakdowns": [
+            {"variable": b.variable, "label": b.label, "cells": [_cell(e) for e in b.rates]}
+            for b in (results.demographic if results else [])
+        ],
+        "trend": [
+            {
+                "year": p.wave.year,
+                "title": p.wave.title,
+                "value": None if p.rate_pct is None else round(p.rate_pct, 2),
+                "low": None if p.estimate is None else round(p.estimate.ci_low * 100, 2),
+                "high": None if p.estimate is None else round(p.estimate.ci_high * 100, 2),
+                "target": p.target.rate if p.target else None,
+                "gap": None if p.gap is None else round(p.gap, 2),
+            }
+            for p in trend.points
+        ],
+        "targets": [{"year": t.year, "rate": t.rate, "label": t.display} for t in trend.targets],
+        "geo_url": reverse("survey:geo", args=[wave.pk]) if geo.has_geometry(wave.region) else "",
+    }
+
+
+@login_required
+def wave_geo(request: HttpRequest, pk: int) -> JsonResponse:
+    wave = _wave(request, pk)
+    data = geo.region_geojson(wave.region)
+    if data is None:
+        raise Http404("该区域没有地图边界数据")
+    resp = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    resp["Cache-Control"] = "private, max-age=3600"
+    return resp
+
+
+@login_required
+def results_export(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk)
+    run = selectors.run_get(user=request.user, wave=wave, pk=_run_param(request))
+    if run is None:
+        raise Http404("没有估计结果")
+    data = excel.results_workbook(
+        wave=wave,
+        results=selectors.run_results(run),
+        trend=selectors.trend(user=request.user, wave=wave),
+    )
+    return _xlsx_response(data, f"{wave.title} 估计结果.xlsx")
+
+
+# --- data -------------------------------------------------------------------------------
+@login_required
+def data_import(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk, Action.CHANGE)
+    form = DataImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["datafile"]
+        try:
+            summary = services.respondents_import(
+                user=request.user, wave=wave, name=upload.name, data=upload.read()
+            )
+        except SurveyImportError as exc:
+            errors = exc.errors
+        else:
+            mode = "作答 (已按计分规则计分)" if summary.mode == "answers" else "得分"
+            messages.success(
+                request,
+                f"已导入 {summary.rows} 名受访者的{mode}, 覆盖 {summary.subregions} 个下级区域。",
+            )
+            return redirect("survey:wave", pk=wave.pk)
+    return render(
+        request,
+        "survey/data_import.html",
+        {"wave": wave, "form": form, "errors": errors, "item_ids": wave.item_ids},
+    )
+
+
+@login_required
+def data_template(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk, Action.CHANGE)
+    header = [
+        "respondent_id",
+        "region_code",
+        "urban_rural",
+        "sex",
+        "age_band",
+        "education",
+        "key_group",
+        "stratum",
+        "psu",
+        "weight",
+        *wave.item_ids,
+    ]
+    example = [
+        "1",
+        wave.region.code,
+        "城镇",
+        "女",
+        "30-39",
+        "高中(中专、技校)",
+        "产业工人",
+        "1",
+        "101",
+        "1250.5",
+        *["" for _ in wave.item_ids],
+    ]
+    body = ",".join(header) + "\r\n" + ",".join(example) + "\r\n"
+    resp = HttpResponse(("\ufeff" + body).encode("utf-8"), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(wave.title + ' 模板.csv')}"
+    return resp
+
+
+@login_required
+def margins(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk)
+    can_change = can(request.user, wave, Action.CHANGE)
+    import_form = MarginImportForm(prefix="imp")
+    entry_form = MarginEntryForm(prefix="ent")
+    errors: list[str] = []
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied("您只能查看该调查, 不能修改。")
+        action = request.POST.get("action")
+        try:
+            if action == "import":
+                import_form = MarginImportForm(request.POST, request.FILES, prefix="imp")
+                if import_form.is_valid():
+                    upload = import_form.cleaned_data["marginfile"]
+                    created = services.margins_import(
+                        user=request.user,
+                        wave=wave,
+                        name=upload.name,
+                        data=upload.read(),
+                        variable=import_form.cleaned_data["variable"],
+                    )
+                    messages.success(request, f"已导入 {len(created)} 条总体边际。")
+                    return redirect("survey:margins", pk=wave.pk)
+            elif action == "entry":
+                entry_form = MarginEntryForm(request.POST, prefix="ent")
+                if entry_form.is_valid():
+                    d = entry_form.cleaned_data
+                    created = services.margins_set(
+                        user=request.user, wave=wave, variable=d["variable"], rows=d["lines"]
+                    )
+                    messages.success(request, f"已保存 {len(created)} 条总体边际。")
+                    return redirect("survey:margins", pk=wave.pk)
+            elif action == "clear":
+                services.margins_clear(
+                    user=request.user, wave=wave, variable=request.POST.get("variable", "")
+                )
+                messages.success(request, "已删除总体边际。")
+                return redirect("survey:margins", pk=wave.pk)
+        except SurveyImportError as exc:
+            errors = exc.errors
+    grouped = selectors.margins_by_variable(wave)
+    sample = selectors.sample_categories(wave)
+    labels = _category_labels(wave)
+    rows = []
+    for variable, items in grouped.items():
+        in_sample = sample.get(variable, {})
+        rows.append(
+            {
+                "variable": variable,
+                "label": BREAKDOWN_LABELS.get(variable, variable),
+                "total": sum(m.population for m in items),
+                "items": [
+                    (
+                        m,
+                        labels.get(variable, {}).get(m.category, m.category),
+                        in_sample.get(m.category, 0),
+                    )
+                    for m in items
+                ],
+                "missing": [
+                    labels.get(variable, {}).get(c, c)
+                    for c in in_sample
+                    if c and c not in {m.category for m in items}
+                ],
+            }
+        )
+    return render(
+        request,
+        "survey/margins.html",
+        {
+            "wave": wave,
+            "rows": rows,
+            "import_form": import_form,
+            "entry_form": entry_form,
+            "errors": errors,
+            "can_change": can_change,
+        },
+    )
+
+
+def _category_labels(wave: Wave) -> dict[str, dict[str, str]]:
+    from kepu.survey.tasks import category_labels
+
+    return category_labels(wave.region)
+
+
+# --- targets ----------------------------------------------------------------------------
+@login_required
+def targets(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk, Action.CHANGE)
+    plan_targets = (
+        Target.objects.restrict(request.user, Action.VIEW)
+        .filter(unit="%")
+        .select_related("plan")
+        .order_by("plan__title", "pk")
+    )
+    form = TargetForm(request.POST or None, targets=plan_targets)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.wave_target_add(
+                user=request.user,
+                wave=wave,
+                year=d["year"],
+                rate=d["rate"],
+                label=d["label"],
+                plan_target=d["plan_target"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, "已添加目标。")
+            return redirect("survey:targets", pk=wave.pk)
+    return render(
+        request,
+        "survey/targets.html",
+        {"wave": wave, "form": form, "targets": wave.targets.select_related("plan_target__plan")},
+    )
+
+
+@login_required
+@require_POST
+def target_delete(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
+    wave = _wave(request, pk, Action.CHANGE)
+    target = get_object_or_404(
+        WaveTarget.objects.restrict(request.user, Action.CHANGE), wave=wave, pk=target_pk
+    )
+    services.wave_target_delete(user=request.user, target=target)
+    messages.success(request, "已删除目标。")
+    return redirect("survey:targets", pk=wave.pk)
+
+
+# --- estimation -------------------------------------------------------------------------
+@login_required
+@require_POST
+def run_start(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk, Action.CHANGE)
+    try:
+        run = services.run_start(user=request.user, wave=wave, rake=request.POST.get("rake") != "0")
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+        return redirect("survey:wave", pk=wave.pk)
+    if run.status == "done":
+        messages.success(request, "估计完成。")
+    return redirect(f"{reverse('survey:wave', args=[wave.pk])}#run-{run.pk}")
+
+
+@login_required
+def run_status(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    wave = _wave(request, pk)
+    run = get_object_or_404(
+        EstimationRun.objects.restrict(request.user, Action.VIEW), wave=wave, pk=run_pk
+    )
+    resp = render(request, "survey/_run_status.html", {"wave": wave, "active_run": run})
+    if not run.is_active and request.htmx:
+        # finished while the page was polling: reload it to show the results
+        resp["HX-Refresh"] = "true"
+    return resp
