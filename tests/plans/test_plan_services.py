@@ -30,16 +30,19 @@ def test_draft_holds_the_parse_and_the_file(world, plan_bytes, settings, tmp_pat
     assert not Plan.objects.exists()
 
 
-def test_confirm_saves_plan_tasks_units_targets_and_file(world, plan_bytes, settings, tmp_path):
+def test_confirm_saves_plan_tasks_units_targets_and_file(
+    world, plan_bytes, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = tmp_path
     draft = make_draft(world, plan_bytes)
     draft_path = draft.source_file.path
-    plan = services.plan_draft_confirm(
-        user=world.users["admin_a"],
-        draft=draft,
-        fields=PlanFields(title="测试要点", kind="annual"),
-        unit_choices={},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = services.plan_draft_confirm(
+            user=world.users["admin_a"],
+            draft=draft,
+            fields=PlanFields(title="测试要点", kind="annual"),
+            unit_choices={},
+        )
     assert plan.tasks.count() == 3 and plan.region == world.regions["city_a"]
     first = plan.tasks.get(order=1)
     assert [(u.name, u.role, u.organisation) for u in first.units.all()] == [
