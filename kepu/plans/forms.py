@@ -67,10 +67,10 @@ class LedgerFilterForm(forms.Form):
     role = forms.ChoiceField(
         label="角色",
         required=False,
-        choices=[("", "全部"), (UnitRole.LEAD, "牵头"), (UnitRole.COOPERATE, "配合")],
+        choices=[("", "全部角色"), (UnitRole.LEAD, "牵头"), (UnitRole.COOPERATE, "配合")],
     )
     key_group = forms.ChoiceField(
-        label="重点人群", required=False, choices=[("", "全部"), *KeyGroup.choices]
+        label="重点人群", required=False, choices=[("", "全部重点人群"), *KeyGroup.choices]
     )
     has_target = forms.BooleanField(label="只看有量化目标的任务", required=False)
     q = forms.CharField(label="关键词", required=False)
