@@ -11,6 +11,7 @@ document-sharing sites, hard-wrapped lines (PDF → text), headings glued into l
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -300,10 +301,8 @@ def _split_inline(lines: list[Line], min_len: int) -> list[Line]:
             if kind == "pcn":
                 ok = val == last.get("pcn", 0) + 1 or (val == 1 and after_sentence)
             elif kind == "cn":
-                ok = val == last.get("cn", 0) + 1 and (
-                    after_sentence or "cn" in last or val == 1 and p > 0
-                )
-                ok = ok and (val != 1 or after_sentence)
+                # "三、" continues the top-level numbering; a first "一、" needs a sentence end
+                ok = val == last.get("cn", 0) + 1 and (after_sentence or "cn" in last)
             elif kind == "ar":
                 seq = val is not None and (val == last.get("ar", 0) + 1 or val == 1)
                 if cand.weak:
@@ -332,7 +331,7 @@ def _split_inline(lines: list[Line], min_len: int) -> list[Line]:
             out.append(line)
             continue
         bounds = [0, *cuts, len(line.orig)]
-        for a, b in zip(bounds, bounds[1:], strict=False):
+        for a, b in itertools.pairwise(bounds):
             piece_o = line.orig[a:b].strip()
             if piece_o:
                 out.append(Line(piece_o))

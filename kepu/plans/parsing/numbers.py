@@ -91,8 +91,8 @@ def parse_number(text: str) -> int | float | None:
 def heading_number(text: str) -> int | None:
     """The integer of a heading number: ``十二`` → 12, ``3`` → 3, ``③`` → 3."""
     text = text.strip()
-    if text.isdigit():
-        return int(text)
     if text in CIRCLED:
         return CIRCLED[text]
+    if text.isascii() and text.isdigit():
+        return int(text)
     return cn_to_int(text)

@@ -277,16 +277,19 @@ def _header_map(row: list[str]) -> dict[str, int] | None:
 
 def _ledger(table: Table) -> list[tuple[Node, str | None]] | None:
     rows = table.rows
-    for hi, row in enumerate(rows[:3]):
-        cols = _header_map(row)
-        if cols is not None:
+    header_at = -1
+    cols: dict[str, int] = {}
+    for i, row in enumerate(rows[:3]):
+        found = _header_map(row)
+        if found is not None:
+            header_at, cols = i, found
             break
-    else:
+    if header_at < 0:
         return None
     out: list[tuple[Node, str | None]] = []
     last_cat: str | None = None
     ncols = max(cols.values()) + 1
-    for row in rows[hi + 1 :]:
+    for row in rows[header_at + 1 :]:
         cells = [c.strip() for c in row]
         nonempty = {c for c in cells if c}
         if not nonempty:
@@ -497,7 +500,7 @@ def _metadata(plan: ParsedPlan, b: _Builder, normalized: Normalized) -> None:
     plain = [blk for blk in blocks if meta.notice_inner_title(blk[1]) is None]
     notices = [blk for blk in blocks if meta.notice_inner_title(blk[1]) is not None]
     if notices:
-        pre, inner = meta.notice_inner_title(notices[0][1]) or ("", "")
+        pre, _inner = meta.notice_inner_title(notices[0][1]) or ("", "")
         if pre and meta.looks_like_org(pre):
             notice_issuer = pre
     if plain:

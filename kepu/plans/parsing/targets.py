@@ -236,11 +236,7 @@ def extract_targets(norm: str, orig: str | None = None) -> list[Target]:
             continue
         num = m.group("num")
         start = m.start()
-        if (
-            start > 0
-            and norm[start - 1] in "第〔[.-—~/"
-            or (start > 0 and norm[start - 1].isdigit())
-        ):
+        if start > 0 and (norm[start - 1] in "第〔[.-—~/" or norm[start - 1].isdigit()):
             continue
         if m.end() < len(norm) and norm[m.end()] in "年月日号届":
             continue
@@ -286,7 +282,7 @@ def extract_targets(norm: str, orig: str | None = None) -> list[Target]:
                 comparator = ">="
         elif suf == "左右" and comparator is None:
             comparator = "="
-        if comparator is None and m.group("approx") and not strong_only:
+        if comparator in (None, "=") and m.group("approx") and not strong_only:
             comparator = ">"
         if comparator is None:
             continue

@@ -1,0 +1,97 @@
+"""Responsibility parentheses and labelled unit lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from kepu.plans.parsing.normalize import fold
+from kepu.plans.parsing.units import (
+    extract_trailing_units,
+    is_unit_name,
+    parse_units,
+    split_names,
+)
+
+
+def roles(text: str) -> tuple[list[str], list[str], list[str]]:
+    units = parse_units(fold(text))
+    assert units is not None, text
+    return units.lead, units.cooperate, units.responsible
+
+
+@pytest.mark.parametrize(
+    ("spec", "lead", "coop", "resp"),
+    [
+        (
+            "区卫健委牵头,区科协、区民政局配合",
+            ["区卫健委"],
+            ["区科协", "区民政局"],
+            ["区卫健委", "区科协", "区民政局"],
+        ),
+        (
+            "县农业农村局、县科协牵头，各乡镇人民政府配合",
+            ["县农业农村局", "县科协"],
+            ["各乡镇人民政府"],
+            ["县农业农村局", "县科协", "各乡镇人民政府"],
+        ),
+        ("县委组织部牵头", ["县委组织部"], [], ["县委组织部"]),
+        ("县教育局、县科协", [], [], ["县教育局", "县科协"]),
+        ("县科协牵头,各成员单位参与", ["县科协"], ["各成员单位"], ["县科协", "各成员单位"]),
+        ("责任单位:各镇", [], [], ["各镇"]),
+        ("责任单位：市科协、市教育局", [], [], ["市科协", "市教育局"]),
+        (
+            "牵头单位:市科协;配合单位:市教育局、市文旅局",
+            ["市科协"],
+            ["市教育局", "市文旅局"],
+            ["市科协", "市教育局", "市文旅局"],
+        ),
+        (
+            "市科协和市教育局牵头,市卫健委及市民政局配合",
+            ["市科协", "市教育局"],
+            ["市卫健委", "市民政局"],
+            ["市科协", "市教育局", "市卫健委", "市民政局"],
+        ),
+        (
+            "市文化和旅游局、人力资源和社会保障局",
+            [],
+            [],
+            ["市文化和旅游局", "人力资源和社会保障局"],
+        ),
+        ("科协、经信局(科技局)、各镇等相关单位", [], [], ["科协", "经信局(科技局)", "各镇"]),
+        ("各县(市、区)人民政府牵头", ["各县(市、区)人民政府"], [], ["各县(市、区)人民政府"]),
+    ],
+)
+def test_role_variants(spec, lead, coop, resp):
+    assert roles(spec) == (lead, coop, resp)
+
+
+@pytest.mark.parametrize("spec", ["所、站", "市、区", "2021-2025年", "试行", "含线上活动", ""])
+def test_ordinary_parentheses_are_not_units(spec):
+    assert parse_units(fold(spec)) is None
+
+
+def test_unit_names():
+    assert is_unit_name("团市委") and is_unit_name("共青团中央") and is_unit_name("各乡镇")
+    assert not is_unit_name("市") and not is_unit_name("科普活动周")
+    assert split_names(fold("中央宣传部、中国科协，科技部;中科院")) == [
+        "中央宣传部",
+        "中国科协",
+        "科技部",
+        "中科院",
+    ]
+
+
+def test_trailing_parenthesis_only_at_the_end():
+    text = fold("在中央党校(国家行政学院)开展培训。")
+    assert extract_trailing_units(text) is None
+    text = fold("开展培训,每年不少于12场。(区卫健委牵头,区科协配合)")
+    start, _end, units = extract_trailing_units(text)
+    assert text[:start] == "开展培训,每年不少于12场。"
+    assert units.lead == ["区卫健委"] and units.cooperate == ["区科协"]
+
+
+def test_trailing_parenthesis_followed_by_full_stop():
+    text = fold("带动辖区掀起科普热潮（责任单位：各镇）。")
+    start, _end, units = extract_trailing_units(text)
+    assert text[:start] == "带动辖区掀起科普热潮"
+    assert units.responsible == ["各镇"] and units.lead == []
