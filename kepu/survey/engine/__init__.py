@@ -30,7 +30,10 @@ from .scoring import (
 from .synth import synth, write_synth
 from .tableio import factorize, load_margins, load_table
 
+__version__ = "1.0"
+
 __all__ = [
+    "__version__",
     "LONELY_PSU_OPTIONS",
     "NATIONAL_SCHEME",
     "Band",

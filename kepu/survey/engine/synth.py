@@ -64,9 +64,7 @@ def _edu_probs(urban: np.ndarray, dev: np.ndarray, shift: float = 0.0) -> np.nda
     """P(education | stratum, age band): array (strata, 5 ages, 5 levels)."""
     mu = 0.6 + 0.8 * urban[:, None] + 0.35 * dev[:, None] - 0.38 * np.arange(5)[None, :] - shift
     cdf = _ndtr(_EDU_CUTS[None, None, :] - mu[:, :, None])
-    cdf = np.concatenate(
-        [np.zeros(cdf.shape[:2] + (1,)), cdf, np.ones(cdf.shape[:2] + (1,))], axis=2
-    )
+    cdf = np.concatenate([np.zeros((*cdf.shape[:2], 1)), cdf, np.ones((*cdf.shape[:2], 1))], axis=2)
     return np.diff(cdf, axis=2)
 
 
@@ -125,8 +123,7 @@ def synth(n: int = 10_000, *, seed: int = 20250101, n_psu: int | None = None) ->
     urban = st_urban[sh]
 
     # respondents, with non-response bias (women, the old and less educated answer more)
-    p_male = np.where(rng.random(n) < 0.5, 0.46, 0.46)
-    sex = np.where(rng.random(n) < p_male, 1, 2)
+    sex = np.where(rng.random(n) < 0.46, 1, 2)
     age_pop = np.where(urban[:, None] == 1, _AGE_URBAN[None, :], _AGE_RURAL[None, :])
     age_s = age_pop * np.array([0.8, 0.9, 1.0, 1.1, 1.25])[None, :]
     age = _draw(rng, age_s) + 1
