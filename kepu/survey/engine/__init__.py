@@ -33,7 +33,6 @@ from .tableio import factorize, load_margins, load_table
 __version__ = "1.0"
 
 __all__ = [
-    "__version__",
     "LONELY_PSU_OPTIONS",
     "NATIONAL_SCHEME",
     "Band",
@@ -48,6 +47,7 @@ __all__ = [
     "ScoreResult",
     "ScoringScheme",
     "SurveyError",
+    "__version__",
     "encode_answers",
     "estimate",
     "factorize",

@@ -286,7 +286,7 @@ def _finish(name, label, domains, st, shift, z, level, deff_kind, kind) -> list[
             s2u = s2 * nd / (nd - 1)
             if deff_kind == "replace":
                 dv = var / (s2u / nd)
-            elif N[d] >= nd:
+            elif N[d] > nd:
                 dv = var / (s2u * (N[d] - nd) / (N[d] * nd))
         lo_l = hi_l = None
         if kind == "proportion":
