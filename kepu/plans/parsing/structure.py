@@ -229,6 +229,9 @@ class _Builder:
                         self.line(Line(part.strip()))
             return
         parent = self.top
+        while parent is not self.root and parent.kind != "appendix" and _is_item(parent):
+            # a table after a task paragraph belongs to the enclosing section
+            parent = parent.parent or self.root
         if parent.kind == "appendix":
             parent.appendix_title_open = False
         category: Node | None = None
@@ -237,6 +240,12 @@ class _Builder:
                 category = parent.add(Node("cat", head=Line(cat)))
                 continue
             (category or parent).add(row_node)
+
+
+def _is_item(node: Node) -> bool:
+    """Does the node read like a task item (a sentence, a paragraph or units)?"""
+    head = node.head.norm if node.head else ""
+    return "。" in head or bool(node.paras) or bool(node.label_units) or head.endswith(")")
 
 
 # ---------------------------------------------------------------------------------- ledgers
