@@ -33,128 +33,145 @@ def engine_version() -> str:
 def _engine_api() -> tuple[Any, Any, Any, type[Exception]]:
     """(Design, rake, estimate, SurveyError) from the engine's public API."""
     eng = _engine()
-    try:
-        return eng.Design, eng.rake, eng.estimate, eng.SurveyError
-    except AttributeError:  # the engine's package exports not there (yet): use the modules
-        from kepu.survey.engine.design import Design
-        from kepu.survey.engine.errors import SurveyError
-        from kepu.survey.engine.estimation import estimate
-        from kepu.survey.engine.raking import rake
-
-        return Design, rake, estimate, SurveyError
+    return eng.Design, eng.rake, eng.estimate, eng.SurveyError
 
 
 # --- questionnaire and scoring ----------------------------------------------------------
+# A wave stores the engine's questionnaire (items with dimension, points, kind, answer key
+# and options; an item may also carry a display ``text``) and, separately, the engine's
+# scoring scheme (dimensions, score bands and the band that counts as literate).
+ITEM_FIELDS = ("id", "dimension", "points", "kind", "key", "options", "partial_credit")
 DEFAULT_THRESHOLD = 70.0
-STANDARD_KEYS = "ABCDBCADBACDBDCABDCA"  # answer key of the built-in 20-item test
+
+# The built-in 20-item test: 8 knowledge items (40 points) and 4 items for each of
+# method, spirit and application (20 points each), 5 points per item.
+_STANDARD_ITEMS: list[tuple[str, str, Any]] = [
+    ("knowledge", "single", "B"),
+    ("knowledge", "single", "C"),
+    ("knowledge", "true_false", True),
+    ("knowledge", "single", "A"),
+    ("knowledge", "single", "D"),
+    ("knowledge", "true_false", False),
+    ("knowledge", "single", "B"),
+    ("knowledge", "multiple", "AC"),
+    ("method", "single", "C"),
+    ("method", "single", "A"),
+    ("method", "true_false", True),
+    ("method", "single", "D"),
+    ("spirit", "single", "B"),
+    ("spirit", "true_false", False),
+    ("spirit", "single", "C"),
+    ("spirit", "single", "A"),
+    ("application", "single", "D"),
+    ("application", "multiple", "BD"),
+    ("application", "single", "B"),
+    ("application", "single", "C"),
+]
 
 
 def default_questionnaire() -> dict[str, Any]:
-    """A built-in 20-item multiple-choice test (options A–D)."""
+    """The built-in 20-item test (single choice A–D, true/false, multiple choice)."""
     return {
-        "name": "公民科学素质测评 (标准题本)",
+        "id": "standard-20",
+        "name": "公民科学素质测评 (平台标准题本)",
         "items": [
-            {"id": f"q{i:02d}", "text": f"第{i}题", "options": ["A", "B", "C", "D"]}
-            for i in range(1, 21)
+            {
+                "id": f"q{i:02d}",
+                "text": f"第{i}题",
+                "dimension": dim,
+                "points": 5,
+                "kind": kind,
+                "key": key,
+                "options": 2 if kind == "true_false" else 4,
+            }
+            for i, (dim, kind, key) in enumerate(_STANDARD_ITEMS, start=1)
         ],
     }
 
 
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not np.isfinite(value):
+        return 0.0 if value < 0 else 1e9  # a band open to the bottom: every score >= 0
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def default_scoring() -> dict[str, Any]:
-    """Five points per correct answer (100 in all); literate at 70 points or more."""
-    return {
-        "threshold": DEFAULT_THRESHOLD,
-        "items": {f"q{i:02d}": {"key": k, "points": 5} for i, k in enumerate(STANDARD_KEYS, 1)},
-    }
+    """The national scheme: 100 points; >=85 high, >=70 literate, >=55 basic, else low."""
+    return _json_safe(_engine().NATIONAL_SCHEME.to_dict())
 
 
-def literacy_threshold(scoring: Mapping[str, Any]) -> float:
-    try:
-        return float(scoring.get("threshold", DEFAULT_THRESHOLD))
-    except (TypeError, ValueError):
-        return DEFAULT_THRESHOLD
-
-
-def _keys(rule: Mapping[str, Any]) -> set[str]:
-    key = rule.get("key")
-    if isinstance(key, list):
-        return {str(k).strip().upper() for k in key}
-    return {str(key).strip().upper()} if key is not None else set()
+def build_questionnaire(questionnaire: Mapping[str, Any], scoring: Mapping[str, Any]) -> Any:
+    """The engine's ``Questionnaire`` for a wave (raises the engine's SurveyError)."""
+    eng = _engine()
+    items = questionnaire.get("items") if isinstance(questionnaire, Mapping) else None
+    if not isinstance(items, list) or not items:
+        raise eng.SurveyError("问卷应包含题目列表 items。")
+    clean = []
+    for k, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            raise eng.SurveyError(f"问卷第{k}题格式错误。")
+        clean.append({f: item[f] for f in ITEM_FIELDS if f in item})
+    data: dict[str, Any] = {"id": str(questionnaire.get("id", "")), "items": clean}
+    if scoring:
+        data["scheme"] = dict(scoring)
+    return eng.Questionnaire.from_dict(data)
 
 
 def validate_configuration(
     questionnaire: Mapping[str, Any], scoring: Mapping[str, Any]
 ) -> list[str]:
     """Chinese messages for everything wrong with a questionnaire/scoring pair."""
-    errors: list[str] = []
-    items = questionnaire.get("items") if isinstance(questionnaire, Mapping) else None
-    if not isinstance(items, list) or not items:
-        return ["问卷应包含题目列表 items (每题至少有 id)。"]
-    ids: list[str] = []
-    for k, item in enumerate(items, start=1):
-        if not isinstance(item, Mapping) or not str(item.get("id", "")).strip():
-            errors.append(f"问卷第{k}题缺少 id。")
-            continue
-        ids.append(str(item["id"]).strip())
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        errors.append(f"问卷题目 id 重复: {'、'.join(dupes)}。")
-    if not isinstance(scoring, Mapping):
-        return [*errors, "计分规则应为 JSON 对象。"]
-    threshold = scoring.get("threshold", DEFAULT_THRESHOLD)
-    if not isinstance(threshold, int | float) or not 0 < threshold <= 100:
-        errors.append("计分规则的判定标准 threshold 应为 0 到 100 之间的分数。")
-    rules = scoring.get("items")
-    if not isinstance(rules, Mapping) or not rules:
-        return [*errors, "计分规则应包含 items: 每题的正确答案 key 与分值 points。"]
-    unknown = [i for i in rules if i not in ids]
-    if unknown:
-        errors.append(f"计分规则中的题目不在问卷中: {'、'.join(map(str, unknown[:10]))}。")
-    missing = [i for i in ids if i not in rules]
-    if missing:
-        errors.append(f"问卷题目没有计分规则: {'、'.join(missing[:10])}。")
-    total = 0.0
-    for item_id, rule in rules.items():
-        if not isinstance(rule, Mapping) or not _keys(rule):
-            errors.append(f"题目 {item_id} 的计分规则缺少正确答案 key。")
-            continue
-        points = rule.get("points", 1)
-        if not isinstance(points, int | float) or points <= 0:
-            errors.append(f"题目 {item_id} 的分值 points 应为正数。")
-            continue
-        total += float(points)
-    if not errors and abs(total - 100) > 1e-9:
-        errors.append(f"各题分值之和应为 100 (现为 {total:g})。")
-    return errors
+    try:
+        build_questionnaire(questionnaire, scoring)
+    except _engine().SurveyError as exc:
+        return [f"问卷或计分规则有误: {exc}"]
+    return []
 
 
-def check_answers(scoring: Mapping[str, Any], answers: Mapping[str, str]) -> list[str]:
-    """Row-level problems with one respondent's answers (blank means not answered)."""
-    problems = []
-    for item_id, value in answers.items():
-        v = value.strip()
-        if len(v) > 20:
-            problems.append(f"题目 {item_id} 的作答「{v[:20]}…」过长")
-    return problems
+def _literate_band(scoring: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    code = scoring.get("literate_band", "literate")
+    return next((b for b in scoring.get("bands", []) if b.get("code") == code), None)
 
 
-def score_answers(
-    scoring: Mapping[str, Any], answers: Mapping[str, list[str]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Scores (0–100) and the literacy indicator for columns of answers."""
-    rules = scoring.get("items", {})
-    n = len(next(iter(answers.values()))) if answers else 0
-    score = np.zeros(n)
-    for item_id, column in answers.items():
-        rule = rules.get(item_id)
-        if rule is None:
-            continue
-        keys = _keys(rule)
-        points = float(rule.get("points", 1))
-        correct = np.fromiter((a.strip().upper() in keys for a in column), dtype=bool, count=n)
-        score += points * correct
-    score = np.round(score, 6)
-    return score, score >= literacy_threshold(scoring)
+def literacy_threshold(scoring: Mapping[str, Any]) -> float:
+    band = _literate_band(scoring)
+    try:
+        return float(band["threshold"]) if band else DEFAULT_THRESHOLD
+    except (TypeError, ValueError, KeyError):
+        return DEFAULT_THRESHOLD
+
+
+def literate_from_score(scoring: Mapping[str, Any], score: float) -> bool:
+    """Whether a precomputed score reaches the literate band (its threshold rule)."""
+    band = _literate_band(scoring) or {}
+    threshold = literacy_threshold(scoring)
+    return score >= threshold if band.get("inclusive", True) else score > threshold
+
+
+class Scorer:
+    """Encodes and scores answer rows with a wave's questionnaire (built once)."""
+
+    def __init__(self, questionnaire: Mapping[str, Any], scoring: Mapping[str, Any]) -> None:
+        self.questionnaire = build_questionnaire(questionnaire, scoring)
+        self.item_ids = [it.id for it in self.questionnaire.items]
+
+    def encode(self, answers: Mapping[str, str]) -> tuple[list[int] | None, str]:
+        """One respondent's answers as codes, or None and the Chinese error."""
+        row = [answers.get(i, "").strip() for i in self.item_ids]
+        try:
+            codes = _engine().encode_answers(self.questionnaire, [row])
+        except _engine().SurveyError as exc:
+            return None, str(exc)
+        return [int(c) for c in codes[0]], ""
+
+    def score(self, codes: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Total scores and the 0/1 literacy indicator for encoded rows."""
+        result = _engine().score(self.questionnaire, np.asarray(codes, dtype=np.int64))
+        return result.total, result.literate
 
 
 # --- estimation -------------------------------------------------------------------------

@@ -47,7 +47,6 @@ AGE_RESPONSE = np.array([0.75, 0.9, 1.0, 1.15, 1.35])  # older people answer mor
 SEX_SHARES = np.array([0.51, 0.49])  # male, female
 MALE_RESPONSE_SHARE = 0.44
 EDU_CUTS = np.array([-0.1, 1.05, 1.8, 2.3])
-ITEM_DIFFICULTY = np.linspace(-1.6, 1.9, 20)
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class DemoWave:
 
 WAVES = [
     DemoWave(year=2024, seed=2024_0530, n=4000, mode="scores", shift=0.0),
-    DemoWave(year=2026, seed=2026_0530, n=4500, mode="answers", shift=0.13),
+    DemoWave(year=2026, seed=2026_0530, n=4500, mode="answers", shift=0.09),
 ]
 
 
@@ -80,8 +79,20 @@ def _townships(counties: list[Region]) -> dict[str, list[str]]:
     return towns
 
 
+def _answer_texts(item: dict) -> tuple[str, list[str]]:
+    """The correct answer as written on a form, and some wrong ones."""
+    kind, key = item["kind"], item["key"]
+    if kind == "true_false":
+        return ("对", ["错"]) if key else ("错", ["对"])
+    letters = "ABCD"[: int(item.get("options", 4))]
+    if kind == "multiple":
+        wrong = [c for c in (key[0], key + "B", letters[:3], "D") if c != key]
+        return key, wrong
+    return key, [c for c in letters if c != key]
+
+
 def synth_city(
-    counties: list[Region], spec: DemoWave, scoring: dict
+    counties: list[Region], spec: DemoWave, questionnaire: dict
 ) -> tuple[list[list[str]], dict[str, dict[str, float]]]:
     """Rows (header first) of a synthetic sample for the city and its population margins."""
     rng = np.random.default_rng(spec.seed)
@@ -110,10 +121,12 @@ def synth_city(
         "psu",
         "weight",
     ]
-    item_ids = [f"q{i:02d}" for i in range(1, 21)]
-    header += ["score"] if spec.mode == "scores" else item_ids
+    items = questionnaire["items"]
+    header += ["score"] if spec.mode == "scores" else [it["id"] for it in items]
     rows.append(header)
-    keys = {k: v["key"] for k, v in scoring["items"].items()}
+    texts = [_answer_texts(it) for it in items]
+    points = np.array([float(it["points"]) for it in items])
+    difficulty = np.linspace(-1.6, 1.9, len(items))
     rid = 0
     for h, (i, urban) in enumerate(strata):
         m = max(2, round(n_h[h] / 22))
@@ -140,8 +153,8 @@ def synth_city(
                 + psu_eff
                 + rng.normal(0, 0.55, size)
             )
-            p_correct = 0.2 + 0.8 / (1 + np.exp(-1.6 * (theta[:, None] - ITEM_DIFFICULTY[None, :])))
-            correct = rng.random((size, 20)) < p_correct
+            p_correct = 0.2 + 0.8 / (1 + np.exp(-1.6 * (theta[:, None] - difficulty[None, :])))
+            correct = rng.random((size, len(items))) < p_correct
             weight_base = n_pop[h] / n_h[h]
             weights = weight_base * rng.uniform(0.8, 1.25, size)
             for r in range(size):
@@ -160,18 +173,15 @@ def synth_city(
                     f"{weights[r]:.2f}",
                 ]
                 if spec.mode == "scores":
-                    row.append(str(int(correct[r].sum()) * 5))
+                    row.append(f"{float(points @ correct[r]):g}")
                 else:
-                    answers = []
-                    for j, item in enumerate(item_ids):
-                        key = keys[item]
+                    for j, (right, wrong) in enumerate(texts):
                         if correct[r, j]:
-                            answers.append(key)
+                            row.append(right)
                         elif rng.random() < 0.06:
-                            answers.append("")  # not answered
+                            row.append("")  # not answered
                         else:
-                            answers.append("ABCD"[("ABCD".index(key) + 1 + rng.integers(3)) % 4])
-                    row.extend(answers)
+                            row.append(wrong[int(rng.integers(len(wrong)))])
                 rows.append(row)
     return rows, _margins(codes, pop, urban_share)
 
@@ -250,7 +260,7 @@ def load(ctx: DemoContext) -> None:
             label="2026年底达到13%以上",
             plan_target=plan_target,
         )
-        rows, margins = synth_city(counties, spec, wave.scoring)
+        rows, margins = synth_city(counties, spec, wave.questionnaire)
         respondents_import(
             user=admin, wave=wave, name=f"{spec.year}年调查数据.csv", data=_csv_bytes(rows)
         )

@@ -404,10 +404,16 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
         raise SurveyImportError(errors)
     mode = "scores" if has_scores else "answers"
 
+    scorer: adapter.Scorer | None = None
+    if mode == "answers":
+        try:
+            scorer = adapter.Scorer(wave.questionnaire, wave.scoring)
+        except Exception as exc:  # the engine's SurveyError: a broken wave configuration
+            raise SurveyImportError([f"本调查的问卷或计分规则有误: {exc}"]) from exc
+    max_score = float(wave.scoring.get("total_points") or 100)
     regions = _Regions.load(wave.region)
-    threshold = adapter.literacy_threshold(wave.scoring)
     parsed: list[dict[str, Any]] = []
-    answers_by_item: dict[str, list[str]] = {i: [] for i in items}
+    codes: list[list[int]] = []
 
     def get(row: list[str], key: str) -> str:
         col = columns.get(key)
@@ -467,8 +473,8 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
                 row_errors.append("得分为空")
             elif score is None:
                 row_errors.append(f"得分「{raw_score}」不是数字")
-            elif not 0 <= score <= 100:
-                row_errors.append("得分必须在0到100之间")
+            elif not 0 <= score <= max_score:
+                row_errors.append(f"得分必须在0到{max_score:g}之间")
             else:
                 rec["score"] = score
                 raw_lit = get(row, "literate").lower()
@@ -479,22 +485,25 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
                 elif raw_lit:
                     row_errors.append(f"具备科学素质「{raw_lit}」应为 1 或 0")
                 else:
-                    rec["literate"] = score >= threshold
+                    rec["literate"] = adapter.literate_from_score(wave.scoring, score)
         else:
-            answers = {}
-            for item, col in items.items():
-                value = row[col].strip() if col < len(row) else ""
-                answers[item] = value
+            assert scorer is not None
+            answers = {
+                item: (row[col].strip() if col < len(row) else "") for item, col in items.items()
+            }
             rec["answers"] = answers
-            row_errors.extend(adapter.check_answers(wave.scoring, answers))
+            row_codes, problem = scorer.encode(answers)
+            if row_codes is None:
+                row_errors.append(problem)
+            else:
+                rec["_codes"] = row_codes
 
         if row_errors:
             errors.extend(f"第{line}行: {msg}" for msg in row_errors)
             continue
+        if "_codes" in rec:
+            codes.append(rec.pop("_codes"))
         parsed.append(rec)
-        if mode == "answers":
-            for item in items:
-                answers_by_item[item].append(rec["answers"][item])
 
     if not parsed and not errors:
         errors.append("文件中没有数据行。")
@@ -503,8 +512,8 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
     if errors:
         raise SurveyImportError(errors)
 
-    if mode == "answers":
-        scores, literate = adapter.score_answers(wave.scoring, answers_by_item)
+    if scorer is not None:
+        scores, literate = scorer.score(codes)
         for rec, s, lit in zip(parsed, scores, literate, strict=True):
             rec["score"] = float(s)
             rec["literate"] = bool(lit)

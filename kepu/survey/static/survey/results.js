@@ -62,8 +62,11 @@
     var bars = cells.map(function (c) {
       return { value: c.value, itemStyle: { color: c.flagged ? "#e8c58f" : BLUE }, cell: c };
     });
-    var cat = { type: "category", data: names, axisLabel: { interval: 0, fontSize: 11 } };
-    var val = { type: "value", name: "%", axisLabel: { formatter: "{value}" } };
+    var cat = { type: "category", data: names,
+      axisLabel: { interval: 0, fontSize: 11, width: horizontal ? 100 : 64, overflow: "break" } };
+    var top = Math.max.apply(null, cells.map(function (c) { return c.high === null ? 0 : c.high; }));
+    var val = { type: "value", name: "%", min: 0, max: Math.max(5, Math.ceil(top / 5) * 5),
+      axisLabel: { formatter: "{value}" } };
     var ebars = cells.map(function (c, i) {
       return horizontal ? [c.low, c.high, i] : [i, c.low, c.high];
     });
@@ -75,11 +78,11 @@
       bar.markLine = ml;
     } else if (data.overall && data.overall.value !== null) {
       bar.markLine = { silent: true, symbol: "none", lineStyle: { type: "dashed", color: GREY },
-        label: { formatter: "全域 " + fmt(data.overall.value), color: GREY, position: "insideEndTop" },
+        label: { formatter: "全域\n" + fmt(data.overall.value), color: GREY, position: "end", fontSize: 10 },
         data: [{ yAxis: data.overall.value }] };
     }
     chart.setOption({
-      grid: horizontal ? { left: 110, right: 60, top: 30, bottom: 30 } : { left: 45, right: 20, top: 30, bottom: 50 },
+      grid: horizontal ? { left: 110, right: 60, top: 30, bottom: 30 } : { left: 45, right: 58, top: 30, bottom: 50 },
       tooltip: { trigger: "item", formatter: function (p) { return p.data && p.data.cell ? tip(p.data.cell) : ""; } },
       xAxis: horizontal ? val : cat,
       yAxis: horizontal ? cat : val,
@@ -114,7 +117,8 @@
             inRange: { color: ["#e8f0fa", "#7fa7d6", "#1d5fa8", "#0b2f5e"] } },
           series: [{
             type: "map", map: mapName, roam: false, name: "具备科学素质的比例",
-            label: { show: true, fontSize: 11, color: "#1f2733",
+            layoutCenter: ["55%", "50%"], layoutSize: "96%", labelLayout: { hideOverlap: true },
+            label: { show: true, fontSize: 12, color: "#1f2733", textBorderColor: "#fff", textBorderWidth: 2,
               formatter: function (p) { return p.data ? p.name + "\n" + p.data.value.toFixed(1) + "%" + (p.data.cell.flagged ? " ※" : "") : p.name; } },
             itemStyle: { borderColor: "#fff", borderWidth: 1 },
             emphasis: { label: { show: true, fontWeight: "bold" }, itemStyle: { areaColor: "#f5c26b" } },
@@ -145,7 +149,7 @@
     var minY = years[0] - 1, maxY = years[years.length - 1] + 1;
     var est = data.trend.filter(function (p) { return p.value !== null; });
     chart.setOption({
-      grid: { left: 50, right: 30, top: 40, bottom: 40 },
+      grid: { left: 50, right: 90, top: 40, bottom: 50 },
       legend: { data: ["具备科学素质的比例", "目标"], top: 0 },
       tooltip: { trigger: "item", formatter: function (p) {
         if (p.seriesName === "目标") return "目标 " + p.data.label;
@@ -155,11 +159,16 @@
         if (t.target !== null) s += "<br>目标 " + t.target + "%, 差距 " + (t.gap > 0 ? "+" : "") + t.gap.toFixed(2) + " 个百分点";
         return s;
       } },
-      xAxis: { type: "value", min: minY, max: maxY, interval: 1, name: "年份", axisLabel: { formatter: function (v) { return String(v); } } },
+      xAxis: { type: "value", min: minY, max: maxY, interval: 1, name: "调查年份", nameLocation: "middle", nameGap: 28,
+        axisLabel: { formatter: function (v) { return String(v); } } },
       yAxis: { type: "value", name: "%", min: 0 },
       series: [
         { type: "line", name: "具备科学素质的比例", color: BLUE, symbolSize: 9,
-          label: { show: true, formatter: function (p) { return p.value[1].toFixed(1) + "%"; }, position: "left" },
+          label: { show: true, position: "left", formatter: function (p) {
+            var t = p.data.point, s = p.value[1].toFixed(1) + "%";
+            if (t.gap !== null) s += "\n{gap|差距 " + (t.gap > 0 ? "+" : "") + t.gap.toFixed(1) + "}";
+            return s;
+          }, rich: { gap: { color: RED, fontSize: 11 } } },
           data: est.map(function (p) { return { value: [p.year, p.value], point: p }; }) },
         errorBars(est.map(function (p) { return [p.year, p.low, p.high]; }), false),
         { type: "scatter", name: "目标", color: RED, symbol: "diamond", symbolSize: 14,
@@ -172,7 +181,7 @@
     if (gaps.length) {
       chart.setOption({ series: [{}, {}, {}, { type: "line", name: "差距", silent: true, symbol: "none",
         lineStyle: { type: "dotted", color: RED }, data: [], markLine: { symbol: "none", silent: true,
-          lineStyle: { type: "dotted", color: RED }, label: { show: true, formatter: function (p) { return "差距 " + p.data.gap; }, color: RED, fontSize: 11 },
+          lineStyle: { type: "dotted", color: RED }, label: { show: false },
           data: gaps.map(function (p) { return [{ coord: [p.year, p.value], gap: (p.gap > 0 ? "+" : "") + p.gap.toFixed(1) }, { coord: [p.year, p.target] }]; }) } }] });
     }
   }
