@@ -39,9 +39,17 @@ _FOLD.update(
 )
 
 
+_FOLD_CHARS = {chr(k): chr(v) for k, v in _FOLD.items() if k != v}
+_FOLD_RE = re.compile("[" + re.escape("".join(_FOLD_CHARS)) + "]")
+
+
+def _fold_one(m: re.Match[str]) -> str:
+    return _FOLD_CHARS[m.group(0)]
+
+
 def fold(text: str) -> str:
     """Full-width → half-width for ASCII punctuation/digits/letters; length-preserving."""
-    return text.translate(_FOLD)
+    return _FOLD_RE.sub(_fold_one, text)
 
 
 @dataclass
