@@ -165,3 +165,21 @@ def test_to_dict_shape(annual_plan):
     sections = data["sections"]
     assert sections[0]["title"] == "提升重点人群科学素质"
     assert sections[0]["children"][0]["children"][0]["task_index"] == 0
+
+
+def test_labelled_unit_lines_apply_to_the_preceding_task():
+    text = """一、任务
+1.开展科普讲座。每年不少于12场。
+（责任单位：各镇）
+2.开展展览。
+牵头单位：市科协
+配合单位：市教育局、市文旅局
+"""
+    first, second = parse_text(text).tasks
+    assert (first.lead, first.responsible, first.text) == (
+        [],
+        ["各镇"],
+        "开展科普讲座。每年不少于12场。",
+    )
+    assert second.lead == ["市科协"] and second.cooperate == ["市教育局", "市文旅局"]
+    assert second.text == "开展展览。"
