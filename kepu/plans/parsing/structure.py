@@ -419,7 +419,19 @@ def build(normalized: Normalized) -> ParsedPlan:
     root_section = finish(b.root, [], None, False)
     plan.sections = root_section.children
     plan.targets = doc_targets
+    _issuer_is_responsible(plan)
     return plan
+
+
+def _issuer_is_responsible(plan: ParsedPlan) -> None:
+    """A document that names no unit anywhere is the issuer's own work: the issuing body
+    (one or several, joined by 、) is responsible for every task. A document that names
+    units for some tasks keeps the others empty rather than guessing."""
+    if not plan.issuer or not plan.tasks or any(t.responsible for t in plan.tasks):
+        return
+    issuers = [name for name in plan.issuer.split("、") if name]
+    for task in plan.tasks:
+        task.responsible = list(issuers)
 
 
 def _compute(node: Node) -> None:

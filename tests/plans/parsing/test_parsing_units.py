@@ -95,3 +95,35 @@ def test_trailing_parenthesis_followed_by_full_stop():
     start, _end, units = extract_trailing_units(text)
     assert text[:start] == "带动辖区掀起科普热潮"
     assert units.responsible == ["各镇"] and units.lead == []
+
+
+def test_issuer_is_responsible_when_no_unit_is_named_anywhere():
+    from kepu.plans.parsing import parse_text
+
+    text = (
+        "某市科学技术协会关于推进社区科普工作的实施意见\n"
+        "某科协发〔2024〕3号\n"
+        "一、主要任务\n"
+        "1.建设社区科普站。每个街道不少于2个。\n"
+        "2.培训科普志愿者。全年培训500人以上。\n"
+        "某市科学技术协会\n2024年5月6日\n"
+    )
+    plan = parse_text(text)
+    assert plan.issuer == "某市科学技术协会"
+    assert [t.responsible for t in plan.tasks] == [["某市科学技术协会"], ["某市科学技术协会"]]
+    assert all(t.lead == [] and t.cooperate == [] for t in plan.tasks)
+
+
+def test_issuer_is_not_added_when_some_tasks_name_units():
+    from kepu.plans.parsing import parse_text
+
+    text = (
+        "某市科学技术协会关于推进社区科普工作的实施意见\n"
+        "一、主要任务\n"
+        "1.建设社区科普站。(市民政局牵头)\n"
+        "2.培训科普志愿者。\n"
+        "某市科学技术协会\n2024年5月6日\n"
+    )
+    plan = parse_text(text)
+    assert plan.tasks[0].lead == ["市民政局"]
+    assert plan.tasks[1].responsible == []
