@@ -112,14 +112,14 @@
         if (lo === hi) { lo -= 1; hi += 1; }
         chart.hideLoading();
         chart.setOption({
-          tooltip: { trigger: "item", formatter: function (p) { return p.data ? tip(p.data.cell) : p.name + "<br>无数据"; } },
+          tooltip: { trigger: "item", formatter: function (p) { return p.data && p.data.cell ? tip(p.data.cell) : p.name + "<br>无数据"; } },
           visualMap: { min: lo, max: hi, left: 10, bottom: 10, text: ["高 %", "低"], calculable: true,
             inRange: { color: ["#e8f0fa", "#7fa7d6", "#1d5fa8", "#0b2f5e"] } },
           series: [{
             type: "map", map: mapName, roam: false, name: "具备科学素质的比例",
             layoutCenter: ["55%", "50%"], layoutSize: "96%", labelLayout: { hideOverlap: true },
             label: { show: true, fontSize: 12, color: "#1f2733", textBorderColor: "#fff", textBorderWidth: 2,
-              formatter: function (p) { return p.data ? p.name + "\n" + p.data.value.toFixed(1) + "%" + (p.data.cell.flagged ? " ※" : "") : p.name; } },
+              formatter: function (p) { return p.data && p.data.cell ? p.name + "\n" + p.data.value.toFixed(1) + "%" + (p.data.cell.flagged ? " ※" : "") : p.name; } },
             itemStyle: { borderColor: "#fff", borderWidth: 1 },
             emphasis: { label: { show: true, fontWeight: "bold" }, itemStyle: { areaColor: "#f5c26b" } },
             data: data.subregions.filter(function (c) { return c.value !== null; }).map(function (c) {
@@ -130,7 +130,8 @@
         });
         node.dataset.ready = "1";
       })
-      .catch(function () {
+      .catch(function (err) {
+        if (window.console) console.warn("survey map:", err);
         chart.dispose();
         node.dataset.kind = "bar";
         var note = document.createElement("p");
