@@ -174,6 +174,16 @@ class Design:
             raise SurveyError(f"列 {name} 的长度与样本量不一致")
         return arr
 
+    def codes(self, name: str | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``factorize`` of a column (cached per column name; data columns are not
+        expected to change while a design uses them)."""
+        if not isinstance(name, str):
+            return factorize(self.column(name))
+        cache = self.__dict__.setdefault("_codes_cache", {})
+        if name not in cache:
+            cache[name] = factorize(self.column(name))
+        return cache[name]
+
     @property
     def degf(self) -> int:
         """Design degrees of freedom: #PSU - #strata (R's ``degf``)."""

@@ -110,8 +110,9 @@ def estimate(
     if not valid.any():
         raise SurveyError(f"变量 {name} 全部缺失")
     yfin = yv[valid] if not all_valid else yv
+    binary = bool(np.all((yfin == 0) | (yfin == 1)))
     if kind is None:
-        kind = "proportion" if bool(np.all((yfin == 0) | (yfin == 1))) else "mean"
+        kind = "proportion" if binary else "mean"
     w = design.weights
     shift = (
         float(np.dot(w[valid], yfin) / w[valid].sum())
@@ -120,7 +121,8 @@ def estimate(
     )
     yc = np.where(valid, yv - shift, 0.0) if not all_valid else yv - shift
     wy = w * yc
-    wyy = wy * yc
+    # for a 0/1 variable sum(w*yc^2) follows from sum(w*yc) and sum(w): skip that pass
+    wyy = None if kind == "proportion" and all_valid and binary else wy * yc
     z = NormalDist().inv_cdf(0.5 + level / 2)
 
     specs: list[tuple[str, tuple[str, ...]]] = []
@@ -138,6 +140,9 @@ def estimate(
         if not all_valid:
             dom = np.where(valid, dom, -1)
         stats = _domain_stats(design, w, wy, wyy, dom, len(domains))
+        if wyy is None:  # y in {0, 1}, yc = y - shift: yc^2 = y (1 - 2 shift) + shift^2
+            wsum_y = stats["S"] + shift * stats["N"]
+            stats["SYY"] = (1 - 2 * shift) * wsum_y + shift * shift * stats["N"]
         results.extend(_finish(name, label, domains, stats, shift, z, level, deff, kind))
     return results
 
@@ -150,11 +155,14 @@ def _domains(design: Design, cols: tuple[str, ...]) -> tuple[np.ndarray, list[di
         vals = design.column(col)
         if vals.dtype.kind == "f" and np.isnan(vals).any():
             raise SurveyError(f"分组变量 {col} 含缺失值")
-        c, u = factorize(vals)
+        c, u = design.codes(col)
         key = key * len(u) + c
         uniq.append(u)
         sizes.append(len(u))
-    dom, keys = factorize(key)
+    if len(cols) == 1:  # codes are already 0..K-1 in sorted order
+        dom, keys = key.astype(np.intp, copy=False), np.arange(sizes[0], dtype=np.int64)
+    else:
+        dom, keys = factorize(key)
     labels: list[dict[str, Any]] = []
     idx = np.empty((len(cols), len(keys)), dtype=np.int64)
     rest = keys.copy()
@@ -167,7 +175,7 @@ def _domains(design: Design, cols: tuple[str, ...]) -> tuple[np.ndarray, list[di
 
 
 def _domain_stats(
-    design: Design, w: np.ndarray, wy: np.ndarray, wyy: np.ndarray, dom: np.ndarray, D: int
+    design: Design, w: np.ndarray, wy: np.ndarray, wyy: np.ndarray | None, dom: np.ndarray, D: int
 ) -> dict[str, np.ndarray]:
     P = design.n_psu
     cal = design.calibration
@@ -199,7 +207,8 @@ def _chunk(design, w, wy, wyy, dom, rows, d0, d1, out) -> None:
             ld = dom - d0
     else:
         ld = dom[rows] - d0
-        psu, ww, wyr, wyyr = design.psu[rows], w[rows], wy[rows], wyy[rows]
+        psu, ww, wyr = design.psu[rows], w[rows], wy[rows]
+        wyyr = None if wyy is None else wyy[rows]
     if Dc == 1:
         kp = psu
     else:
@@ -207,14 +216,17 @@ def _chunk(design, w, wy, wyy, dom, rows, d0, d1, out) -> None:
     size = Dc * P
     WP = np.bincount(kp, weights=ww, minlength=size).reshape(Dc, P)
     WYP = np.bincount(kp, weights=wyr, minlength=size).reshape(Dc, P)
-    CNT = np.bincount(kp, minlength=size).reshape(Dc, P)
     if Dc == 1:
-        SYY = np.array([wyyr.sum()])
+        SYY = np.array([wyyr.sum() if wyyr is not None else np.nan])
+        n = np.array([psu.shape[0]])
     else:
-        SYY = np.bincount(ld, weights=wyyr, minlength=Dc)
+        SYY = (
+            np.bincount(ld, weights=wyyr, minlength=Dc) if wyyr is not None else np.full(Dc, np.nan)
+        )
+        n = np.bincount(ld, minlength=Dc)
+    present = WP > 0  # weights are > 0, so a PSU has domain rows iff its weight total is > 0
     N = WP.sum(axis=1)
     S = WYP.sum(axis=1)
-    n = CNT.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_c = S / N
         Z = (WYP - mean_c[:, None] * WP) / N[:, None]
@@ -243,7 +255,7 @@ def _chunk(design, w, wy, wyy, dom, rows, d0, d1, out) -> None:
         elif policy in {"certainty", "remove", "average"}:
             SS[:, lonely] = 0.0
     V = (SS * scale).sum(axis=1)
-    present_strata = np.add.reduceat(CNT, starts, axis=1) > 0
+    present_strata = np.add.reduceat(present, starts, axis=1) > 0
     if policy == "average" and lonely.any():
         if cal is not None:
             nstrat = np.full(Dc, design.n_strata)
@@ -253,7 +265,7 @@ def _chunk(design, w, wy, wyy, dom, rows, d0, d1, out) -> None:
             nok = (present_strata & ~lonely).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             V = V * nstrat / nok
-    df = (CNT > 0).sum(axis=1) - present_strata.sum(axis=1)
+    df = present.sum(axis=1) - present_strata.sum(axis=1)
     sl = slice(d0, d1)
     out["N"][sl] = N
     out["S"][sl] = S

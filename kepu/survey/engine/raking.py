@@ -144,7 +144,7 @@ def rake(
         vals = design.column(var)
         if vals.dtype.kind == "f" and np.isnan(vals).any():
             raise SurveyError(f"加权变量 {var} 含缺失值")
-        c, u = factorize(vals)
+        c, u = design.codes(var)
         t, lab = _match_margin(var, u, margins[var])
         codes.append(c)
         targets.append(t)
