@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the test suite needs, from Debian: Chromium (browser tests),
-# CJK fonts (readable screenshots), R with the survey package (estimates cross-check).
+# CJK fonts (readable screenshots), R with the survey package and MASS, which its
+# calibrate() needs (estimates cross-check).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -10,6 +11,8 @@ Rscript -e 'quit(status = !requireNamespace("survey", quietly = TRUE))' >/dev/nu
   || missing+=(r-cran-survey)
 Rscript -e 'quit(status = !requireNamespace("jsonlite", quietly = TRUE))' >/dev/null 2>&1 \
   || missing+=(r-cran-jsonlite)
+Rscript -e 'quit(status = !requireNamespace("MASS", quietly = TRUE))' >/dev/null 2>&1 \
+  || missing+=(r-cran-mass)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
   echo "==> apt: ${missing[*]}"
