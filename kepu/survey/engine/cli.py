@@ -6,6 +6,7 @@ The contract (flags, JSON keys) is used by acceptance checks: keep it stable.
 from __future__ import annotations
 
 import argparse
+import re
 import csv
 import io
 import json
@@ -22,10 +23,36 @@ kepu survey estimate DATA --y COL --weight COL [--strata COL] [--psu COL]
                      [--rake VAR=MARGINS.csv ...] [--by COL[,COL...] ...] [--json | --csv]"""
 
 
+# argparse's own messages, in Chinese (the patterns are argparse's wording).
+_ARGPARSE_MESSAGES = (
+    (re.compile(r"the following arguments are required: (.+)"), "缺少必需的参数: {0}"),
+    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 需要一个值"),
+    (re.compile(r"argument (\S+): expected at least one argument"), "参数 {0} 至少需要一个值"),
+    (
+        re.compile(r"argument (\S+): not allowed with argument (\S+)"),
+        "参数 {0} 不能与 {1} 同时使用",
+    ),
+    (re.compile(r"argument (\S+): invalid (\w+) value: (.+)"), "参数 {0} 的值无效: {2}"),
+    (
+        re.compile(r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)"),
+        "参数 {0} 的取值 {1} 无效, 可选: {2}",
+    ),
+    (re.compile(r"unrecognized arguments: (.+)"), "无法识别的参数: {0}"),
+)
+
+
+def _chinese(message: str) -> str:
+    for pattern, template in _ARGPARSE_MESSAGES:
+        m = pattern.fullmatch(message.strip())
+        if m:
+            return template.format(*m.groups())
+    return message
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # Chinese message, exit 2, no traceback
         self.print_usage(sys.stderr)
-        print(f"参数错误: {message}", file=sys.stderr)
+        print(f"参数错误: {_chinese(message)}", file=sys.stderr)
         raise SystemExit(2)
 
 

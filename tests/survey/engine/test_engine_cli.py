@@ -170,6 +170,10 @@ def test_bad_input_exits_nonzero_with_chinese_message(synth_dir, tmp_path, capsy
 
 def test_bad_arguments(capsys):
     assert main(["estimate", "x.csv"]) == 2
-    assert "参数错误" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "参数错误: 缺少必需的参数: --y, --weight" in err
+    assert "required" not in err
+    assert main(["estimate", "x.csv", "--y", "a", "--weight", "w", "--json", "--csv"]) == 2
+    assert "参数 --csv 不能与 --json 同时使用" in capsys.readouterr().err
     assert main(["estimate", "/no/such.csv", "--y", "a", "--weight", "w"]) == 1
     assert "找不到数据文件" in capsys.readouterr().err
