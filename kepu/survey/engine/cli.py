@@ -6,12 +6,12 @@ The contract (flags, JSON keys) is used by acceptance checks: keep it stable.
 from __future__ import annotations
 
 import argparse
-import re
 import csv
 import io
 import json
 import math
 import os
+import re
 import sys
 import unicodedata
 from typing import Any
