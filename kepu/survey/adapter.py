@@ -159,18 +159,33 @@ class Scorer:
         self.questionnaire = build_questionnaire(questionnaire, scoring)
         self.item_ids = [it.id for it in self.questionnaire.items]
 
-    def encode(self, answers: Mapping[str, str]) -> tuple[list[int] | None, str]:
-        """One respondent's answers as codes, or None and the Chinese error."""
-        row = [answers.get(i, "").strip() for i in self.item_ids]
-        try:
-            codes = _engine().encode_answers(self.questionnaire, [row])
-        except _engine().SurveyError as exc:
-            return None, str(exc)
-        return [int(c) for c in codes[0]], ""
+    def encode(self, rows: list[list[str]]) -> np.ndarray:
+        """Answer rows (one column per item, in questionnaire order) as codes."""
+        return _engine().encode_answers(self.questionnaire, rows)
 
-    def score(self, codes: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-        """Total scores and the 0/1 literacy indicator for encoded rows."""
-        result = _engine().score(self.questionnaire, np.asarray(codes, dtype=np.int64))
+    def invalid_rows(self, rows: list[tuple[int, list[str]]]) -> list[tuple[int, str]]:
+        """(row number, Chinese message) for every row whose answers cannot be encoded.
+
+        One call for the whole file; only when it fails are rows tried one by one.
+        """
+        eng = _engine()
+        try:
+            self.encode([r for _, r in rows])
+        except eng.SurveyError:
+            pass
+        else:
+            return []
+        problems = []
+        for line, row in rows:
+            try:
+                self.encode([row])
+            except eng.SurveyError as exc:
+                problems.append((line, str(exc)))
+        return problems
+
+    def score(self, rows: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Total scores and the 0/1 literacy indicator for answer rows."""
+        result = _engine().score(self.questionnaire, self.encode(rows))
         return result.total, result.literate
 
 

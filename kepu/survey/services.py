@@ -413,7 +413,8 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
     max_score = float(wave.scoring.get("total_points") or 100)
     regions = _Regions.load(wave.region)
     parsed: list[dict[str, Any]] = []
-    codes: list[list[int]] = []
+    row_errors_all: list[tuple[int, str]] = []  # (row number, message)
+    answer_rows: list[tuple[int, list[str]]] = []
 
     def get(row: list[str], key: str) -> str:
         col = columns.get(key)
@@ -422,8 +423,7 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
     for line, row in enumerate(body, start=2):
         if not any(c.strip() for c in row):
             continue
-        if len(errors) >= MAX_REPORTED_ERRORS:
-            errors.append(f"错误过多, 只列出前 {MAX_REPORTED_ERRORS} 处; 请修正后重新导入。")
+        if len(row_errors_all) >= MAX_REPORTED_ERRORS:
             break
         row_errors: list[str] = []
         rec: dict[str, Any] = {"row_number": line, "external_id": get(row, "external_id")[:64]}
@@ -492,19 +492,22 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
                 item: (row[col].strip() if col < len(row) else "") for item, col in items.items()
             }
             rec["answers"] = answers
-            row_codes, problem = scorer.encode(answers)
-            if row_codes is None:
-                row_errors.append(problem)
-            else:
-                rec["_codes"] = row_codes
+            answer_rows.append((line, [answers[i] for i in scorer.item_ids]))
 
         if row_errors:
-            errors.extend(f"第{line}行: {msg}" for msg in row_errors)
+            row_errors_all.extend((line, msg) for msg in row_errors)
             continue
-        if "_codes" in rec:
-            codes.append(rec.pop("_codes"))
         parsed.append(rec)
 
+    if scorer is not None:
+        bad = scorer.invalid_rows(answer_rows)
+        row_errors_all.extend(bad)
+        bad_lines = {line for line, _ in bad}
+        parsed = [rec for rec in parsed if rec["row_number"] not in bad_lines]
+    row_errors_all.sort(key=lambda e: e[0])  # stable: a row's messages keep their order
+    errors = [f"第{line}行: {msg}" for line, msg in row_errors_all[:MAX_REPORTED_ERRORS]]
+    if len(row_errors_all) >= MAX_REPORTED_ERRORS:
+        errors.append(f"错误过多, 只列出前 {MAX_REPORTED_ERRORS} 处; 请修正后重新导入。")
     if not parsed and not errors:
         errors.append("文件中没有数据行。")
     if not errors:
@@ -513,7 +516,9 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
         raise SurveyImportError(errors)
 
     if scorer is not None:
-        scores, literate = scorer.score(codes)
+        scores, literate = scorer.score(
+            [[rec["answers"][i] for i in scorer.item_ids] for rec in parsed]
+        )
         for rec, s, lit in zip(parsed, scores, literate, strict=True):
             rec["score"] = float(s)
             rec["literate"] = bool(lit)
