@@ -163,29 +163,29 @@ class Scorer:
         """Answer rows (one column per item, in questionnaire order) as codes."""
         return _engine().encode_answers(self.questionnaire, rows)
 
-    def invalid_rows(self, rows: list[tuple[int, list[str]]]) -> list[tuple[int, str]]:
-        """(row number, Chinese message) for every row whose answers cannot be encoded.
+    def check(
+        self, rows: list[tuple[int, list[str]]]
+    ) -> tuple[np.ndarray | None, list[tuple[int, str]]]:
+        """Encode every row: (codes, []) or (None, [(row number, Chinese message), ...]).
 
-        One call for the whole file; only when it fails are rows tried one by one.
+        One engine call for the whole file; only when it fails are rows tried one by one.
         """
         eng = _engine()
         try:
-            self.encode([r for _, r in rows])
+            return self.encode([r for _, r in rows]), []
         except eng.SurveyError:
             pass
-        else:
-            return []
         problems = []
         for line, row in rows:
             try:
                 self.encode([row])
             except eng.SurveyError as exc:
                 problems.append((line, str(exc)))
-        return problems
+        return None, problems
 
-    def score(self, rows: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-        """Total scores and the 0/1 literacy indicator for answer rows."""
-        result = _engine().score(self.questionnaire, self.encode(rows))
+    def score(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Total scores and the 0/1 literacy indicator for encoded rows."""
+        result = _engine().score(self.questionnaire, codes)
         return result.total, result.literate
 
 

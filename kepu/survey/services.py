@@ -499,8 +499,9 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
             continue
         parsed.append(rec)
 
+    codes = None
     if scorer is not None:
-        bad = scorer.invalid_rows(answer_rows)
+        codes, bad = scorer.check(answer_rows)
         row_errors_all.extend(bad)
         bad_lines = {line for line, _ in bad}
         parsed = [rec for rec in parsed if rec["row_number"] not in bad_lines]
@@ -516,9 +517,9 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
         raise SurveyImportError(errors)
 
     if scorer is not None:
-        scores, literate = scorer.score(
-            [[rec["answers"][i] for i in scorer.item_ids] for rec in parsed]
-        )
+        # no errors: every answer row was kept, in order
+        assert codes is not None and len(codes) == len(parsed)
+        scores, literate = scorer.score(codes)
         for rec, s, lit in zip(parsed, scores, literate, strict=True):
             rec["score"] = float(s)
             rec["literate"] = bool(lit)

@@ -422,3 +422,28 @@ def test_province_wave_falls_back_to_ranked_bars(client, world, settings, tmp_pa
         as_user(client, world, "super").get(reverse("survey:geo", args=[wave.pk])).status_code
         == 404
     )
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        resp = client.get(url)
+    assert resp.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_wave_list_and_detail_queries_do_not_grow(client, world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    c = as_user(client, world, "admin_a")
+    first = load_wave(world, make_wave(world, year=2020))
+    services.run_start(user=world.users["admin_a"], wave=first)
+    small_list = _queries(c, reverse("survey:waves"))
+    small_detail = _queries(c, reverse("survey:wave", args=[first.pk]))
+    for year in (2021, 2022, 2023):
+        wave = load_wave(world, make_wave(world, year=year), seed=year)
+        services.wave_target_add(user=world.users["admin_a"], wave=wave, year=year, rate=10)
+        services.run_start(user=world.users["admin_a"], wave=wave)
+    assert _queries(c, reverse("survey:waves")) == small_list
+    assert _queries(c, reverse("survey:wave", args=[first.pk])) == small_detail
