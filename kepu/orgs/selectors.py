@@ -77,3 +77,33 @@ def organisation_match(
         if pk not in best or best[pk].score < score:
             best[pk] = OrgMatch(pk, org_name, "fuzzy", float(score))
     return sorted(best.values(), key=lambda m: -m.score)[:limit]
+
+
+def office_choices(*, user: Any) -> list[tuple[int, str]]:
+    """Offices on whose behalf ``user`` may add region-wide data (plans, survey waves)."""
+    from kepu.orgs.models import OFFICE_KINDS
+    from kepu.orgs.scoping import user_grants
+
+    if user.is_superuser:
+        return list(Organisation.objects.filter(kind__in=OFFICE_KINDS).values_list("pk", "name"))
+    return [
+        (g.organisation_id, g.organisation_name)
+        for g in user_grants(user)
+        if g.region_path is not None and Action.ADD in g.actions
+    ]
+
+
+def acting_office(*, user: Any, owner_id: int | None = None, denied: str) -> Organisation:
+    """The office ``user`` acts for when adding region-wide data (``owner_id`` picks one).
+
+    Raises ``PermissionDenied(denied)`` when the user is not an office member allowed to
+    add, or ``owner_id`` is not one of their offices.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    allowed = [pk for pk, _ in office_choices(user=user)]
+    if owner_id is not None:
+        allowed = [pk for pk in allowed if pk == owner_id]
+    if not allowed:
+        raise PermissionDenied(denied)
+    return Organisation.objects.select_related("region").get(pk=allowed[0])

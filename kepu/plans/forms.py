@@ -4,21 +4,9 @@ from typing import Any
 
 from django import forms
 
-from kepu.orgs.scoping import Action, user_grants
+from kepu.orgs.selectors import office_choices
 from kepu.plans.models import KeyGroup, PlanKind, UnitRole
 from kepu.plans.uploads import MAX_UPLOAD_BYTES
-
-
-def office_choices(user: Any) -> list[tuple[int, str]]:
-    if user.is_superuser:
-        from kepu.orgs.models import OFFICE_KINDS, Organisation
-
-        return list(Organisation.objects.filter(kind__in=OFFICE_KINDS).values_list("pk", "name"))
-    return [
-        (g.organisation_id, g.organisation_name)
-        for g in user_grants(user)
-        if g.region_path is not None and Action.ADD in g.actions
-    ]
 
 
 class DocumentUploadForm(forms.Form):
@@ -33,7 +21,7 @@ class DocumentUploadForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = office_choices(user)
+        self.fields["owner"].choices = office_choices(user=user)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -55,7 +43,7 @@ class LedgerImportForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = office_choices(user)
+        self.fields["owner"].choices = office_choices(user=user)
 
 
 class LedgerFilterForm(forms.Form):

@@ -12,8 +12,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from kepu.orgs.models import Organisation, OrganisationAlias, OrgKind
-from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope, user_grants
-from kepu.orgs.selectors import organisation_match
+from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope
+from kepu.orgs.selectors import acting_office, organisation_match
 from kepu.plans.models import (
     KEY_GROUP_WORDS,
     Plan,
@@ -51,17 +51,10 @@ def detect_key_groups(text: str) -> list[str]:
 
 
 def office_for_upload(user: Any, owner_id: int | None = None) -> Organisation:
-    """The office on whose behalf ``user`` imports a plan (needs ``add`` over its region)."""
-    offices = [
-        g for g in user_grants(user) if g.region_path is not None and Action.ADD in g.actions
-    ]
-    if owner_id is not None:
-        offices = [g for g in offices if g.organisation_id == owner_id]
-        if user.is_superuser and not offices:
-            return Organisation.objects.get(pk=owner_id)
-    if not offices:
-        raise PermissionDenied("只有办公室(科协、纲要办)管理员可以导入规划文件。")
-    return Organisation.objects.select_related("region").get(pk=offices[0].organisation_id)
+    """The office on whose behalf ``user`` imports a plan."""
+    return acting_office(
+        user=user, owner_id=owner_id, denied="只有办公室(科协、纲要办)管理员可以导入规划文件。"
+    )
 
 
 def parse_document(name: str, data: bytes) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from kepu.plans.models import Target
 from kepu.regions.models import Level, Region
 from kepu.survey.models import AgeBand, Education, Wave, WaveKind
 from kepu.survey.services import (
+    DATA_COLUMNS,
     WaveFields,
     margins_replace,
     respondents_import,
@@ -109,18 +110,7 @@ def synth_city(
     share = 0.4 / len(strata) + 0.6 * n_pop / n_pop.sum()
     n_h = np.maximum(np.round(share * spec.n).astype(int), 24)
     rows: list[list[str]] = []
-    header = [
-        "respondent_id",
-        "region_code",
-        "urban_rural",
-        "sex",
-        "age_band",
-        "education",
-        "key_group",
-        "stratum",
-        "psu",
-        "weight",
-    ]
+    header = list(DATA_COLUMNS)
     items = questionnaire["items"]
     header += ["score"] if spec.mode == "scores" else [it["id"] for it in items]
     rows.append(header)

@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 
-from kepu.plans.forms import office_choices
+from kepu.orgs.selectors import office_choices
 from kepu.plans.models import Target
 from kepu.regions.models import Level, Region
 from kepu.survey.models import BREAKDOWN_LABELS, WaveKind
@@ -39,7 +39,7 @@ def region_choices(user: Any) -> list[tuple[int, str]]:
     """Regions a wave may cover: each office's region and its children (down to county)."""
     ids: list[tuple[int, str]] = []
     seen: set[int] = set()
-    offices = office_choices(user)
+    offices = office_choices(user=user)
     from kepu.orgs.models import Organisation
 
     for org in Organisation.objects.filter(pk__in=[pk for pk, _ in offices]).select_related(
@@ -70,7 +70,7 @@ class WaveForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = office_choices(user)
+        self.fields["owner"].choices = office_choices(user=user)
         self.fields["region"].choices = region_choices(user)
         if editing:
             del self.fields["owner"]

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from kepu.orgs.models import Organisation
-from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope, user_grants
+from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope
+from kepu.orgs.selectors import acting_office
 from kepu.plans.models import Target
 from kepu.regions.models import Region
 from kepu.survey import adapter
@@ -54,17 +55,12 @@ class SurveyImportError(Exception):
 
 # --- waves ----------------------------------------------------------------------------------
 def office_for_survey(user: Any, owner_id: int | None = None) -> Organisation:
-    """The office on whose behalf ``user`` creates a wave (needs ``add`` over its region)."""
-    offices = [
-        g for g in user_grants(user) if g.region_path is not None and Action.ADD in g.actions
-    ]
-    if owner_id is not None:
-        offices = [g for g in offices if g.organisation_id == owner_id]
-        if user.is_superuser and not offices:
-            return Organisation.objects.select_related("region").get(pk=owner_id)
-    if not offices:
-        raise PermissionDenied("只有办公室(科协、纲要办)管理员可以管理素质监测调查。")
-    return Organisation.objects.select_related("region").get(pk=offices[0].organisation_id)
+    """The office on whose behalf ``user`` creates a wave."""
+    return acting_office(
+        user=user,
+        owner_id=owner_id,
+        denied="只有办公室(科协、纲要办)管理员可以管理素质监测调查。",
+    )
 
 
 def _check_configs(questionnaire: dict[str, Any], scoring: dict[str, Any]) -> None:
@@ -299,6 +295,19 @@ HEADER_ALIASES = {
     "literate": "literate",
     "具备科学素质": "literate",
 }
+# The standard microdata columns, in template order (item answers or a score follow).
+DATA_COLUMNS = [
+    "respondent_id",
+    "region_code",
+    "urban_rural",
+    "sex",
+    "age_band",
+    "education",
+    "key_group",
+    "stratum",
+    "psu",
+    "weight",
+]
 REQUIRED_COLUMNS = {
     "region": "区划代码(region_code)",
     "urban_rural": "城乡(urban_rural)",

@@ -258,19 +258,7 @@ def data_import(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def data_template(request: HttpRequest, pk: int) -> HttpResponse:
     wave = _wave(request, pk, Action.CHANGE)
-    header = [
-        "respondent_id",
-        "region_code",
-        "urban_rural",
-        "sex",
-        "age_band",
-        "education",
-        "key_group",
-        "stratum",
-        "psu",
-        "weight",
-        *wave.item_ids,
-    ]
+    header = [*services.DATA_COLUMNS, *wave.item_ids]
     example = [
         "1",
         wave.region.code,

@@ -15,21 +15,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from kepu.regions.models import Level
 from kepu.survey import adapter, services
 from kepu.survey.models import EstimationRun, Margin, Measure, Respondent, RunStatus, Wave
-from kepu.survey.services import SurveyImportError, WaveFields
+from kepu.survey.services import DATA_COLUMNS, SurveyImportError, WaveFields
 from tests.conftest import make_region
 
-HEADER = [
-    "respondent_id",
-    "region_code",
-    "urban_rural",
-    "sex",
-    "age_band",
-    "education",
-    "key_group",
-    "stratum",
-    "psu",
-    "weight",
-]
+HEADER = list(DATA_COLUMNS)
 EDUCATION = ["小学及以下", "初中", "高中(中专、技校)", "大学专科", "大学本科及以上"]
 AGES = ["18-29", "30-39", "40-49", "50-59", "60-69"]
 
