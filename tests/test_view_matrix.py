@@ -244,3 +244,16 @@ def test_error_pages_are_chinese(client, world):
     c = _client(client, world, "admin_a")
     resp = c.get("/no-such-page/")
     assert resp.status_code == 404 and "页面不存在" in resp.content.decode()
+
+
+def test_forbidden_page_is_chinese(client, world):
+    resp = _client(client, world, "staff_a1").get(reverse("plans:upload"))
+    assert resp.status_code == 403
+    assert "无权访问" in resp.content.decode()
+
+
+def test_server_error_page_is_chinese_and_standalone(rf):
+    from kepu.core.views import error_500
+
+    resp = error_500(rf.get("/"))
+    assert resp.status_code == 500 and "服务器内部错误" in resp.content.decode()
