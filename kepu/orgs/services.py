@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,12 +16,27 @@ from kepu.regions.models import Region
 ORG_FIELDS = ("name", "short_name", "kind", "region", "parent", "is_member_unit", "is_active")
 
 
-def _parse_aliases(aliases: str | list[str] | None) -> list[str]:
-    if aliases is None:
+NAME_SEPARATORS = ("、", ",", "，", ";", "；", "\n")
+
+
+def split_names(value: str | Iterable[str] | None) -> list[str]:
+    """'A、B，C' → ['A', 'B', 'C'] (order kept, duplicates and blanks dropped)."""
+    if value is None:
         return []
-    if isinstance(aliases, str):
-        aliases = aliases.replace("，", ",").replace("、", ",").replace("\n", ",").split(",")
-    return sorted({a.strip() for a in aliases if a and a.strip()})
+    if not isinstance(value, str):
+        value = "、".join(value)
+    for sep in NAME_SEPARATORS[1:]:
+        value = value.replace(sep, "、")
+    seen: list[str] = []
+    for part in value.split("、"):
+        part = part.strip()
+        if part and part not in seen:
+            seen.append(part)
+    return seen
+
+
+def _parse_aliases(aliases: str | list[str] | None) -> list[str]:
+    return sorted(split_names(aliases))
 
 
 def _sync_aliases(org: Organisation, aliases: list[str]) -> None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,26 +9,15 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kepu.core.files import xlsx_response
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, can, user_grants
+from kepu.orgs.selectors import can_act_for_an_office
+from kepu.orgs.services import split_names
 from kepu.plans import excel, selectors, services
 from kepu.plans.forms import DocumentUploadForm, LedgerFilterForm, LedgerImportForm, TaskUnitsForm
 from kepu.plans.models import KeyGroup, Plan, PlanDraft, PlanKind, Section, Task, UnitRole
-from kepu.plans.services import PlanFields, TaskEdit, UnitChoice, split_names
-
-
-def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
-    resp = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return resp
-
-
-def _can_import(user) -> bool:
-    return user.is_superuser or any(
-        g.region_path is not None and Action.ADD in g.actions for g in user_grants(user)
-    )
+from kepu.plans.services import PlanFields, TaskEdit, UnitChoice
 
 
 # --- plans ---------------------------------------------------------------------------
@@ -40,7 +28,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         "plans/plan_list.html",
         {
             "plans": selectors.plan_list(user=request.user),
-            "can_import": _can_import(request.user),
+            "can_import": can_act_for_an_office(user=request.user),
             "drafts": PlanDraft.objects.restrict(request.user, Action.ADD).order_by("-created_at"),
         },
     )
@@ -85,7 +73,7 @@ def plan_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- import a document: upload → preview → confirm -------------------------------------
 @login_required
 def document_upload(request: HttpRequest) -> HttpResponse:
-    if not _can_import(request.user):
+    if not can_act_for_an_office(user=request.user):
         raise PermissionDenied("只有办公室管理员可以导入规划文件。")
     form = DocumentUploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -164,10 +152,9 @@ def _fields_from_post(post, draft: PlanDraft) -> PlanFields:
 @login_required
 def draft_preview(request: HttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(PlanDraft.objects.restrict(request.user, Action.ADD), pk=pk)
-    context = selectors.draft_preview(user=request.user, draft=draft)
     errors: list[str] = []
     if request.method == "POST":
-        names = [u.name for u in context["units"]]
+        names = list(selectors.draft_unit_counts(draft.parsed))
         try:
             fields = _fields_from_post(request.POST, draft)
             plan = services.plan_draft_confirm(
@@ -181,6 +168,7 @@ def draft_preview(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"已保存「{plan.title}」, 共 {plan.tasks.count()} 项任务。")
             return redirect("plans:detail", pk=plan.pk)
+    context = selectors.draft_preview(user=request.user, draft=draft)
     context.update(draft=draft, errors=errors, kinds=PlanKind.choices, org_kinds=OrgKind.choices)
     return render(request, "plans/preview.html", context)
 
@@ -196,7 +184,7 @@ def draft_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def ledger_import(request: HttpRequest) -> HttpResponse:
-    if not _can_import(request.user):
+    if not can_act_for_an_office(user=request.user):
         raise PermissionDenied("只有办公室管理员可以导入任务台账。")
     form = LedgerImportForm(request.POST or None, request.FILES or None, user=request.user)
     errors: list[str] = []
@@ -271,7 +259,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "tasks": tasks,
             "query_string": request.GET.urlencode(),
             "key_groups": dict(KeyGroup.choices),
-            "can_import": _can_import(request.user),
+            "can_import": can_act_for_an_office(user=request.user),
         },
     )
 
@@ -286,7 +274,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
         if plan is not None:
             title = f"{plan.title} 任务台账"
     data = excel.ledger_workbook(title=title, tasks=tasks)
-    return _xlsx_response(data, f"{title}.xlsx")
+    return xlsx_response(data, f"{title}.xlsx")
 
 
 @login_required

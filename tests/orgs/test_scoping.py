@@ -173,3 +173,15 @@ def test_membership_add_requires_manage_and_stays_in_scope(world):
             role="viewer",
             password="Abcdefgh12",
         )
+
+
+def test_split_names_keeps_order_and_drops_blanks_and_repeats():
+    from kepu.orgs.services import split_names
+
+    assert split_names("市教体局、市卫健委，市科协;市教体局；\n 市民政局 ,") == [
+        "市教体局",
+        "市卫健委",
+        "市科协",
+        "市民政局",
+    ]
+    assert split_names(None) == [] and split_names(["甲、乙", "丙"]) == ["甲", "乙", "丙"]
