@@ -113,34 +113,35 @@ class UnitPreview:
         return self.best.how  # exact | alias | fuzzy
 
 
+def draft_unit_counts(parsed: dict[str, Any]) -> dict[str, int]:
+    """Each unit name of a parsed document with the number of tasks naming it (in order)."""
+    counts: dict[str, int] = {}
+    for t in parsed.get("tasks", []):
+        for name in t.get("responsible") or []:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
 def draft_preview(*, user: Any, draft: PlanDraft) -> dict[str, Any]:
     """What the preview page shows: metadata, the section tree, tasks, and unit matches."""
     parsed = draft.parsed
     tasks = parsed.get("tasks", [])
-    counts: dict[str, int] = {}
-    for t in tasks:
-        for name in t.get("responsible") or []:
-            counts[name] = counts.get(name, 0) + 1
     candidates = Organisation.objects.restrict(user, Action.VIEW)
     units = [
         UnitPreview(name=n, count=c, matches=organisation_match(name=n, candidates=candidates))
-        for n, c in counts.items()
+        for n, c in draft_unit_counts(parsed).items()
     ]
-    tree: list[dict[str, Any]] = []
-    seen: set[tuple[str, ...]] = set()
+    # Sections in document order, each with the number of tasks below it (one pass).
+    task_counts: dict[tuple[str, ...], int] = {}
     for t in tasks:
         path = tuple(t.get("path") or [])
         for depth in range(1, len(path) + 1):
             key = path[:depth]
-            if key not in seen:
-                seen.add(key)
-                tree.append(
-                    {
-                        "title": key[-1],
-                        "depth": depth - 1,
-                        "count": sum(1 for x in tasks if tuple(x.get("path") or [])[:depth] == key),
-                    }
-                )
+            task_counts[key] = task_counts.get(key, 0) + 1
+    tree = [
+        {"title": key[-1], "depth": len(key) - 1, "count": count}
+        for key, count in task_counts.items()
+    ]
     return {
         "parsed": parsed,
         "tasks": list(enumerate(tasks)),

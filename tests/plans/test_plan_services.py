@@ -218,3 +218,25 @@ def test_plan_visible_to_units_it_names(world, plan_bytes, settings, tmp_path):
     assert Plan.objects.restrict(world.users["admin_b"], Action.VIEW).count() == 0
     assert Task.objects.restrict(world.users["staff_a1"], Action.VIEW).count() == 2
     assert Task.objects.restrict(world.users["staff_a2"], Action.VIEW).count() == 2
+
+
+def test_preview_tree_counts_tasks_per_section_and_units_per_name(
+    world, plan_bytes, settings, tmp_path
+):
+    from kepu.plans.selectors import draft_preview, draft_unit_counts
+
+    settings.MEDIA_ROOT = tmp_path
+    draft = make_draft(world, plan_bytes)
+    preview = draft_preview(user=world.users["admin_a"], draft=draft)
+    assert [(s["title"], s["depth"], s["count"]) for s in preview["tree"]] == [
+        ("青少年科学素质提升", 0, 2),
+        ("老年人科学素质提升", 0, 1),
+    ]
+    assert draft_unit_counts(draft.parsed) == {
+        "市教体局": 1,
+        "市卫健委": 2,
+        "市教育局": 1,
+        "市科协": 1,
+        "市某某局": 1,
+    }
+    assert [u.name for u in preview["units"]] == list(draft_unit_counts(draft.parsed))
