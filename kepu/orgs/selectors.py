@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from rapidfuzz import fuzz, process
 
-from kepu.orgs.models import Organisation, OrganisationAlias
-from kepu.orgs.scoping import Action
+from kepu.orgs.models import OFFICE_KINDS, Organisation, OrganisationAlias
+from kepu.orgs.scoping import Action, Grant, user_grants
 
 
 def organisation_list(
@@ -79,18 +80,21 @@ def organisation_match(
     return sorted(best.values(), key=lambda m: -m.score)[:limit]
 
 
+def _office_grants(user: Any) -> list[Grant]:
+    """The user's office memberships that allow adding region-wide data."""
+    return [g for g in user_grants(user) if g.region_path is not None and Action.ADD in g.actions]
+
+
+def can_act_for_an_office(*, user: Any) -> bool:
+    """Whether ``user`` may add region-wide data (import plans, create survey waves)."""
+    return user.is_superuser or bool(_office_grants(user))
+
+
 def office_choices(*, user: Any) -> list[tuple[int, str]]:
     """Offices on whose behalf ``user`` may add region-wide data (plans, survey waves)."""
-    from kepu.orgs.models import OFFICE_KINDS
-    from kepu.orgs.scoping import user_grants
-
     if user.is_superuser:
         return list(Organisation.objects.filter(kind__in=OFFICE_KINDS).values_list("pk", "name"))
-    return [
-        (g.organisation_id, g.organisation_name)
-        for g in user_grants(user)
-        if g.region_path is not None and Action.ADD in g.actions
-    ]
+    return [(g.organisation_id, g.organisation_name) for g in _office_grants(user)]
 
 
 def acting_office(*, user: Any, owner_id: int | None = None, denied: str) -> Organisation:
@@ -99,8 +103,6 @@ def acting_office(*, user: Any, owner_id: int | None = None, denied: str) -> Org
     Raises ``PermissionDenied(denied)`` when the user is not an office member allowed to
     add, or ``owner_id`` is not one of their offices.
     """
-    from django.core.exceptions import PermissionDenied
-
     allowed = [pk for pk, _ in office_choices(user=user)]
     if owner_id is not None:
         allowed = [pk for pk in allowed if pk == owner_id]

@@ -12,12 +12,13 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from kepu.core.files import SPREADSHEET, cell_text, check_upload
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action
 from kepu.orgs.selectors import organisation_match
+from kepu.orgs.services import split_names
 from kepu.plans.models import Plan, PlanKind, Task
-from kepu.plans.services import PlanFields, plan_create_from_parsed, split_names
-from kepu.plans.uploads import SPREADSHEET, check_upload
+from kepu.plans.services import PlanFields, plan_create_from_parsed
 
 LEDGER_HEADERS = ["序号", "任务内容", "牵头单位", "配合单位", "目标任务", "完成时限"]
 
@@ -93,19 +94,11 @@ class LedgerImportError(Exception):
         return "；".join(self.errors)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _header_map(rows: list[tuple[Any, ...]]) -> tuple[int, dict[str, int]]:
     for idx, row in enumerate(rows[:10]):
         mapping: dict[str, int] = {}
         for col, value in enumerate(row):
-            key = HEADER_ALIASES.get(_cell(value).replace(" ", "").replace("\n", ""))
+            key = HEADER_ALIASES.get(cell_text(value).replace(" ", "").replace("\n", ""))
             if key and key not in mapping:
                 mapping[key] = col
         if "content" in mapping:
@@ -164,9 +157,9 @@ def ledger_import_xlsx(
 
         def get(key: str, row: tuple[Any, ...] = row) -> str:
             col = cols.get(key)
-            return _cell(row[col]) if col is not None and col < len(row) else ""
+            return cell_text(row[col]) if col is not None and col < len(row) else ""
 
-        if not any(_cell(v) for v in row):
+        if not any(cell_text(v) for v in row):
             continue
         content = get("content")
         if not content:

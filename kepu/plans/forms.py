@@ -4,9 +4,9 @@ from typing import Any
 
 from django import forms
 
+from kepu.core.files import MAX_UPLOAD_BYTES
 from kepu.orgs.selectors import office_choices
 from kepu.plans.models import KeyGroup, PlanKind, UnitRole
-from kepu.plans.uploads import MAX_UPLOAD_BYTES
 
 
 class DocumentUploadForm(forms.Form):

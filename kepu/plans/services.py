@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from kepu.core.files import DOCUMENT, check_upload
 from kepu.orgs.models import Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope
 from kepu.orgs.selectors import acting_office, organisation_match
@@ -25,25 +26,6 @@ from kepu.plans.models import (
     TaskUnit,
     UnitRole,
 )
-from kepu.plans.uploads import DOCUMENT, check_upload
-
-NAME_SEPARATORS = ("、", ",", "，", ";", "；", "\n")
-
-
-def split_names(value: str | Iterable[str] | None) -> list[str]:
-    """'A、B，C' → ['A', 'B', 'C'] (order kept, duplicates and blanks dropped)."""
-    if value is None:
-        return []
-    if not isinstance(value, str):
-        value = "、".join(value)
-    for sep in NAME_SEPARATORS[1:]:
-        value = value.replace(sep, "、")
-    seen: list[str] = []
-    for part in value.split("、"):
-        part = part.strip()
-        if part and part not in seen:
-            seen.append(part)
-    return seen
 
 
 def detect_key_groups(text: str) -> list[str]:

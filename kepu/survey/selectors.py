@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from kepu.orgs.scoping import Action, user_grants
+from kepu.orgs.scoping import Action
 from kepu.survey.models import (
     BREAKDOWNS,
     Estimate,
@@ -18,12 +18,6 @@ from kepu.survey.models import (
     Wave,
     WaveTarget,
 )
-
-
-def can_create_waves(user: Any) -> bool:
-    return user.is_superuser or any(
-        g.region_path is not None and Action.ADD in g.actions for g in user_grants(user)
-    )
 
 
 def wave_list(*, user: Any) -> QuerySet[Wave]:

@@ -7,11 +7,7 @@ import io
 
 from django.core.exceptions import ValidationError
 
-from kepu.plans.uploads import MAX_UPLOAD_BYTES, Kind, check_upload
-
-DATA = Kind((".csv", ".xlsx"), "csv 或 xlsx")
-MAX_DATA_BYTES = MAX_UPLOAD_BYTES
-BINARY_SIGNATURES = (b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")
+from kepu.core.files import DATA, MAX_UPLOAD_BYTES, cell_text, check_upload
 
 
 def decode_text(data: bytes) -> str:
@@ -30,22 +26,10 @@ def decode_text(data: bytes) -> str:
         raise ValidationError("无法识别文件编码, 请保存为 UTF-8 或 GBK 编码的 CSV。") from exc
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def read_table(name: str, data: bytes, *, max_bytes: int = MAX_DATA_BYTES) -> list[list[str]]:
+def read_table(name: str, data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> list[list[str]]:
     """Check the upload and return its rows (the first is the header) as stripped strings."""
     ext = check_upload(name, data, DATA, max_bytes=max_bytes)
     if ext == ".csv":
-        if data.startswith(BINARY_SIGNATURES):
-            raise ValidationError(
-                f"文件「{name}」的内容不是 CSV 文本 (可能是 Excel/PDF 文件改了扩展名)。"
-            )
         text = decode_text(data)
         try:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
@@ -60,7 +44,7 @@ def read_table(name: str, data: bytes, *, max_bytes: int = MAX_DATA_BYTES) -> li
         except Exception as exc:  # openpyxl raises many types for broken files
             raise ValidationError(f"无法读取 Excel 文件「{name}」。") from exc
         ws = wb.worksheets[0]
-        rows = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        rows = [[cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
         wb.close()
     while rows and not any(rows[-1]):
         rows.pop()

@@ -12,7 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from kepu.core.files import xlsx_response
 from kepu.orgs.scoping import Action, can
+from kepu.orgs.selectors import can_act_for_an_office
 from kepu.plans.models import Target
 from kepu.survey import excel, geo, selectors, services
 from kepu.survey.forms import (
@@ -35,14 +37,6 @@ def _wave(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Wave:
         raise Http404 from exc
 
 
-def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
-    resp = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return resp
-
-
 # --- waves ------------------------------------------------------------------------------
 @login_required
 def wave_list(request: HttpRequest) -> HttpResponse:
@@ -51,7 +45,7 @@ def wave_list(request: HttpRequest) -> HttpResponse:
         "survey/wave_list.html",
         {
             "waves": selectors.wave_list(user=request.user),
-            "can_create": selectors.can_create_waves(request.user),
+            "can_create": can_act_for_an_office(user=request.user),
         },
     )
 
@@ -72,7 +66,7 @@ def _wave_fields(d: dict, *, region=None) -> WaveFields:
 
 @login_required
 def wave_create(request: HttpRequest) -> HttpResponse:
-    if not selectors.can_create_waves(request.user):
+    if not can_act_for_an_office(user=request.user):
         raise PermissionDenied("只有办公室管理员可以新建监测调查。")
     form = WaveForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -224,7 +218,7 @@ def results_export(request: HttpRequest, pk: int) -> HttpResponse:
         results=selectors.run_results(run),
         trend=selectors.trend(user=request.user, wave=wave),
     )
-    return _xlsx_response(data, f"{wave.title} 估计结果.xlsx")
+    return xlsx_response(data, f"{wave.title} 估计结果.xlsx")
 
 
 # --- data -------------------------------------------------------------------------------
