@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from kepu.core.versioning import VersionedForm
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, Role
 from kepu.regions.models import Region
@@ -44,6 +45,10 @@ class OrganisationForm(forms.Form):
         self.fields["parent"].queryset = Organisation.objects.restrict(user, Action.VIEW).order_by(
             "name"
         )
+
+
+class OrganisationEditForm(VersionedForm, OrganisationForm):
+    """Editing an existing organisation carries the version it was opened at."""
 
 
 class MembershipForm(forms.Form):

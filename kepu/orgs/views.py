@@ -7,8 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kepu.core.versioning import StaleEditError
 from kepu.orgs import services
-from kepu.orgs.forms import MembershipForm, OrganisationForm
+from kepu.orgs.forms import MembershipForm, OrganisationEditForm, OrganisationForm
 from kepu.orgs.models import Membership, Organisation, OrgKind
 from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import organisation_list
@@ -88,8 +89,9 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "parent": org.parent_id,
         "is_member_unit": org.is_member_unit,
         "aliases": "、".join(a.name for a in org.aliases.all()),
+        "version": org.version,
     }
-    form = OrganisationForm(request.POST or None, user=request.user, initial=initial)
+    form = OrganisationEditForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         aliases = data.pop("aliases")
@@ -97,6 +99,8 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.organisation_update(
                 user=request.user, organisation=org, aliases=aliases, **data
             )
+        except StaleEditError as exc:
+            form.stale(exc)
         except ValidationError as exc:
             _form_error(form, exc)
         else:

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from kepu.core.files import MAX_UPLOAD_BYTES
+from kepu.core.versioning import VersionedForm
 from kepu.orgs.selectors import office_choices
 from kepu.plans.models import KeyGroup, PlanKind, UnitRole
 
@@ -64,7 +65,7 @@ class LedgerFilterForm(forms.Form):
     q = forms.CharField(label="关键词", required=False)
 
 
-class TaskUnitsForm(forms.Form):
+class TaskUnitsForm(VersionedForm, forms.Form):
     title = forms.CharField(label="任务", max_length=500)
     lead = forms.CharField(label="牵头单位 (顿号分隔)", required=False)
     cooperate = forms.CharField(label="配合单位", required=False)
