@@ -18,6 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from kepu.audit.models import AuditEntry
+from kepu.audit.services import audit_import_summary, audit_rows
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope
@@ -575,6 +577,7 @@ def respondents_import(*, user: Any, wave: Wave, name: str, data: bytes) -> Impo
             Action.CHANGE,
             update_fields=["data_source_name", "data_imported_at", "data_version", "data_mode"],
         )
+        audit_import_summary(obj=wave, what="respondents", rows=len(parsed), name=name, actor=user)
     subregions = {rec["subregion"].pk for rec in parsed if rec.get("subregion")}
     return ImportSummary(
         rows=len(parsed),
@@ -698,6 +701,7 @@ def margins_replace(
         created = Margin.objects.bulk_create(
             Margin(wave=wave, variable=v, category=c, population=p) for (v, c), p in found.items()
         )
+        audit_rows(action=AuditEntry.Action.CREATE, rows=created, actor=user)
         ensure_in_scope(user, wave, Action.CHANGE)
     return created
 
