@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
 from kepu.orgs.models import Organisation, OrgKind
-from kepu.orgs.scoping import Action, can, user_grants
+from kepu.orgs.scoping import Action, can, get_in_scope, user_grants
 from kepu.orgs.selectors import can_act_for_an_office
 from kepu.orgs.services import split_names
 from kepu.plans import excel, selectors, services
@@ -53,7 +53,16 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def plan_source(request: HttpRequest, pk: int) -> FileResponse:
-    plan = get_object_or_404(Plan.objects.restrict(request.user, Action.VIEW), pk=pk)
+    # The original document is the owner's: its office and the offices above it download
+    # it; a unit named on some tasks sees those tasks, not the whole file (403).
+    plan = get_in_scope(
+        Plan,
+        request.user,
+        Action.VIEW,
+        owned=True,
+        message="只有导入该规划的办公室及其上级办公室可以下载原始文件。",
+        pk=pk,
+    )
     if not plan.source_file:
         raise Http404("没有原始文件")
     return FileResponse(
