@@ -19,6 +19,7 @@ from kepu.orgs.scoping import Role
 from kepu.plans import services as plan_services
 from kepu.plans.models import Plan, Task
 from kepu.plans.services import PlanFields
+from kepu.regions.models import Region
 from kepu.survey import services as survey_services
 from kepu.survey.models import Wave, WaveTarget
 from kepu.survey.services import WaveFields
@@ -52,6 +53,7 @@ FIELDS = (
     "wave_target.label",
     "trend_wave.title",
     "trend_target.label",
+    "region.name",
 )
 
 
@@ -137,6 +139,9 @@ def plant(world: Any, text: Callable[[str], str]) -> Planted:
     task = plan.tasks.get()
 
     add_second_county(world)
+    # Region names come from the division import, not from a form; a hostile one still
+    # must not run (it reaches the map's tooltips and labels through the geometry).
+    Region.objects.filter(pk=world.regions["county_a"].pk).update(name=text("region.name"))
     earlier = survey_services.wave_create(
         user=admin,
         owner=world.orgs["office_a"],
