@@ -107,6 +107,7 @@ class Wave(Versioned):
 
     scope_region = "region"
     scope_orgs = ("owner",)
+    scope_owner = "owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -149,6 +150,7 @@ class WaveTarget(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -196,6 +198,7 @@ class Respondent(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -219,6 +222,7 @@ class Margin(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -274,6 +278,7 @@ class EstimationRun(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -321,6 +326,7 @@ class Estimate(models.Model):
 
     scope_region = "run__wave__region"
     scope_orgs = ("run__wave__owner",)
+    scope_owner = "run__wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 

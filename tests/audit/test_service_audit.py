@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from kepu.audit.models import AuditEntry
-from kepu.plans import excel, services
+from kepu.plans import services
 from kepu.plans.models import Plan, Section, Target, Task, TaskUnit
 from kepu.plans.services import PlanFields
 from kepu.survey import services as survey
@@ -98,7 +98,7 @@ def test_ledger_import_logs_every_row_it_creates(world, settings, tmp_path):
             [2, "建设科普站。", "市卫健委", "", "", ""],
         ]
     )
-    plan = excel.ledger_import_xlsx(
+    plan = services.ledger_import(
         user=world.users["admin_a"],
         owner=world.orgs["office_a"],
         name="台账.xlsx",
