@@ -78,7 +78,7 @@ class ActivityForm(VersionedForm):
     region = RegionCodeField(label="活动地点区划代码 (县或乡镇)")
     address = forms.CharField(label="详细地址", max_length=300, required=False)
     mode = forms.ChoiceField(label="形式", choices=Mode.choices)
-    link = forms.URLField(label="线上链接", required=False, max_length=200)
+    link = forms.URLField(label="线上链接", required=False, max_length=200, assume_scheme="https")
     co_organisers = forms.CharField(label="协办单位", max_length=500, required=False)
     audience = forms.CharField(label="面向对象", max_length=200, required=False)
     key_groups = forms.MultipleChoiceField(
@@ -115,7 +115,9 @@ class ActivityForm(VersionedForm):
 
 
 class CompleteForm(VersionedForm):
-    actual_participants = forms.IntegerField(label="实际参与人数", min_value=0, max_value=10_000_000)
+    actual_participants = forms.IntegerField(
+        label="实际参与人数", min_value=0, max_value=10_000_000
+    )
     result_summary = forms.CharField(
         label="活动总结", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -134,7 +136,10 @@ class PhotoForm(forms.Form):
 
 class ReviewForm(forms.Form):
     comment = forms.CharField(
-        label="审核意见 (退回时必填)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label="审核意见 (退回时必填)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

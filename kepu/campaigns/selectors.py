@@ -31,7 +31,11 @@ def campaign_list(*, user: Any) -> QuerySet[Campaign]:
         q |= Q(region__path__in=sorted(paths))
     if getattr(user, "is_superuser", False):
         q = Q()
-    return Campaign.objects.filter(q).select_related("region", "owner").order_by("-year", "-event_start")
+    return (
+        Campaign.objects.filter(q)
+        .select_related("region", "owner")
+        .order_by("-year", "-event_start")
+    )
 
 
 def registering_orgs(*, user: Any, campaign: Campaign) -> QuerySet[Organisation]:
@@ -79,7 +83,9 @@ def review_queue(*, user: Any, campaign: Campaign) -> QuerySet[Activity]:
     if getattr(user, "is_superuser", False):
         return qs
     admin_paths = [
-        g.region_path for g in user_grants(user) if g.region_path is not None and g.role == "office_admin"
+        g.region_path
+        for g in user_grants(user)
+        if g.region_path is not None and g.role == "office_admin"
     ]
     if not admin_paths:
         return qs.none()
@@ -168,7 +174,8 @@ def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
     orgs = quota_organisations(user=user, campaign=campaign)
     depth = campaign.region.path.count("/")
     children = {
-        r.path: r for r in Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
+        r.path: r
+        for r in Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
     }
     quotas = list(campaign.quotas.all())
     need_by_kind = {}
@@ -176,7 +183,9 @@ def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
         for k in q.kinds:
             need_by_kind.setdefault(k, q.min_count)
     per_org = (
-        Activity.objects.filter(campaign=campaign, status__in=PUBLISHED, organiser__in=orgs.values("pk"))
+        Activity.objects.filter(
+            campaign=campaign, status__in=PUBLISHED, organiser__in=orgs.values("pk")
+        )
         .values("organiser_id", "organiser__kind", "organiser__region__path")
         .annotate(n=Count("pk"), done=Count("pk", filter=Q(status=Status.COMPLETED)))
     )
@@ -221,7 +230,9 @@ class PublicFilters:
     q: str = ""
 
 
-def public_activities(*, campaign: Campaign, filters: PublicFilters | None = None) -> QuerySet[Activity]:
+def public_activities(
+    *, campaign: Campaign, filters: PublicFilters | None = None
+) -> QuerySet[Activity]:
     """Approved activities of a campaign, for everyone. No personal fields are selected."""
     f = filters or PublicFilters()
     qs = Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
@@ -261,7 +272,9 @@ def public_campaigns() -> QuerySet[Campaign]:
 def public_region_counts(*, campaign: Campaign) -> list[dict[str, Any]]:
     """Published activities per child region of the campaign's region (for the map)."""
     depth = campaign.region.path.count("/")
-    children = list(Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path"))
+    children = list(
+        Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
+    )
     counts: dict[str, int] = {}
     rows = (
         Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)

@@ -156,7 +156,9 @@ def campaign_create(
     _apply(campaign, fields)
     campaign.source_name = source_name[:255]
     if source_bytes is not None:
-        campaign.source_file.save(source_name or "campaign.txt", ContentFile(source_bytes), save=False)
+        campaign.source_file.save(
+            source_name or "campaign.txt", ContentFile(source_bytes), save=False
+        )
 
     def after() -> None:
         _set_quotas(user, campaign, quotas or [])
@@ -394,15 +396,15 @@ def _has_lower_office(activity: Activity) -> bool:
     """Whether an office exists between the campaign's region and the activity's."""
     campaign_path = activity.campaign.region.path
     path = activity.region.path
-    between = [path[: i + 1] for i, ch in enumerate(path) if ch == "/" and i + 1 > len(campaign_path)]
+    between = [
+        path[: i + 1] for i, ch in enumerate(path) if ch == "/" and i + 1 > len(campaign_path)
+    ]
     return Organisation.objects.filter(
         region__path__in=between, kind__in=[OrgKind.ASSOCIATION, OrgKind.OFFICE], is_active=True
     ).exists()
 
 
-def activity_review(
-    *, user: Any, activity: Activity, approve: bool, comment: str = ""
-) -> Activity:
+def activity_review(*, user: Any, activity: Activity, approve: bool, comment: str = "") -> Activity:
     tier = review_tier(user, activity)
     if tier is None:
         raise PermissionDenied("您不能审核这项活动。")
@@ -463,7 +465,9 @@ def activity_photo_add(
     ensure_in_scope(user, activity, Action.CHANGE)
     _check_lock(activity)
     _image(name, data)
-    photo = ActivityPhoto(activity=activity, caption=caption.strip()[:200], public=public, uploaded_by=user)
+    photo = ActivityPhoto(
+        activity=activity, caption=caption.strip()[:200], public=public, uploaded_by=user
+    )
     photo.image.save(name, ContentFile(data), save=False)
     return save_in_scope(user, photo, Action.CHANGE)
 

@@ -72,7 +72,11 @@ def _fields(data: dict[str, Any]) -> services.CampaignFields:
 
 def _quotas(formset: Any) -> list[services.QuotaFields]:
     return [
-        services.QuotaFields(who=f.cleaned_data["who"], min_count=f.cleaned_data["min_count"], kinds=f.cleaned_data["kinds"])
+        services.QuotaFields(
+            who=f.cleaned_data["who"],
+            min_count=f.cleaned_data["min_count"],
+            kinds=f.cleaned_data["kinds"],
+        )
         for f in formset.forms
         if f.cleaned_data.get("who")
     ]
@@ -135,7 +139,9 @@ def campaign_import(request: HttpRequest) -> HttpResponse:
             else:
                 key = uuid.uuid4().hex
                 (_draft_dir() / key).write_bytes(data)
-                token = signing.dumps({"key": key, "name": f.name, "user": request.user.pk}, salt="campaign-draft")
+                token = signing.dumps(
+                    {"key": key, "name": f.name, "user": request.user.pk}, salt="campaign-draft"
+                )
                 return _preview(request, owners, token, parsed.to_dict())
     return render(request, "campaigns/upload.html", {"form": upload})
 
@@ -170,7 +176,9 @@ def _organiser_rows(request: HttpRequest, names: list[str]) -> list[dict[str, An
     return rows
 
 
-def _preview(request: HttpRequest, owners: list, token: str, parsed: dict[str, Any], form=None, quotas=None) -> HttpResponse:
+def _preview(
+    request: HttpRequest, owners: list, token: str, parsed: dict[str, Any], form=None, quotas=None
+) -> HttpResponse:
     form = form or CampaignForm(initial=_initial_from_parsed(parsed), owners=owners)
     quotas = quotas or QuotaFormSet(
         prefix="q",
@@ -208,7 +216,9 @@ def _import_confirm(request: HttpRequest, owners: list, token: str) -> HttpRespo
     quotas = QuotaFormSet(request.POST, prefix="q")
     if form.is_valid() and quotas.is_valid():
         allowed = Organisation.objects.restrict(request.user, Action.VIEW)
-        ids = [int(v) for k, v in request.POST.items() if k.startswith("organiser_") and v.isdigit()]
+        ids = [
+            int(v) for k, v in request.POST.items() if k.startswith("organiser_") and v.isdigit()
+        ]
         organizers = list(allowed.filter(pk__in=ids))
         try:
             campaign = services.campaign_create(
@@ -252,7 +262,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.restrict(request.user, Action.CHANGE), pk=pk)
+    campaign = _campaign(request, pk)
+    if not can(request.user, campaign, Action.CHANGE):
+        raise PermissionDenied("只有组织单位可以修改本次活动。")
     initial = {f: getattr(campaign, f) for f in services.CampaignFields.__dataclass_fields__}
     initial["summary_columns"] = "、".join(campaign.summary_columns)
     initial["version"] = campaign.version
@@ -260,7 +272,10 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     quotas = QuotaFormSet(
         request.POST or None,
         prefix="q",
-        initial=[{"who": q.who, "min_count": q.min_count, "kinds": q.kinds} for q in campaign.quotas.all()],
+        initial=[
+            {"who": q.who, "min_count": q.min_count, "kinds": q.kinds}
+            for q in campaign.quotas.all()
+        ],
     )
     if request.method == "POST" and form.is_valid() and quotas.is_valid():
         try:
@@ -299,7 +314,9 @@ def _activity_filters(request: HttpRequest) -> selectors.ActivityFilters:
 def activity_list(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     filters = _activity_filters(request)
-    page = paginate(request, selectors.activity_list(user=request.user, campaign=campaign, filters=filters))
+    page = paginate(
+        request, selectors.activity_list(user=request.user, campaign=campaign, filters=filters)
+    )
     return render(
         request,
         "campaigns/activities.html",
@@ -319,7 +336,9 @@ def review_queue(request: HttpRequest, pk: int) -> HttpResponse:
     queue = selectors.review_queue(user=request.user, campaign=campaign)
     if request.method == "POST":
         ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()][:200]
-        done = services.activities_bulk_approve(user=request.user, activities=list(queue.filter(pk__in=ids)))
+        done = services.activities_bulk_approve(
+            user=request.user, activities=list(queue.filter(pk__in=ids))
+        )
         messages.success(request, f"已审核通过 {done} 项活动。")
         return redirect("campaigns:review", pk=campaign.pk)
     return render(
@@ -331,21 +350,31 @@ def review_queue(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _activity_fields(d: dict[str, Any]) -> services.ActivityFields:
     return services.ActivityFields(
-        **{k: d[k] for k in services.ActivityFields.__dataclass_fields__ if k in d and d[k] is not None}
+        **{
+            k: d[k]
+            for k in services.ActivityFields.__dataclass_fields__
+            if k in d and d[k] is not None
+        }
     )
 
 
 @login_required
 def activity_register(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
-    orgs = list(selectors.registering_orgs(user=request.user, campaign=campaign).values_list("pk", "name")[:500])
+    orgs = list(
+        selectors.registering_orgs(user=request.user, campaign=campaign).values_list("pk", "name")[
+            :500
+        ]
+    )
     if not orgs:
         raise PermissionDenied("您所在的单位不能在本次活动中登记。")
     form = ActivityForm(request.POST or None, request.FILES or None, organisers=orgs)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            organiser = selectors.registering_orgs(user=request.user, campaign=campaign).get(pk=data["organiser"])
+            organiser = selectors.registering_orgs(user=request.user, campaign=campaign).get(
+                pk=data["organiser"]
+            )
             activity = services.activity_register(
                 user=request.user,
                 campaign=campaign,
@@ -366,15 +395,23 @@ def activity_register(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"已登记「{activity.title}」。")
             return redirect("campaigns:activity", pk=activity.pk)
     return render(
-        request, "campaigns/activity_form.html", {"form": form, "campaign": campaign, "title": "登记活动"}
+        request,
+        "campaigns/activity_form.html",
+        {"form": form, "campaign": campaign, "title": "登记活动"},
     )
 
 
 def _activity(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Activity:
-    return get_object_or_404(
-        Activity.objects.restrict(request.user, action).select_related("campaign__region", "organiser", "region"),
+    """The activity if the user may see it (else 404) and may ``action`` it (else 403)."""
+    activity = get_object_or_404(
+        Activity.objects.restrict(request.user, Action.VIEW).select_related(
+            "campaign__region", "organiser", "region"
+        ),
         pk=pk,
     )
+    if action != Action.VIEW and not can(request.user, activity, action):
+        raise PermissionDenied("您无权修改这项活动。")
+    return activity
 
 
 @login_required
@@ -395,11 +432,14 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tier": tier,
             "review_form": ReviewForm(),
             "can_reopen": services.review_tier_any(request.user, activity),
-            "reopen_form": ReopenForm(initial={"until": timezone.localdate() + dt.timedelta(days=7)}),
+            "reopen_form": ReopenForm(
+                initial={"until": timezone.localdate() + dt.timedelta(days=7)}
+            ),
             "photo_form": PhotoForm(),
             "complete_form": CompleteForm(
                 initial={
-                    "actual_participants": activity.actual_participants or activity.expected_participants,
+                    "actual_participants": activity.actual_participants
+                    or activity.expected_participants,
                     "result_summary": activity.result_summary,
                     "news_links": activity.news_links,
                     "version": activity.version,
@@ -441,7 +481,12 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "campaigns/activity_form.html",
-        {"form": form, "campaign": activity.campaign, "activity": activity, "title": f"修改: {activity.title}"},
+        {
+            "form": form,
+            "campaign": activity.campaign,
+            "activity": activity,
+            "title": f"修改: {activity.title}",
+        },
     )
 
 
@@ -466,7 +511,9 @@ def activity_review(request: HttpRequest, pk: int) -> HttpResponse:
     approve = request.POST.get("decision") == "approve"
     comment = form.data.get("comment", "")[:2000]
     try:
-        services.activity_review(user=request.user, activity=activity, approve=approve, comment=comment)
+        services.activity_review(
+            user=request.user, activity=activity, approve=approve, comment=comment
+        )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
@@ -483,7 +530,9 @@ def activity_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "请填写有效的日期。")
         return redirect("campaigns:activity", pk=pk)
     try:
-        services.activity_reopen(user=request.user, activity=activity, until=form.cleaned_data["until"])
+        services.activity_reopen(
+            user=request.user, activity=activity, until=form.cleaned_data["until"]
+        )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
