@@ -12,6 +12,12 @@ urlpatterns = [
     path("<int:pk>/activities/", views.activity_list, name="activities"),
     path("<int:pk>/review/", views.review_queue, name="review"),
     path("<int:pk>/register/", views.activity_register, name="register"),
+    path("<int:pk>/import-activities/", views.activities_import, name="activities_import"),
+    path(
+        "<int:pk>/import-activities/template.xlsx",
+        views.activities_template,
+        name="activities_template",
+    ),
     path("<int:pk>/quotas/", views.quota_progress, name="quotas"),
     path("<int:pk>/summary.xlsx", views.summary_export, name="summary"),
     path("activities/<int:pk>/", views.activity_detail, name="activity"),

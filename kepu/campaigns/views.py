@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kepu.campaigns import excel, selectors, services
+from kepu.campaigns import excel, importing, selectors, services
 from kepu.campaigns.forms import (
     ActivityForm,
     CampaignForm,
@@ -30,7 +30,8 @@ from kepu.campaigns.forms import (
 )
 from kepu.campaigns.models import Activity, ActivityPhoto, ActivityType, Campaign, Status
 from kepu.campaigns.parsing import ParseError, parse_campaign_bytes
-from kepu.core.files import DOCUMENT, check_upload, xlsx_response
+from kepu.core.files import DOCUMENT, SPREADSHEET, check_upload, xlsx_response
+from kepu.core.importing import DataImportError
 from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
 from kepu.orgs.models import Organisation
@@ -603,6 +604,42 @@ def activity_poster(request: HttpRequest, pk: int) -> FileResponse:
     if not activity.poster:
         raise Http404("没有海报")
     return FileResponse(activity.poster.open("rb"))
+
+
+@login_required
+def activities_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Bulk registration from an Excel list (all or nothing, row errors in Chinese)."""
+    campaign = _campaign(request, pk)
+    if not selectors.registering_orgs(user=request.user, campaign=campaign).exists():
+        raise PermissionDenied("您所在的单位不能在本次活动中登记。")
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = ["请选择要导入的 Excel 文件。"]
+        elif upload.size > SPREADSHEET.max_bytes:
+            errors = [f"文件过大, 上限为 {SPREADSHEET.max_bytes // 1024 // 1024} MB。"]
+        else:
+            try:
+                result = importing.activities_import(
+                    user=request.user, campaign=campaign, name=upload.name, data=upload.read()
+                )
+            except ValidationError as exc:
+                errors = exc.messages
+            except DataImportError as exc:
+                errors = exc.errors
+            else:
+                messages.success(request, f"已导入 {result.created} 场活动, 等待审核。")
+                return redirect("campaigns:activities", pk=campaign.pk)
+    return render(
+        request, "campaigns/activities_import.html", {"campaign": campaign, "errors": errors}
+    )
+
+
+@login_required
+def activities_template(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    return xlsx_response(importing.template_xlsx(), f"{campaign.title}活动登记模板.xlsx")
 
 
 # --- quotas and summaries ------------------------------------------------------------------
