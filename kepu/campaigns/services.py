@@ -161,7 +161,10 @@ def campaign_create(
         )
 
     def after() -> None:
+        from kepu.campaigns.awards import criteria_create_defaults
+
         _set_quotas(user, campaign, quotas or [])
+        criteria_create_defaults(user=user, campaign=campaign)
         if organizers:
             campaign.organizers.set(organizers)
 
