@@ -14,15 +14,14 @@ from kepu.campaigns import services
 from kepu.campaigns.models import Activity, Campaign, Status
 from tests.browser.test_browser_shell import login as _login
 from tests.browser.test_xss_sweep import INJECTED_JS, Sweep, _hover_charts
-from tests.campaigns.conftest import (  # noqa: F401 (fixtures)
-    activity_fields,
-    campaign,
-    fields,
-    png_bytes,
-    town_staff,
-)
+from tests.campaigns import conftest as campaign_fixtures
+from tests.campaigns.conftest import activity_fields, fields, png_bytes
 
 pytestmark = pytest.mark.browser
+
+# The campaign tests' fixtures, for these browser tests too.
+campaign = campaign_fixtures.campaign
+town_staff = campaign_fixtures.town_staff
 
 
 def login(page, live_server, username: str) -> None:
@@ -189,14 +188,14 @@ def test_planted_markup_never_runs_on_campaign_pages(
     settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr(services, "_today", lambda: TODAY)
     admin, staff = world.users["admin_a"], world.users["staff_a1"]
-    campaign = services.campaign_create(
+    hostile = services.campaign_create(
         user=admin,
         fields=fields(title="C1" + P, theme="C2" + P, summary_columns=["序号", "C3" + P]),
         quotas=[services.QuotaFields(who="C4" + P, min_count=1, kinds=["department"])],
     )
     a = services.activity_register(
         user=staff,
-        campaign=campaign,
+        campaign=hostile,
         organiser=world.orgs["unit_a1"],
         fields=activity_fields(
             world,
@@ -224,17 +223,17 @@ def test_planted_markup_never_runs_on_campaign_pages(
         login(page, live_server, "admin_a")
         for name, args in (
             ("campaigns:list", []),
-            ("campaigns:detail", [campaign.pk]),
-            ("campaigns:activities", [campaign.pk]),
-            ("campaigns:quotas", [campaign.pk]),
-            ("campaigns:awards", [campaign.pk]),
-            ("campaigns:edit", [campaign.pk]),
+            ("campaigns:detail", [hostile.pk]),
+            ("campaigns:activities", [hostile.pk]),
+            ("campaigns:quotas", [hostile.pk]),
+            ("campaigns:awards", [hostile.pk]),
+            ("campaigns:edit", [hostile.pk]),
             ("campaigns:activity", [a.pk]),
             ("audit", []),
         ):
             sweep.visit(reverse(name, args=args))
         context.clear_cookies()
-        sweep.visit(reverse("portal:campaign", args=[campaign.pk]) + "?month=2026-9")
+        sweep.visit(reverse("portal:campaign", args=[hostile.pk]) + "?month=2026-9")
         page.wait_for_selector("#portal-map canvas", timeout=30000)
         tooltips = _hover_charts(page)
         assert not page.evaluate(INJECTED_JS)
