@@ -214,7 +214,7 @@ def portal_points(request: HttpRequest, pk: int) -> JsonResponse:
             "points": [
                 {
                     "name": r["title"],
-                    "value": [float(r["longitude"]), float(r["latitude"])],
+                    "value": [float(r["longitude"] or 0), float(r["latitude"] or 0)],
                     "url": reverse("portal:activity", args=[r["pk"]]),
                 }
                 for r in qs

@@ -142,8 +142,8 @@ def quota_rows(
     """Progress of each organisation (a page of them) against its quota: one query."""
     today = today or timezone.localdate()
     quotas = list(campaign.quotas.all())
-    counts = {
-        row["organiser_id"]: row
+    counts: dict[int, dict[str, Any]] = {
+        row["organiser_id"]: dict(row)
         # unscoped: counts for organisations the caller got through restrict()
         for row in Activity.objects.filter(campaign=campaign, organiser__in=organisations)
         .values("organiser_id")
@@ -183,7 +183,7 @@ def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
         for r in Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
     }
     quotas = list(campaign.quotas.all())
-    need_by_kind = {}
+    need_by_kind: dict[str, int] = {}
     for q in quotas:
         for k in q.kinds:
             need_by_kind.setdefault(k, q.min_count)
@@ -213,13 +213,13 @@ def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
         b = bucket(row["region__path"])
         if b:
             b["orgs"] += row["n"]
-    for row in per_org:
-        b = bucket(row["organiser__region__path"])
+    for org_row in per_org:
+        b = bucket(org_row["organiser__region__path"])
         if not b:
             continue
-        b["published"] += row["n"]
-        b["completed"] += row["done"]
-        if row["n"] >= need_by_kind.get(row["organiser__kind"], 10**9):
+        b["published"] += org_row["n"]
+        b["completed"] += org_row["done"]
+        if org_row["n"] >= need_by_kind.get(org_row["organiser__kind"], 10**9):
             b["met"] += 1
     return sorted(table.values(), key=lambda b: b["region"].code)
 

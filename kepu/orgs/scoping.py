@@ -52,7 +52,7 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
@@ -408,15 +408,18 @@ def can_restructure(user: Any, organisation: Any) -> bool:
     )
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+
 def save_in_scope(
     user: Any,
-    obj: models.Model,
+    obj: _M,
     action: Action | str,
     *,
     after_save: Callable[[], None] | None = None,
     update_fields: Iterable[str] | None = None,
     check: Callable[[], None] | None = None,
-) -> models.Model:
+) -> _M:
     """Save ``obj`` and re-check, in the same transaction, that it is in scope.
 
     The user's grants are re-read after the write (the write may have changed them: an
