@@ -279,6 +279,7 @@ def public_activities(
 
 
 def public_campaigns() -> QuerySet[Campaign]:
+    # unscoped: approved activities are public
     published = Activity.objects.filter(campaign=OuterRef("pk"), status__in=PUBLISHED)
     return (
         # unscoped: campaigns with approved activities are public
