@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kepu.plans",
     "kepu.survey",
     "kepu.campaigns",
+    "kepu.registry",
 ]
 
 MIDDLEWARE = [
