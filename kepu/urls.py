@@ -31,6 +31,7 @@ urlpatterns = [
     path("survey/", include("kepu.survey.urls")),
     path("campaigns/", include("kepu.campaigns.urls")),
     path("portal/", include("kepu.campaigns.public_urls")),
+    path("registry/", include("kepu.registry.urls")),
     path("audit/", audit_list, name="audit"),
     path("admin/", admin.site.urls),
 ]

@@ -187,7 +187,14 @@ def sheet_create(
     return save_in_scope(user, sheet, Action.ADD)
 
 
-SHEET_HEADER = ["代码", "评分项", "分值", "数据指标", "单位", "档次(下限:得分比例[:说明], 用分号分隔)"]
+SHEET_HEADER = [
+    "代码",
+    "评分项",
+    "分值",
+    "数据指标",
+    "单位",
+    "档次(下限:得分比例[:说明], 用分号分隔)",
+]
 METRICS = {
     "exhibition_area": "展示面积",
     "opening_days": "年开放天数",
@@ -261,7 +268,9 @@ def sheet_from_xlsx(name: str, data: bytes) -> dict[str, Any]:
                 lo, _, rest = part.partition(":")
                 frac, _, label = rest.partition(":")
                 try:
-                    levels.append({"min": float(lo), "fraction": float(frac), "label": label.strip()})
+                    levels.append(
+                        {"min": float(lo), "fraction": float(frac), "label": label.strip()}
+                    )
                 except ValueError:
                     errors.add(line, f"档次「{part}」应写成 下限:得分比例")
             try:

@@ -43,9 +43,18 @@ def base_fields(world, **over):
 
 @pytest.fixture
 def certified(world, base_org):
-    base = services.base_apply(user=world.users["base_staff"], organisation=base_org, fields=base_fields(world))
+    base = services.base_apply(
+        user=world.users["base_staff"], organisation=base_org, fields=base_fields(world)
+    )
     services.base_endorse(user=world.users["county_admin_a"], base=base)
-    services.base_certify(user=world.users["admin_a"], base=base, approve=True, batch="第三批", valid_from=2026, valid_to=2030)
+    services.base_certify(
+        user=world.users["admin_a"],
+        base=base,
+        approve=True,
+        batch="第三批",
+        valid_from=2026,
+        valid_to=2030,
+    )
     base.refresh_from_db()
     return base
 

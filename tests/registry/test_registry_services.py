@@ -26,10 +26,19 @@ def test_application_endorsement_and_certification(world, base_org):
     with pytest.raises(PermissionDenied):
         services.base_endorse(user=world.users["admin_b"], base=base)
     services.base_endorse(user=world.users["county_admin_a"], base=base)
-    assert base.status == BaseStatus.ENDORSED and base.recommended_by == world.orgs["county_office_a"]
+    assert (
+        base.status == BaseStatus.ENDORSED and base.recommended_by == world.orgs["county_office_a"]
+    )
     with pytest.raises(ValidationError, match="有效期"):
         services.base_certify(user=world.users["admin_a"], base=base, approve=True)
-    services.base_certify(user=world.users["admin_a"], base=base, approve=True, batch="第三批", valid_from=2026, valid_to=2030)
+    services.base_certify(
+        user=world.users["admin_a"],
+        base=base,
+        approve=True,
+        batch="第三批",
+        valid_from=2026,
+        valid_to=2030,
+    )
     assert base.status == BaseStatus.CERTIFIED and base.certified_by == world.orgs["office_a"]
 
 
@@ -38,11 +47,15 @@ def test_application_is_validated_and_scoped(world, base_org):
         services.base_apply(
             user=world.users["base_staff"],
             organisation=base_org,
-            fields=base_fields(world, region=world.regions["city_b"], opening_days=400, level="bogus"),
+            fields=base_fields(
+                world, region=world.regions["city_b"], opening_days=400, level="bogus"
+            ),
         )
     assert {"region", "opening_days", "level"} <= set(exc.value.message_dict)
     with pytest.raises(PermissionDenied):
-        services.base_apply(user=world.users["staff_a1"], organisation=base_org, fields=base_fields(world))
+        services.base_apply(
+            user=world.users["staff_a1"], organisation=base_org, fields=base_fields(world)
+        )
     assert not EducationBase.objects.exists()
 
 
@@ -64,7 +77,9 @@ def test_review_prefills_system_figures_and_scores_to_a_grade(world, certified, 
     with pytest.raises(PermissionDenied):
         services.review_score(user=staff, review=review, reviewer_scores=GOOD)
     with pytest.raises(ValidationError, match="未评分"):
-        services.review_score(user=world.users["admin_a"], review=review, reviewer_scores={"rules": 10})
+        services.review_score(
+            user=world.users["admin_a"], review=review, reviewer_scores={"rules": 10}
+        )
     services.review_score(user=world.users["county_admin_a"], review=review, reviewer_scores=GOOD)
     review.refresh_from_db()
     # area 600 → 8, days 260 → 8, visitors 31000 → 10, activities 0 → 0, reviewers 45
@@ -76,9 +91,20 @@ def test_review_prefills_system_figures_and_scores_to_a_grade(world, certified, 
 def test_two_failing_years_revoke_one_warns(world, certified, sheet):
     staff, reviewer = world.users["base_staff"], world.users["admin_a"]
     sheet_2027 = services.sheet_create(user=reviewer, year=2027, data=DEFAULT_SHEET)
-    for year, sh, expect in ((2026, sheet, BaseStatus.WARNING), (2027, sheet_2027, BaseStatus.REVOKED)):
+    for year, sh, expect in (
+        (2026, sheet, BaseStatus.WARNING),
+        (2027, sheet_2027, BaseStatus.REVOKED),
+    ):
         r = services.review_open(user=staff, base=certified, sheet=sh, year=year)
-        r = services.review_save(user=staff, review=r, figures={"exhibition_area": 100}, summary="", evidence_links="", version=r.version, submit=True)
+        r = services.review_save(
+            user=staff,
+            review=r,
+            figures={"exhibition_area": 100},
+            summary="",
+            evidence_links="",
+            version=r.version,
+            submit=True,
+        )
         services.review_score(user=reviewer, review=r, reviewer_scores=POOR)
         r.refresh_from_db()
         certified.refresh_from_db()
@@ -89,13 +115,36 @@ def test_two_failing_years_revoke_one_warns(world, certified, sheet):
 def test_a_passing_year_clears_the_warning(world, certified, sheet):
     staff, reviewer = world.users["base_staff"], world.users["admin_a"]
     r = services.review_open(user=staff, base=certified, sheet=sheet, year=2026)
-    r = services.review_save(user=staff, review=r, figures={}, summary="", evidence_links="", version=r.version, submit=True)
+    r = services.review_save(
+        user=staff,
+        review=r,
+        figures={},
+        summary="",
+        evidence_links="",
+        version=r.version,
+        submit=True,
+    )
     services.review_score(user=reviewer, review=r, reviewer_scores=POOR)
     certified.refresh_from_db()
     assert certified.status == BaseStatus.WARNING
-    r2 = services.review_open(user=staff, base=certified, sheet=services.sheet_create(user=reviewer, year=2027, data=DEFAULT_SHEET), year=2027)
-    r2 = services.review_save(user=staff, review=r2, figures={"exhibition_area": 2000, "opening_days": 320, "annual_visitors": 40000}, summary="", evidence_links="", version=r2.version, submit=True)
-    services.review_score(user=reviewer, review=r2, reviewer_scores={"rules": 20, "content": 20, "safety": 10})
+    r2 = services.review_open(
+        user=staff,
+        base=certified,
+        sheet=services.sheet_create(user=reviewer, year=2027, data=DEFAULT_SHEET),
+        year=2027,
+    )
+    r2 = services.review_save(
+        user=staff,
+        review=r2,
+        figures={"exhibition_area": 2000, "opening_days": 320, "annual_visitors": 40000},
+        summary="",
+        evidence_links="",
+        version=r2.version,
+        submit=True,
+    )
+    services.review_score(
+        user=reviewer, review=r2, reviewer_scores={"rules": 20, "content": 20, "safety": 10}
+    )
     certified.refresh_from_db()
     assert certified.status == BaseStatus.CERTIFIED
 
@@ -104,9 +153,23 @@ def test_stale_self_report_is_refused(world, certified, sheet):
     staff = world.users["base_staff"]
     r = services.review_open(user=staff, base=certified, sheet=sheet, year=2026)
     seen = r.version
-    services.review_save(user=staff, review=BaseReview.objects.get(pk=r.pk), figures={}, summary="第一份", evidence_links="", version=seen)
+    services.review_save(
+        user=staff,
+        review=BaseReview.objects.get(pk=r.pk),
+        figures={},
+        summary="第一份",
+        evidence_links="",
+        version=seen,
+    )
     with pytest.raises(StaleEditError):
-        services.review_save(user=staff, review=BaseReview.objects.get(pk=r.pk), figures={}, summary="第二份", evidence_links="", version=seen)
+        services.review_save(
+            user=staff,
+            review=BaseReview.objects.get(pk=r.pk),
+            figures={},
+            summary="第二份",
+            evidence_links="",
+            version=seen,
+        )
     assert BaseReview.objects.get(pk=r.pk).summary == "第一份"
 
 
@@ -117,8 +180,9 @@ def test_score_sheet_round_trips_through_excel():
 
 
 def test_bad_score_sheet_excel_names_rows(world):
-    from openpyxl import Workbook
     import io
+
+    from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
@@ -139,6 +203,8 @@ def test_bad_score_sheet_excel_names_rows(world):
 
 def test_sheets_are_validated_on_create(world):
     with pytest.raises(ValidationError):
-        services.sheet_create(user=world.users["admin_a"], year=2026, data={"name": "空", "items": [], "grades": []})
+        services.sheet_create(
+            user=world.users["admin_a"], year=2026, data={"name": "空", "items": [], "grades": []}
+        )
     with pytest.raises(PermissionDenied):
         services.sheet_create(user=world.users["staff_a1"], year=2026, data=DEFAULT_SHEET)
