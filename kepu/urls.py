@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from kepu.audit.views import audit_list
 from kepu.core import views as core_views
+from kepu.core.autocomplete import autocomplete
 
 admin.site.site_header = "科普平台管理后台"
 admin.site.site_title = "科普平台"
@@ -30,6 +31,7 @@ urlpatterns = [
     path("plans/", include("kepu.plans.urls")),
     path("survey/", include("kepu.survey.urls")),
     path("audit/", audit_list, name="audit"),
+    path("autocomplete/<slug:source>/", autocomplete, name="autocomplete"),
     path("admin/", admin.site.urls),
 ]
 
