@@ -25,6 +25,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
+from django.utils.safestring import mark_safe
 
 LIMIT = 20
 MAX_QUERY = 100
@@ -103,13 +104,16 @@ class AutocompleteWidget(forms.Widget):
         input_id = attrs.get("id") or f"id_{name}"
         value = self.format_value(value)
         label = self._label(value)
+        # a disabled field (e.g. a parent the user may not change) is shown, not searched
+        disabled = mark_safe(" disabled") if attrs.get("disabled") else ""
         return format_html(
             '<div class="autocomplete" data-autocomplete-url="{url}" '
             'data-value="{value}" data-label="{label}">'
-            '<input type="hidden" name="{name}" value="{value}" id="{id}-value">'
+            '<input type="hidden" name="{name}" value="{value}" id="{id}-value"{disabled}>'
             '<input type="search" id="{id}" class="autocomplete-input" value="{label}" '
             'placeholder="{placeholder}" autocomplete="off" role="combobox" '
-            'aria-autocomplete="list" aria-expanded="false" aria-controls="{id}-results">'
+            'aria-autocomplete="list" aria-expanded="false" aria-controls="{id}-results"'
+            "{disabled}>"
             '<ul class="autocomplete-results" id="{id}-results" role="listbox" hidden></ul>'
             "</div>",
             url=reverse("autocomplete", args=[self.source]),
@@ -118,6 +122,7 @@ class AutocompleteWidget(forms.Widget):
             id=input_id,
             label=label,
             placeholder=self.placeholder,
+            disabled=disabled,
         )
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:

@@ -25,11 +25,14 @@ def name_search_ids(query: str) -> QuerySet:
     SQLite scans.
     """
     return (
+        # unscoped: a narrowing subquery; every caller applies it to a restricted queryset
         Organisation.objects.filter(name__icontains=query)
         .order_by()
         .values("pk")
         .union(
+            # unscoped: part of the narrowing subquery above
             Organisation.objects.filter(short_name__icontains=query).order_by().values("pk"),
+            # unscoped: part of the narrowing subquery above
             OrganisationAlias.objects.filter(name__icontains=query)
             .order_by()
             .values("organisation_id"),
@@ -56,6 +59,7 @@ def with_member_counts(orgs: Iterable[Organisation]) -> list[Organisation]:
     """Set ``member_count`` on each organisation of one page (one grouped query)."""
     orgs = list(orgs)
     counts = dict(
+        # unscoped: counts for organisations the caller already restricted
         Membership.objects.filter(organisation__in=[o.pk for o in orgs])
         .values("organisation")
         .annotate(n=Count("pk"))

@@ -32,6 +32,7 @@ def with_task_counts(plans: Iterable[Plan]) -> list[Plan]:
     """Set ``task_count`` on each plan of one page (one grouped query over their tasks)."""
     plans = list(plans)
     counts = dict(
+        # unscoped: counts for plans the caller already restricted
         Task.objects.filter(plan__in=[p.pk for p in plans])
         .values("plan")
         .annotate(n=Count("pk"))

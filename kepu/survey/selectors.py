@@ -42,6 +42,7 @@ def with_respondent_counts(waves: Iterable[Wave]) -> list[Wave]:
     over the respondents' wave index (never a GROUP BY over the wave rows and their JSON)."""
     waves = list(waves)
     counts = dict(
+        # unscoped: counts for waves the caller already restricted
         Respondent.objects.filter(wave__in=[w.pk for w in waves])
         .values("wave")
         .annotate(n=Count("pk"))
