@@ -170,3 +170,31 @@ def test_org_detail_paginates_members(client, world):
     assert f"成员 ({members})" in first
     assert len(re.findall(r"<td>m\d{3}</td>", first)) + ("<td>staff_a1</td>" in first) == PER_PAGE
     assert len(re.findall(r"<td>m\d{3}</td>", second)) + ("<td>staff_a1</td>" in second) == 4
+
+
+def test_plan_preview_searches_organisations_instead_of_listing_them(
+    client, world, settings, tmp_path
+):
+    from kepu.plans import services as plan_services
+
+    settings.MEDIA_ROOT = tmp_path
+    Organisation.objects.bulk_create(
+        [
+            Organisation(
+                name=f"曲靖市无关单位{k:03d}",
+                kind=OrgKind.DEPARTMENT,
+                region=world.regions["city_a"],
+            )
+            for k in range(40)
+        ]
+    )
+    draft = plan_services.plan_draft_create(
+        user=world.users["admin_a"],
+        owner=world.orgs["office_a"],
+        name="要点.txt",
+        data="一、加强科普工作\n1.开展科普讲座。(市科协牵头,市教体局、某某局配合)\n".encode(),
+    )
+    client.force_login(world.users["admin_a"])
+    html, _ = _get(client, reverse("plans:draft", args=[draft.pk]))
+    assert "曲靖市无关单位" not in html
+    assert html.count('data-autocomplete-url="/autocomplete/orgs/"') == 3  # one per unit

@@ -190,7 +190,6 @@ def draft_preview(*, user: Any, draft: PlanDraft) -> dict[str, Any]:
         "units": units,
         "tree": tree,
         "unmatched": sum(1 for u in units if u.status == "unmatched"),
-        "candidates": candidates.order_by("name").only("pk", "name"),
     }
 
 

@@ -6,6 +6,10 @@
  *   <ul class="autocomplete-results" role="listbox" hidden>    at most 20 matches
  * </span>
  *
+ * A box with data-select="<select name>" and no hidden input instead adds the picked
+ * row to that <select> of the same form and selects it (the plan preview's unit match,
+ * which keeps its suggestions, "no match" and "new" options beside the search).
+ *
  * Matches come as JSON ({results: [{id, label, hint}], more}) and are shown with
  * textContent only: names typed by users are never parsed as HTML. No inline script.
  */
@@ -29,8 +33,33 @@
     p.input.removeAttribute("aria-activedescendant");
   }
 
+  function pickIntoSelect(box, item) {
+    var p = parts(box);
+    var form = box.closest("form");
+    var select = form && form.querySelector('select[name="' + box.getAttribute("data-select") + '"]');
+    if (!select) return;
+    var id = item.getAttribute("data-id");
+    var option = Array.prototype.find.call(select.options, function (o) {
+      return o.value === id;
+    });
+    if (!option) {
+      option = document.createElement("option");
+      option.value = id;
+      option.textContent = item.getAttribute("data-label");
+      select.insertBefore(option, select.options[1] || null);
+    }
+    select.value = id;
+    p.input.value = "";
+    close(box);
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
   function pick(box, item) {
     var p = parts(box);
+    if (!p.value) {
+      pickIntoSelect(box, item);
+      return;
+    }
     p.value.value = item.getAttribute("data-id");
     p.input.value = item.getAttribute("data-label");
     box.setAttribute("data-label", p.input.value);
@@ -104,7 +133,8 @@
     if (!box || !ev.target.classList.contains("autocomplete-input")) return;
     var p = parts(box);
     // Typing replaces the choice; typing the chosen label again restores it.
-    p.value.value =
+    if (p.value)
+      p.value.value =
       p.input.value === box.getAttribute("data-label") ? box.getAttribute("data-value") || "" : "";
     clearTimeout(box._kepuTimer);
     box._kepuTimer = setTimeout(function () {
