@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 
 from kepu.core.autocomplete import AutocompleteWidget
 from kepu.core.files import DOCUMENT, SPREADSHEET, check_upload_file
+from kepu.core.versioning import VersionedForm
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action
 from kepu.orgs.selectors import office_choices, regions_in_scope
@@ -247,7 +248,7 @@ class LedgerFilterForm(forms.Form):
         ]
 
 
-class TaskUnitsForm(forms.Form):
+class TaskUnitsForm(VersionedForm, forms.Form):
     title = forms.CharField(label="任务", max_length=500)
     lead = forms.CharField(label="牵头单位 (顿号分隔)", required=False)
     cooperate = forms.CharField(label="配合单位", required=False)

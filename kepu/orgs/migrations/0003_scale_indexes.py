@@ -7,7 +7,7 @@ from kepu.core.trigram import TrigramExtension, trigram_indexes
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orgs", "0001_initial"),
+        ("orgs", "0002_orgs_versioning"),
     ]
 
     operations = [

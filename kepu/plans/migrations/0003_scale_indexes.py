@@ -7,7 +7,7 @@ from kepu.core.trigram import TrigramExtension, trigram_indexes
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("plans", "0001_initial"),
+        ("plans", "0002_plans_versioning"),
     ]
 
     operations = [
