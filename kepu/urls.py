@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from kepu.audit.views import audit_list
 from kepu.core import views as core_views
+from kepu.core.autocomplete import autocomplete
 
 admin.site.site_header = "科普平台管理后台"
 admin.site.site_title = "科普平台"
@@ -33,6 +34,7 @@ urlpatterns = [
     path("portal/", include("kepu.campaigns.public_urls")),
     path("registry/", include("kepu.registry.urls")),
     path("audit/", audit_list, name="audit"),
+    path("autocomplete/<slug:source>/", autocomplete, name="autocomplete"),
     path("admin/", admin.site.urls),
 ]
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
 from kepu.orgs import services
 from kepu.orgs.forms import (
@@ -17,7 +18,7 @@ from kepu.orgs.forms import (
 )
 from kepu.orgs.models import Membership, Organisation, OrgKind
 from kepu.orgs.scoping import Action, can, can_restructure, get_in_scope
-from kepu.orgs.selectors import organisation_list
+from kepu.orgs.selectors import organisation_list, with_member_counts
 
 
 def _form_error(form, exc: ValidationError) -> None:
@@ -30,14 +31,15 @@ def _form_error(form, exc: ValidationError) -> None:
 
 @login_required
 def org_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").strip()[:100]
     kind = request.GET.get("kind", "")
-    orgs = organisation_list(user=request.user, query=query, kind=kind)
+    page = paginate(request, organisation_list(user=request.user, query=query, kind=kind))
     return render(
         request,
         "orgs/list.html",
         {
-            "orgs": orgs,
+            "page": page,
+            "orgs": with_member_counts(page.object_list),
             "query": query,
             "kind": kind,
             "kinds": OrgKind.choices,
@@ -53,14 +55,21 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Organisation.objects.restrict(request.user, Action.VIEW).select_related("region", "parent"),
         pk=pk,
     )
-    members = Membership.objects.restrict(request.user, Action.VIEW).filter(organisation=org)
+    members = (
+        Membership.objects.restrict(request.user, Action.VIEW)
+        .filter(organisation=org)
+        .select_related("user")
+        .order_by("user__username", "pk")
+    )
+    members_page = paginate(request, members)
     return render(
         request,
         "orgs/detail.html",
         {
             "org": org,
             "aliases": org.aliases.all(),
-            "members": members.select_related("user"),
+            "members": members_page.object_list,
+            "members_page": members_page,
             "can_change": can(request.user, org, Action.CHANGE),
             "can_delete": can(request.user, org, Action.DELETE),
             "can_manage": can(request.user, org, Action.MANAGE),

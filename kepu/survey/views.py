@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
+from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
 from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import can_act_for_an_office
@@ -41,11 +42,13 @@ def _wave(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Wave:
 # --- waves ------------------------------------------------------------------------------
 @login_required
 def wave_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.wave_list(user=request.user))
     return render(
         request,
         "survey/wave_list.html",
         {
-            "waves": selectors.wave_list(user=request.user),
+            "page": page,
+            "waves": selectors.with_respondent_counts(page.object_list),
             "can_create": can_act_for_an_office(user=request.user),
         },
     )

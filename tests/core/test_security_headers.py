@@ -78,6 +78,7 @@ def objects(world, settings, tmp_path):
         "plans:task_edit": {"pk": planted.task.pk},
         "plans:draft": {"pk": draft.pk},
         "plans:draft_cancel": {"pk": draft.pk},
+        "autocomplete": {"source": "orgs"},
         "survey": {
             "pk": planted.wave.pk,
             "target_pk": planted.target.pk,
