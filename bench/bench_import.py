@@ -64,7 +64,7 @@ def _setup_django(tmp: Path) -> str:
     return connection.vendor
 
 
-def _national_wave():  # noqa: ANN202
+def _national_wave():
     from django.contrib.auth import get_user_model
 
     from kepu.orgs.models import Membership, Organisation, OrgKind
@@ -152,7 +152,9 @@ def main() -> int:
             f"{summary.rows / imported:,.0f} rows/s, {summary.subregions} provinces)"
         )
         print(f"  of which the write transaction: {write:.1f} s")
-        print(f"  CPU time of this process: {cpu:.1f} s (the rest is the database or a busy machine)")
+        print(
+            f"  CPU time of this process: {cpu:.1f} s (the rest is the database or a busy machine)"
+        )
         print(f"ratio import / read: {imported / read:.1f}")
         print(f"peak RSS: {peak:.0f} MB")
         print(f"target: <= 60 s for 300,000 rows -> {'met' if imported <= 60 else 'NOT met'}")
