@@ -71,11 +71,13 @@ INSTALLED_APPS = [
     "kepu.audit",
     "kepu.plans",
     "kepu.survey",
+    "kepu.campaigns",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kepu.core.limits.RequestBodyLimitMiddleware",
+    "kepu.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

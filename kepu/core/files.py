@@ -110,3 +110,74 @@ def xlsx_response(data: bytes, filename: str) -> HttpResponse:
     )
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return resp
+
+
+# --- Excel writing -----------------------------------------------------------------------
+# Every workbook the platform produces is built with ``new_workbook`` and filled with
+# ``write_cell``/``write_row``, so that text a user typed is always written as text.
+#
+# Decision (formula injection, issue 7): a string is stored with the explicit string type
+# (``data_type = "s"``), never left to openpyxl's inference (which turns any string
+# starting with "=" into a formula and "#N/A"-like strings into errors).  A string whose
+# first character is one of ``FORMULA_PREFIXES`` additionally gets Excel's *quote prefix*
+# style (what Excel records when someone types a leading apostrophe), so Excel, WPS and
+# LibreOffice show it as text and keep it text when the cell is edited and re-entered.
+# The text itself is kept exactly (no visible apostrophe is added), so what the user typed
+# is what the file holds.  Numbers, dates and booleans keep their types: -3 stays a number.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(text: str) -> bool:
+    """True when a spreadsheet program could read ``text`` as a formula or command."""
+    return text.startswith(FORMULA_PREFIXES)
+
+
+def new_workbook(*, keep_default_sheet: bool = True) -> Any:
+    """A fresh openpyxl workbook (the one place exports create workbooks)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    if not keep_default_sheet:
+        wb.remove(wb.active)
+    return wb
+
+
+def write_cell(ws: Any, row: int, column: int, value: Any) -> Any:
+    """Write ``value`` at (row, column); strings as text, never as formulas. Returns the cell."""
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]  # Excel's cell limit
+        cell._value = text
+        cell.data_type = "s"
+        if is_formula_like(text):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+def write_row(ws: Any, row: int, values: Any, *, start_column: int = 1) -> list[Any]:
+    """Write a row of values with ``write_cell``; returns the cells."""
+    return [write_cell(ws, row, col, v) for col, v in enumerate(values, start=start_column)]
+
+
+def append_row(ws: Any, values: Any) -> list[Any]:
+    """Like ``Worksheet.append`` but through ``write_cell``."""
+    return write_row(ws, ws._current_row + 1, values)
+
+
+def workbook_bytes(wb: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def csv_safe(value: Any) -> str:
+    """A CSV field that spreadsheet programs will not evaluate: formula-like text gets a
+    leading apostrophe (CSV has no cell types, so the prefix is the only defence)."""
+    text = "" if value is None else str(value)
+    return "'" + text if is_formula_like(text) else text

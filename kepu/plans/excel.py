@@ -3,29 +3,28 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from kepu.core.files import new_workbook, workbook_bytes, write_cell
 from kepu.plans.models import Task
 
 LEDGER_HEADERS = ["序号", "任务内容", "牵头单位", "配合单位", "目标任务", "完成时限"]
 
 
 def ledger_workbook(*, title: str, tasks: Iterable[Task]) -> bytes:
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = "任务台账"
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(LEDGER_HEADERS))
-    ws.cell(1, 1, title).font = Font(size=14, bold=True)
+    write_cell(ws, 1, 1, title).font = Font(size=14, bold=True)
     ws.cell(1, 1).alignment = Alignment(horizontal="center")
     for col, header in enumerate(LEDGER_HEADERS, start=1):
-        cell = ws.cell(2, col, header)
+        cell = write_cell(ws, 2, col, header)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE7F3")
         cell.alignment = Alignment(horizontal="center", vertical="center")
@@ -42,13 +41,11 @@ def ledger_workbook(*, title: str, tasks: Iterable[Task]) -> bytes:
             task.deadline,
         ]
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(row, col, value)
+            cell = write_cell(ws, row, col, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             cell.border = border
         row += 1
     for col, width in enumerate([6, 70, 24, 30, 28, 14], start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A3"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
