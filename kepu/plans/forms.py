@@ -87,7 +87,9 @@ class PlanPreviewForm(forms.Form):
     ``t<i>-…`` and ``u<j>-…`` and read by :meth:`plan_fields` / :meth:`unit_choices`)."""
 
     title = forms.CharField(
-        label="标题", max_length=300, error_messages={"required": "请填写规划标题。"}
+        label="标题",
+        max_length=300,
+        error_messages={"required": "请填写规划标题。", "max_length": "标题最多 300 个字。"},
     )
     kind = forms.ChoiceField(
         label="类型",
