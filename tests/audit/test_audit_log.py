@@ -239,3 +239,22 @@ def test_log_is_paginated(client, world):
     second = client.get("/audit/", {"model": "orgs.organisation", "page": 2})
     assert len(_rows(second)) == total - 50
     assert {r.entry.pk for r in _rows(second)}.isdisjoint(r.entry.pk for r in _rows(resp))
+
+
+def test_import_summary_is_shown_with_labels(client, world):
+    from kepu.survey import services as survey
+    from tests.survey.test_survey_services import csv_bytes, make_wave, sample_rows
+
+    admin = world.users["admin_a"]
+    wave = make_wave(world)
+    survey.respondents_import(
+        user=admin, wave=wave, name="样本.csv", data=csv_bytes(sample_rows(40))
+    )
+    client.force_login(admin)
+    rows = _rows(client.get("/audit/", {"model": "survey.wave", "action": "update"}))
+    summary = next(r for r in rows if "respondents" in r.entry.changes)
+    assert [(c.label, c.after) for c in summary.changes] == [
+        ("受访者(行数)", "40"),
+        ("导入文件", "样本.csv"),
+    ]
+    assert summary.object_type == "监测调查"
