@@ -11,10 +11,13 @@ to ``obj`` and before ``save``)::
 refusal lists every named field where the two differ (related rows, e.g. a task's
 units, through ``extra``).
 
-and in a form: ``class TaskForm(VersionedForm, forms.Form)`` adds the hidden ``version``
-field; the view passes ``form.cleaned_data["version"]`` to the service and shows
-``StaleEditError.differences`` (field label, the value the user submitted, the value
-saved by the other person) beside the form when the service raises.
+In a form, ``class TaskForm(VersionedForm, forms.Form)`` adds the hidden ``version``
+field and hidden copies of the values the user was shown; the view passes
+``form.cleaned_data["version"]`` to the service and, when it raises, calls
+``form.stale(exc, initial_of(exc.current))``: the template ``core/_stale.html`` then lists
+each field whose saved value differs from what the user saw (您看到的 / 对方保存的),
+with the user's input still in the form. Without ``saved`` (or when the client posted no
+seen values) it shows ``StaleEditError.differences``: submitted beside saved.
 """
 
 from __future__ import annotations
@@ -145,9 +148,9 @@ class VersionedForm(forms.Form):
         if isinstance(field, forms.BooleanField):
             return "是" if raw == "True" else "否"
         if isinstance(field, forms.ModelChoiceField):
-            obj = (
-                field.queryset.model._base_manager.filter(pk=raw).first() if raw.isdigit() else None
-            )
+            # The seen value is posted by the client: names come only from the field's
+            # own (scoped) choices, so no id can reveal a record out of the user's sight.
+            obj = field.queryset.filter(pk=raw).first() if raw.isdigit() else None
             return str(obj) if obj is not None else f"#{raw}"
         if isinstance(field, forms.ChoiceField):
             return str(dict((str(k), v) for k, v in field.choices).get(raw, raw))

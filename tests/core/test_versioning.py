@@ -268,3 +268,18 @@ def test_a_second_refusal_compares_with_the_refreshed_values(world, task):
     assert first.post(url, {**a2, "title": "甲又改的标题"}).status_code == 302
     resp = second.post(url, again)
     assert _stale_table(resp.content.decode()) == [("任务", "甲改的标题", "甲又改的标题")]
+
+
+def test_a_forged_seen_value_reveals_no_name_out_of_sight(world):
+    """The seen values come from the client: an id posted there is named only when the
+    field's own scoped choices contain it."""
+    org = world.orgs["unit_a1"]
+    first, second = _clients(world)
+    url = f"/orgs/{org.pk}/edit/"
+    a, b = _form_data(first.get(url)), _form_data(second.get(url))
+    assert first.post(url, {**a, "short_name": "教体局"}).status_code == 302
+    forged = {**b, "initial-parent": str(world.orgs["office_b"].pk)}  # another city's office
+    html = second.post(url, forged).content.decode()
+    table = _stale_table(html)
+    assert ("上级单位", f"#{world.orgs['office_b'].pk}", "(空)") in table
+    assert "昆明市科学技术协会" not in html
