@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -92,12 +94,8 @@ def org_create(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/form.html", {"form": form, "title": "新建组织"})
 
 
-@login_required
-def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    org = get_in_scope(
-        Organisation.objects.select_related("region"), request.user, Action.CHANGE, pk=pk
-    )
-    initial = {
+def _org_initial(org: Organisation) -> dict[str, Any]:
+    return {
         "name": org.name,
         "short_name": org.short_name,
         "kind": org.kind,
@@ -107,6 +105,14 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "aliases": "、".join(a.name for a in org.aliases.all()),
         "version": org.version,
     }
+
+
+@login_required
+def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_in_scope(
+        Organisation.objects.select_related("region"), request.user, Action.CHANGE, pk=pk
+    )
+    initial = _org_initial(org)
     structural = can_restructure(request.user, org)
     if request.method == "POST" and not structural and _posts_structural_change(request, initial):
         raise PermissionDenied(services.RESTRUCTURE_DENIED)
@@ -126,7 +132,7 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.changes(),
             )
         except StaleEditError as exc:
-            form.stale(exc)
+            form.stale(exc, _org_initial(exc.current))
         except ValidationError as exc:
             _form_error(form, exc)
         else:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -277,19 +279,22 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    task = get_object_or_404(Task.objects.restrict(request.user, Action.VIEW), pk=pk)
-    if not can(request.user, task.plan, Action.CHANGE):
-        raise PermissionDenied
-    initial = {
+def _task_initial(task: Task) -> dict[str, Any]:
+    return {
         "title": task.title,
         "lead": "、".join(u.name for u in task.lead_units),
         "cooperate": "、".join(u.name for u in task.cooperating_units),
         "responsible": "、".join(u.name for u in task.unroled_units),
         "version": task.version,
     }
-    form = TaskUnitsForm(request.POST or None, initial=initial)
+
+
+@login_required
+def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task.objects.restrict(request.user, Action.VIEW), pk=pk)
+    if not can(request.user, task.plan, Action.CHANGE):
+        raise PermissionDenied
+    form = TaskUnitsForm(request.POST or None, initial=_task_initial(task))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -303,7 +308,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 version=d["version"],
             )
         except StaleEditError as exc:
-            form.stale(exc)
+            form.stale(exc, _task_initial(exc.current))
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
