@@ -138,10 +138,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: this many failures for one username (or one address) within
-# the window lock further attempts until the window has passed.
+# Login throttling (kepu/core/throttle.py): N failures of one account from one address,
+# or N × factor failures from one address, lock further attempts until the window has
+# passed; an account with N failures stays open to addresses that never failed on it.
 KEPU_LOGIN_MAX_FAILURES = int(os.environ.get("KEPU_LOGIN_MAX_FAILURES", "5"))
 KEPU_LOGIN_WINDOW_SECONDS = int(os.environ.get("KEPU_LOGIN_WINDOW_SECONDS", "900"))
+KEPU_LOGIN_ADDRESS_FACTOR = int(os.environ.get("KEPU_LOGIN_ADDRESS_FACTOR", "4"))
+# Reverse proxies (addresses or networks, comma separated) whose X-Forwarded-For is
+# believed; empty: the client is REMOTE_ADDR.  Example: 127.0.0.1,10.0.0.0/8
+KEPU_TRUSTED_PROXIES = _env_list("KEPU_TRUSTED_PROXIES")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "kepu.core"
     verbose_name = "平台"
+
+    def ready(self) -> None:
+        from kepu.core import signals
+
+        signals.connect()
