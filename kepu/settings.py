@@ -10,7 +10,9 @@ Everything comes from environment variables with safe defaults:
   ``KEPU_SECRET_KEY`` and ``KEPU_ALLOWED_HOSTS`` required).
 - ``KEPU_DEBUG``: overrides DEBUG either way.
 - ``KEPU_ALLOWED_HOSTS``: comma separated; ``KEPU_CSRF_TRUSTED_ORIGINS`` likewise.
-- ``KEPU_SECURE_SSL_REDIRECT``, ``KEPU_HSTS_SECONDS``: HTTPS hardening in production.
+- ``KEPU_SECURE_SSL_REDIRECT``, ``KEPU_HSTS_SECONDS``: HTTPS hardening in production;
+  ``KEPU_HTTPS=0`` switches it off for the local production-mode server of scripts/start.sh.
+- ``KEPU_TRUSTED_PROXIES``: reverse proxies whose X-Forwarded-For names the client.
 - ``KEPU_STATIC_ROOT``, ``KEPU_MEDIA_ROOT``: where collected static and uploads live.
 """
 
@@ -47,6 +49,10 @@ if not SECRET_KEY:
     SECRET_KEY = "kepu-development-only-insecure-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = _env_list("KEPU_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "KEPU_ENV=production requires KEPU_ALLOWED_HOSTS (the site's host names, comma separated)."
+    )
 if TESTING:
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 CSRF_TRUSTED_ORIGINS = _env_list("KEPU_CSRF_TRUSTED_ORIGINS")
@@ -57,7 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "kepu.core.staticfiles.StaticFilesConfig",  # django.contrib.staticfiles, vendor builds trimmed
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks",
@@ -195,11 +201,14 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# KEPU_HTTPS=0: production mode served over plain HTTP on a local machine (scripts/start.sh
+# on 127.0.0.1): no HTTPS redirect, no Secure-only cookies, no HSTS.  Never behind a public name.
+HTTPS = _env_bool("KEPU_HTTPS", True)
 if PRODUCTION:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = _env_bool("KEPU_SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("KEPU_HSTS_SECONDS", "31536000"))
+    SESSION_COOKIE_SECURE = HTTPS
+    CSRF_COOKIE_SECURE = HTTPS
+    SECURE_SSL_REDIRECT = HTTPS and _env_bool("KEPU_SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("KEPU_HSTS_SECONDS", "31536000")) if HTTPS else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = _env_bool("KEPU_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
