@@ -6,6 +6,7 @@ class CoreConfig(AppConfig):
     verbose_name = "平台"
 
     def ready(self) -> None:
+        from kepu.core import checks  # noqa: F401  (registers the scoping checks)
         from kepu.core import signals
 
         signals.connect()
