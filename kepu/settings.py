@@ -66,7 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "kepu.core.staticfiles.StaticFilesConfig",  # django.contrib.staticfiles, vendor builds trimmed
+    "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks",
@@ -190,6 +190,10 @@ STATICFILES_DIRS = [
     ("vendor/echarts", _node_modules / "echarts" / "dist"),
 ]
 STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
+STATICFILES_FINDERS = [
+    "kepu.core.staticfiles.VendorFileSystemFinder",  # collects only the vendor files we load
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

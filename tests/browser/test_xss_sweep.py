@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from kepu.plans import services as plan_services
 from tests.browser.test_browser_shell import login
@@ -103,6 +104,10 @@ class Sweep:
         page.on("dialog", self._dialog)
         page.on("console", self._console)
         page.on("pageerror", lambda err: self.problems.append(f"{page.url}: page error {err}"))
+        self.pending: dict[str, str] = {}
+        page.on("request", lambda r: self.pending.__setitem__(r.url, r.method))
+        page.on("requestfinished", lambda r: self.pending.pop(r.url, None))
+        page.on("requestfailed", lambda r: self.pending.pop(r.url, None))
 
     def _dialog(self, dialog):
         self.problems.append(f"{self.page.url}: dialog {dialog.type} {dialog.message!r}")
@@ -115,10 +120,18 @@ class Sweep:
     def visit(self, path: str, *, charts: bool = False) -> None:
         page = self.page
         page.goto(self.base + path)
-        page.wait_for_load_state("networkidle")
+        try:
+            page.wait_for_load_state("load")
+            if charts:
+                # the map is drawn after its geometry has been fetched
+                page.wait_for_selector(
+                    "#survey-map[data-ready='1'] canvas, #survey-map[data-kind='bar'] canvas",
+                    timeout=30000,
+                )
+                page.wait_for_selector("#survey-trend canvas", timeout=30000)
+        except PlaywrightTimeoutError as exc:
+            raise AssertionError(f"{path}: still loading {self.pending}") from exc
         if charts:
-            page.wait_for_selector("#survey-map canvas", timeout=15000)
-            page.wait_for_selector("#survey-trend canvas", timeout=15000)
             tips = _hover_charts(page)
             self.tooltips += tips
             for html in tips:
