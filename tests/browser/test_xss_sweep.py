@@ -121,14 +121,15 @@ class Sweep:
         page = self.page
         page.goto(self.base + path)
         try:
-            page.wait_for_load_state("load")
+            # not "networkidle": polling and map fetches can keep a loaded machine from it
+            page.wait_for_load_state("load", timeout=90_000)
             if charts:
                 # the map is drawn after its geometry has been fetched
                 page.wait_for_selector(
                     "#survey-map[data-ready='1'] canvas, #survey-map[data-kind='bar'] canvas",
-                    timeout=30000,
+                    timeout=90_000,
                 )
-                page.wait_for_selector("#survey-trend canvas", timeout=30000)
+                page.wait_for_selector("#survey-trend canvas", timeout=90_000)
         except PlaywrightTimeoutError as exc:
             raise AssertionError(f"{path}: still loading {self.pending}") from exc
         if charts:
