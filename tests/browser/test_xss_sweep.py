@@ -117,13 +117,16 @@ class Sweep:
         if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text:
             self.problems.append(f"{self.page.url}: CSP violation: {msg.text[:200]}")
 
-    def visit(self, path: str, *, charts: bool = False) -> None:
+    def visit(self, path: str, *, charts: bool | str = False) -> None:
         page = self.page
         page.goto(self.base + path)
         try:
             # not "networkidle": polling and map fetches can keep a loaded machine from it
             page.wait_for_load_state("load", timeout=90_000)
-            if charts:
+            if charts == "portal":
+                page.wait_for_selector("#portal-map canvas", timeout=90_000)
+                page.wait_for_timeout(500)  # the geometry and the points are fetched
+            elif charts:
                 # the map is drawn after its geometry has been fetched
                 page.wait_for_selector(
                     "#survey-map[data-ready='1'] canvas, #survey-map[data-kind='bar'] canvas",
@@ -198,6 +201,26 @@ def test_planted_markup_never_runs_on_any_page(
             sweep.visit(path)
         for wave in (p.wave, p.earlier_wave):
             sweep.visit(reverse("survey:wave", args=[wave.pk]), charts=True)
+        c, a = p.campaign.pk, p.activity.pk
+        for path in (
+            reverse("campaigns:list"),
+            reverse("campaigns:detail", args=[c]),
+            reverse("campaigns:edit", args=[c]),
+            reverse("campaigns:activities", args=[c]),
+            reverse("campaigns:review", args=[c]),
+            reverse("campaigns:quotas", args=[c]),
+            reverse("campaigns:awards", args=[c]),
+            reverse("campaigns:activity", args=[a]),
+            reverse("campaigns:activity_edit", args=[a]),
+        ):
+            sweep.visit(path)
+
+        # the public portal, signed out: index, the campaign with its map, the activity
+        context.clear_cookies()
+        sweep.visit(reverse("portal:index"))
+        sweep.visit(reverse("portal:campaign", args=[c]), charts="portal")
+        sweep.visit(reverse("portal:activity", args=[a]))
+        sweep.visit(reverse("portal:awards", args=[c]))
 
         # the hostile member (hostile username and full name): my tasks, home
         context.clear_cookies()
