@@ -456,12 +456,11 @@ def organisations_import(
         plans.append(_OrgPlan(row=row, org=org, aliases=sorted(set(aliases))))
 
     # Existing organisations with the same name in the same region.
-    region_ids = {p.org.region_id for p in plans}
     names = sorted({p.org.name for p in plans})
     for chunk in _chunks(names):
-        for region_id, existing in Organisation.objects.filter(
-            name__in=chunk, region_id__in=region_ids
-        ).values_list("region_id", "name"):
+        for region_id, existing in Organisation.objects.filter(name__in=chunk).values_list(
+            "region_id", "name"
+        ):
             for idx in by_name.get(existing, []):
                 if plans[idx].org.region_id == region_id:
                     errors.add(
