@@ -175,7 +175,7 @@ class Session:
         u = urllib.parse.urlsplit(base_url)
         self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
         self.behind_https = BEHIND_HTTPS if behind_https is None else behind_https
-        self.origin = f"{'https' if behind_https else 'http'}://{self.host}:{self.port}"
+        self.origin = f"{'https' if self.behind_https else 'http'}://{self.host}:{self.port}"
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
 
