@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from kepu.core.versioning import Versioned
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import ScopedQuerySet
 from kepu.regions.models import Region
@@ -39,7 +40,7 @@ KEY_GROUP_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Plan(models.Model):
+class Plan(Versioned):
     title = models.CharField("标题", max_length=300)
     kind = models.CharField("类型", max_length=20, choices=PlanKind.choices, default=PlanKind.OTHER)
     region = models.ForeignKey(
@@ -67,7 +68,7 @@ class Plan(models.Model):
     scope_region = "region"
     scope_orgs = ("owner", "tasks__units__organisation")
     scope_orgs_write = ("owner",)
-    scope_multivalued = True
+    scope_owner = "owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -101,7 +102,7 @@ class Section(models.Model):
     scope_region = "plan__region"
     scope_orgs = ("plan__owner", "plan__tasks__units__organisation")
     scope_orgs_write = ("plan__owner",)
-    scope_multivalued = True
+    scope_owner = "plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -113,8 +114,11 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.plan.region.path, self.plan.owner_id
 
-class Task(models.Model):
+
+class Task(Versioned):
     plan = models.ForeignKey(
         Plan, verbose_name="规划", on_delete=models.CASCADE, related_name="tasks"
     )
@@ -137,7 +141,7 @@ class Task(models.Model):
     scope_region = "plan__region"
     scope_orgs = ("plan__owner", "units__organisation")
     scope_orgs_write = ("plan__owner",)
-    scope_multivalued = True
+    scope_owner = "plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -187,6 +191,7 @@ class TaskUnit(models.Model):
     scope_region = "task__plan__region"
     scope_orgs = ("task__plan__owner", "organisation")
     scope_orgs_write = ("task__plan__owner",)
+    scope_owner = "task__plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -229,7 +234,7 @@ class Target(models.Model):
     scope_region = "plan__region"
     scope_orgs = ("plan__owner", "task__units__organisation")
     scope_orgs_write = ("plan__owner",)
-    scope_multivalued = True
+    scope_owner = "plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -267,6 +272,7 @@ class PlanDraft(models.Model):
 
     scope_region = "region"
     scope_orgs = ("owner",)
+    scope_owner = "owner"
 
     objects = ScopedQuerySet.as_manager()
 
