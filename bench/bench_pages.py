@@ -310,13 +310,22 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self.proc is not None
         probe = Session(self.url, timeout=5)
         for _ in range(120):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn 启动失败, 见 {self.log}")
             try:
                 if probe.get("/accounts/login/").status == 200:
-                    return self
+                    return
             except OSError:
                 pass
             time.sleep(0.5)
