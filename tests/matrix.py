@@ -1,0 +1,279 @@
+"""The view matrix: every URL of the project × every user of the ``world`` fixture.
+
+``MATRIX`` maps each URL name (as ``reverse`` takes it) to a :class:`Row` that says who
+gets what status. ``tests/test_url_matrix.py`` enumerates the URL resolver and fails for
+any named URL without a row, then requests every row as every user and asserts the exact
+status:
+
+- ``ok`` users get ``ok_status`` (200 for a GET, 302 for a POST that succeeds);
+- ``forbidden`` users can see the object but may not do this: 403;
+- every other signed-in user gets ``rest`` (404: out of sight; 403 for pages with no
+  object, such as an import form);
+- anonymous users are sent to the login page (``anon=302``) unless the row says otherwise.
+
+Adding a view is one line, e.g.::
+
+    "plans:report": row("task_a1", ok=PLAN_WRITE, forbidden=PLAN_READ - PLAN_WRITE),
+
+where the positional names are attributes of :class:`MatrixData` whose ``pk`` fill the
+URL's arguments in order (add a ``cached_property`` there for a new kind of object).
+POST rows are sent inside a savepoint that is rolled back, so each user starts from the
+same data.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+
+USERS = (
+    "super",
+    "admin_a",
+    "admin_b",
+    "viewer_a",
+    "staff_a1",
+    "staff_a2",
+    "county_admin_a",
+    "nobody",
+    "anon",
+)
+SIGNED_IN = frozenset(USERS) - {"anon"}
+
+
+@dataclass(frozen=True)
+class Row:
+    objects: tuple[str, ...] = ()
+    ok: frozenset[str] = SIGNED_IN
+    forbidden: frozenset[str] = frozenset()
+    rest: int = 404
+    method: str = "get"
+    data: dict[str, Any] | Callable[[MatrixData], dict[str, Any]] = field(default_factory=dict)
+    ok_status: int | None = None
+    anon: int = 302
+    status: dict[str, int] = field(default_factory=dict)  # per-user overrides
+    login_url: str = "login"
+    note: str = ""
+
+    def expected(self, who: str) -> int:
+        if who in self.status:
+            return self.status[who]
+        if who == "anon":
+            return self.anon
+        if who in self.ok:
+            return self.ok_status or (200 if self.method == "get" else 302)
+        if who in self.forbidden:
+            return 403
+        return self.rest
+
+
+def row(*objects: str, **kwargs: Any) -> Row:
+    for key in ("ok", "forbidden"):
+        if key in kwargs:
+            kwargs[key] = frozenset(kwargs[key])
+    return Row(objects=objects, **kwargs)
+
+
+def post(*objects: str, **kwargs: Any) -> Row:
+    return row(*objects, method="post", **kwargs)
+
+
+class MatrixData:
+    """The objects the matrix requests, built lazily so a row builds only what it uses."""
+
+    def __init__(self, world: Any) -> None:
+        self.world = world
+
+    def org(self, key: str) -> Any:
+        return self.world.orgs[key]
+
+    @functools.cached_property
+    def unit_a1(self) -> Any:
+        return self.world.orgs["unit_a1"]
+
+    @functools.cached_property
+    def unit_a2(self) -> Any:
+        return self.world.orgs["unit_a2"]
+
+    @functools.cached_property
+    def membership_staff_a1(self) -> Any:
+        from kepu.orgs.models import Membership
+
+        return Membership.objects.get(user=self.world.users["staff_a1"])
+
+    @functools.cached_property
+    def plans(self) -> tuple[Any, Any]:
+        from kepu.plans.services import PlanFields, plan_create_from_parsed
+        from tests.plans.conftest import PARSED
+
+        w = self.world
+        plan_a = plan_create_from_parsed(
+            user=w.users["admin_a"],
+            owner=w.orgs["office_a"],
+            parsed=PARSED,
+            fields=PlanFields(title="曲靖要点"),
+            source_name="a.txt",
+            source_bytes=b"plan a",
+        )
+        plan_b = plan_create_from_parsed(
+            user=w.users["admin_b"],
+            owner=w.orgs["office_b"],
+            parsed={"tasks": []},
+            fields=PlanFields(title="昆明要点"),
+            source_name="b.txt",
+            source_bytes=b"plan b",
+        )
+        return plan_a, plan_b
+
+    @functools.cached_property
+    def plan_a(self) -> Any:
+        return self.plans[0]
+
+    @functools.cached_property
+    def task_a1(self) -> Any:
+        """Names the education bureau (lead) and the health commission (cooperating)."""
+        return self.plan_a.tasks.get(order=1)
+
+    @functools.cached_property
+    def task_a2(self) -> Any:
+        """Names only the education bureau."""
+        return self.plan_a.tasks.get(order=2)
+
+    @functools.cached_property
+    def draft(self) -> Any:
+        from kepu.plans.services import plan_draft_create
+
+        text = "测试要点\n一、工作\n1.开展讲座。每年不少于12场。(市教体局牵头,市卫健委配合)\n"
+        return plan_draft_create(
+            user=self.world.users["admin_a"],
+            owner=self.world.orgs["office_a"],
+            name="plan.txt",
+            data=text.encode(),
+        )
+
+    @functools.cached_property
+    def wave_a(self) -> Any:
+        """曲靖市's wave: data, margins, a target and one finished estimation."""
+        from kepu.survey import services
+        from tests.survey.test_survey_services import load_wave, make_wave
+
+        w = self.world
+        wave = load_wave(w, make_wave(w, "a", title="曲靖调查"))
+        services.wave_target_add(user=w.users["admin_a"], wave=wave, year=2026, rate=13)
+        services.run_start(user=w.users["admin_a"], wave=wave)
+        return wave
+
+    @functools.cached_property
+    def target_a(self) -> Any:
+        return self.wave_a.targets.get()
+
+    @functools.cached_property
+    def run_a(self) -> Any:
+        return self.wave_a.runs.get()
+
+
+# --- who may do what with the objects above -------------------------------------------------
+OFFICE_ADMINS = {"super", "admin_a", "admin_b", "county_admin_a"}  # may import / create
+UNIT_A1_READ = {"super", "admin_a", "viewer_a", "staff_a1"}
+UNIT_A1_WRITE = {"super", "admin_a", "staff_a1"}
+CITY_A_ADMIN = {"super", "admin_a"}
+PLAN_A_READ = {"super", "admin_a", "viewer_a", "staff_a1", "staff_a2"}  # office + named units
+PLAN_A_OWNER_READ = {"super", "admin_a", "viewer_a"}  # the owner office (the original file)
+WAVE_A_READ = {"super", "admin_a", "viewer_a"}
+NOT_SUPER = SIGNED_IN - {"super"}
+
+MATRIX: dict[str, Row] = {
+    # shell
+    "home": row(),
+    "my_permissions": row(),
+    "audit": row(),
+    "login": row(ok=set(), rest=302, anon=200, note="signed-in users go home"),
+    "logout": post(ok=SIGNED_IN, status={"anon": 302}),
+    "password_change": row(),
+    "password_change_done": row(),
+    # organisations
+    "orgs:list": row(),
+    "orgs:create": row(ok=OFFICE_ADMINS, rest=403),
+    "orgs:detail": row("unit_a1", ok=UNIT_A1_READ),
+    "orgs:edit": row("unit_a1", ok=UNIT_A1_WRITE, forbidden={"viewer_a"}),
+    "orgs:delete": post("unit_a2", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a2"}),
+    "orgs:member_add": post("unit_a1", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
+    "orgs:member_remove": post(
+        "membership_staff_a1", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}
+    ),
+    # plans and the ledger
+    "plans:ledger": row(),
+    "plans:ledger_export": row(),
+    "plans:my_tasks": row(),
+    "plans:list": row(),
+    "plans:upload": row(ok=OFFICE_ADMINS, rest=403),
+    "plans:ledger_import": row(ok=OFFICE_ADMINS, rest=403),
+    "plans:draft": row("draft", ok=CITY_A_ADMIN, note="drafts are seen only by who may add"),
+    "plans:draft_cancel": post("draft", ok=CITY_A_ADMIN),
+    "plans:detail": row("plan_a", ok=PLAN_A_READ),
+    "plans:source": row("plan_a", ok=PLAN_A_OWNER_READ, forbidden=PLAN_A_READ - PLAN_A_OWNER_READ),
+    # plans' own views fetch with restrict(DELETE): readers get 404, not 403, here
+    "plans:delete": post("plan_a", ok=CITY_A_ADMIN),
+    "plans:task": row("task_a2", ok=UNIT_A1_READ),
+    "plans:task_edit": row("task_a1", ok=CITY_A_ADMIN, forbidden=PLAN_A_READ - CITY_A_ADMIN),
+    # survey
+    "survey:waves": row(),
+    "survey:wave_create": row(ok=OFFICE_ADMINS, rest=403),
+    "survey:wave": row("wave_a", ok=WAVE_A_READ),
+    "survey:wave_edit": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:wave_delete": post("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:import": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:data_template": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:margins": row("wave_a", ok=WAVE_A_READ),
+    "survey:targets": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:target_delete": post("wave_a", "target_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:run_start": post("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:run_status": row("wave_a", "run_a", ok=WAVE_A_READ),
+    "survey:geo": row("wave_a", ok=WAVE_A_READ),
+    "survey:export": row("wave_a", ok=WAVE_A_READ),
+}
+
+# Whole namespaces served by one row (Django's admin: superusers only; the rest are sent
+# to the admin's own login page).
+NAMESPACES: dict[str, tuple[str, Row]] = {
+    "admin": (
+        "admin:index",
+        row(ok={"super"}, rest=302, status={"anon": 302}, login_url="admin:login"),
+    ),
+}
+
+
+def url_for(name: str, row_: Row, data: MatrixData) -> str:
+    args = [getattr(data, obj).pk for obj in row_.objects]
+    return reverse(name, args=args)
+
+
+def _is_login_redirect(resp: Any, login_url: str) -> bool:
+    return resp.status_code == 302 and resp["Location"].startswith(reverse(login_url))
+
+
+def check_row(
+    client: Any, world: Any, data: MatrixData, name: str, row_: Row, users: Iterable[str] = USERS
+) -> list[str]:
+    """Request ``name`` as every user; return the cells whose status is not the expected."""
+    url = url_for(name, row_, data)
+    payload = row_.data(data) if callable(row_.data) else row_.data
+    wrong = []
+    for who in users:
+        client.logout()
+        if who != "anon":
+            client.force_login(world.users[who])
+        with transaction.atomic():
+            resp = getattr(client, row_.method)(url, payload)
+            transaction.set_rollback(True)
+        expected = row_.expected(who)
+        got = resp.status_code
+        if got != expected:
+            wrong.append(f"{name} as {who}: {got}, expected {expected}")
+        elif who == "anon" and expected == 302 and not _is_login_redirect(resp, row_.login_url):
+            wrong.append(f"{name} as anon: redirected to {resp['Location']}, not the login page")
+    return wrong
