@@ -161,7 +161,10 @@ def organisation_update(
 
 
 def organisation_delete(*, user: Any, organisation: Organisation) -> None:
+    """Delete an organisation: structural, so only an office administrator above it
+    (an office cannot delete itself and its colleagues' memberships with it)."""
     ensure_in_scope(user, organisation, Action.DELETE)
+    _ensure_can_restructure(user, organisation)
     if organisation.children.exists():
         raise ValidationError("该组织下还有下级单位, 不能删除。")
     organisation.delete()
