@@ -479,3 +479,53 @@ def test_deleting_an_organisation_is_for_the_office_above(client, world, who, ta
     resp = _as(client, world, who).post(reverse("orgs:delete", args=[org.pk]))
     assert resp.status_code == status
     assert Organisation.objects.filter(pk=org.pk).exists() == (status != 302)
+
+
+def test_the_gate_itself_refuses_structural_saves_from_any_service(hostile_world):
+    """save_in_scope checks organisations whatever service saves them (the plan import
+    creates organisations too): no new office and no structural change without the right."""
+    from kepu.orgs.scoping import save_in_scope
+
+    world = hostile_world
+    unit = Organisation.objects.get(pk=world.orgs["unit_a1"].pk)
+    unit.kind = OrgKind.ASSOCIATION
+    with pytest.raises(PermissionDenied):
+        save_in_scope(world.users["staff_a1"], unit, Action.CHANGE)
+    unit.refresh_from_db()
+    assert unit.kind == OrgKind.DEPARTMENT
+    office = Organisation(name="新办", kind=OrgKind.OFFICE, region=world.regions["city_a"])
+    with pytest.raises(PermissionDenied):
+        save_in_scope(world.users["office_staff_a"], office, Action.ADD)
+    assert not Organisation.objects.filter(name="新办").exists()
+    office = Organisation(name="新办", kind=OrgKind.OFFICE, region=world.regions["county_a"])
+    save_in_scope(world.users["admin_a"], office, Action.ADD)
+    assert Organisation.objects.filter(name="新办").exists()
+
+
+def test_plan_import_cannot_create_an_office_for_office_staff(hostile_world, settings, tmp_path):
+    from kepu.plans.services import PlanFields, UnitChoice, plan_draft_confirm, plan_draft_create
+
+    settings.MEDIA_ROOT = tmp_path
+    world = hostile_world
+    staff = world.users["office_staff_a"]
+    draft = plan_draft_create(
+        user=staff,
+        owner=world.orgs["office_a"],
+        name="p.txt",
+        data="要点\n一、工作\n1.开展讲座。(市新协会牵头)\n".encode(),
+    )
+    with pytest.raises(PermissionDenied):
+        plan_draft_confirm(
+            user=staff,
+            draft=draft,
+            fields=PlanFields(title="要点"),
+            unit_choices={"市新协会": UnitChoice(create_kind=OrgKind.ASSOCIATION)},
+        )
+    assert not Organisation.objects.filter(name="市新协会").exists()
+    plan = plan_draft_confirm(
+        user=staff,
+        draft=draft,
+        fields=PlanFields(title="要点"),
+        unit_choices={"市新协会": UnitChoice(create_kind=OrgKind.SOCIETY)},
+    )
+    assert plan.pk and Organisation.objects.get(name="市新协会").kind == OrgKind.SOCIETY
