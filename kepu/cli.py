@@ -22,6 +22,9 @@ USAGE = """\
   campaign parse FILE [--json]  解析科普日/科普月等活动方案 (时间、填报窗口、场次要求、汇总表列)
   survey estimate DATA ... 素质调查设计估计 (见 kepu survey estimate --help)
   survey synth --n N --out DIR   生成合成调查样本
+  orgs import FILE.xlsx (--as USER | --office OFFICE)   批量导入组织
+  users import FILE.xlsx (--as USER | --office OFFICE) --out LINKS.xlsx   批量导入用户
+  bench seed --scale national|province|demo   生成全国规模的基准测试数据
   manage ...               任意 Django 管理命令
 """
 
@@ -62,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             return _django(["import_regions", *rest[1:]])
         print("用法: kepu regions import [--source DIR] [--province CODE]", file=sys.stderr)
         return 2
+    if cmd in {"orgs", "users"} and rest[:1] == ["import"]:
+        return _django([f"import_{cmd}", *rest[1:]])
+    if cmd == "bench" and rest[:1] == ["seed"]:
+        return _django(["kepu_bench_seed", *rest[1:]])
     if cmd in {"setup", "demo"}:
         return _django([f"kepu_{cmd}", *rest])
     print(f"未知命令: {cmd}\n\n{USAGE}", file=sys.stderr)
