@@ -58,6 +58,7 @@ class Row:
     status: dict[str, int] = field(default_factory=dict)  # per-user overrides
     login_url: str = "login"
     note: str = ""
+    args: Callable[[MatrixData], list[Any]] | None = None  # URL args that are not pks
 
     def expected(self, who: str) -> int:
         if who in self.status:
@@ -168,6 +169,58 @@ class MatrixData:
         return wave
 
     @functools.cached_property
+    def campaign(self) -> Any:
+        """The city office's science month (registration open on the fixture's today)."""
+        from kepu.campaigns import services
+        from tests.campaigns.conftest import fields
+
+        return services.campaign_create(
+            user=self.world.users["admin_a"], fields=fields(), quotas=[]
+        )
+
+    def _activity(self, title: str) -> Any:
+        from kepu.campaigns import services
+        from tests.campaigns.conftest import activity_fields
+
+        return services.activity_register(
+            user=self.world.users["staff_a1"],
+            campaign=self.campaign,
+            organiser=self.world.orgs["unit_a1"],
+            fields=activity_fields(self.world, title=title),
+        )
+
+    @functools.cached_property
+    def activity(self) -> Any:
+        """unit_a1's activity, submitted for review."""
+        return self._activity("走进社区健康讲座")
+
+    @functools.cached_property
+    def published(self) -> Any:
+        """unit_a1's activity, approved (public), with a poster."""
+        from django.core.files.base import ContentFile
+
+        from kepu.campaigns import services
+        from tests.campaigns.conftest import png_bytes
+
+        activity = self._activity("科学之夜")
+        services.activity_review(user=self.world.users["admin_a"], activity=activity, approve=True)
+        activity.refresh_from_db()
+        activity.poster.save("poster.png", ContentFile(png_bytes()))
+        return activity
+
+    @functools.cached_property
+    def photo(self) -> Any:
+        from kepu.campaigns import services
+        from tests.campaigns.conftest import png_bytes
+
+        return services.activity_photo_add(
+            user=self.world.users["staff_a1"],
+            activity=self.published,
+            name="现场.png",
+            data=png_bytes(),
+        )
+
+    @functools.cached_property
     def target_a(self) -> Any:
         return self.wave_a.targets.get()
 
@@ -184,6 +237,12 @@ CITY_A_ADMIN = {"super", "admin_a"}
 PLAN_A_READ = {"super", "admin_a", "viewer_a", "staff_a1", "staff_a2"}  # office + named units
 PLAN_A_OWNER_READ = {"super", "admin_a", "viewer_a"}  # the owner office (the original file)
 WAVE_A_READ = {"super", "admin_a", "viewer_a"}
+# the city campaign is open to every organisation of the city; unit_a1's activity is read
+# by its unit and the city office
+CAMPAIGN_READ = {"super", "admin_a", "viewer_a", "staff_a1", "staff_a2", "county_admin_a"}
+ACTIVITY_READ = {"super", "admin_a", "viewer_a", "staff_a1"}
+ACTIVITY_WRITE = {"super", "admin_a", "staff_a1"}
+EVERYONE = {"anon": 200}  # public pages
 NOT_SUPER = SIGNED_IN - {"super"}
 
 MATRIX: dict[str, Row] = {
@@ -235,6 +294,55 @@ MATRIX: dict[str, Row] = {
     "survey:run_status": row("wave_a", "run_a", ok=WAVE_A_READ),
     "survey:geo": row("wave_a", ok=WAVE_A_READ),
     "survey:export": row("wave_a", ok=WAVE_A_READ),
+    # bulk onboarding (office administrators)
+    "orgs:import": row(ok=OFFICE_ADMINS, rest=403),
+    "orgs:import_template": row(ok=OFFICE_ADMINS, rest=403),
+    "orgs:import_confirm": post(ok=OFFICE_ADMINS, rest=403, note="nothing staged: back"),
+    "orgs:user_import": row(ok=OFFICE_ADMINS, rest=403),
+    "orgs:user_import_template": row(ok=OFFICE_ADMINS, rest=403),
+    "orgs:user_import_confirm": post(ok=OFFICE_ADMINS, rest=403),
+    "orgs:invite": row(args=lambda d: ["MQ", "set-password"], status=EVERYONE),
+    # campaigns
+    "campaigns:list": row(),
+    "campaigns:create": row(ok=OFFICE_ADMINS, rest=403),
+    "campaigns:import": row(ok=OFFICE_ADMINS, rest=403),
+    "campaigns:detail": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:activities": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:review": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:quotas": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:summary": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:register": row("campaign", ok=CAMPAIGN_READ - {"viewer_a"}, forbidden={"viewer_a"}),
+    "campaigns:edit": row("campaign", ok=CITY_A_ADMIN, forbidden=CAMPAIGN_READ - CITY_A_ADMIN),
+    "campaigns:activity": row("activity", ok=ACTIVITY_READ),
+    "campaigns:activity_edit": row("activity", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
+    "campaigns:activity_submit": post("activity", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
+    "campaigns:activity_review": post(
+        "activity",
+        data={"decision": "approve"},
+        ok=CITY_A_ADMIN,
+        forbidden=ACTIVITY_READ - CITY_A_ADMIN,
+    ),
+    "campaigns:activity_reopen": post(
+        "published",
+        data={"until": "2026-10-20"},
+        ok=CITY_A_ADMIN,
+        forbidden=ACTIVITY_READ - CITY_A_ADMIN,
+    ),
+    "campaigns:activity_photo_add": post("published", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
+    "campaigns:activity_complete": post("published", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
+    "campaigns:activity_poster": row("published", ok=ACTIVITY_READ),
+    "campaigns:photo": row("photo", ok=ACTIVITY_READ),
+    # the public portal: everyone, signed in or not
+    "portal:index": row(status=EVERYONE),
+    "portal:campaign": row("campaign", status=EVERYONE),
+    "portal:geo": row("campaign", status=EVERYONE, note="needs the map package"),
+    "portal:points": row("campaign", status=EVERYONE),
+    "portal:ics": row("campaign", status=EVERYONE),
+    "portal:open_json": row("campaign", status=EVERYONE),
+    "portal:open_csv": row("campaign", status=EVERYONE),
+    "portal:activity": row("published", status=EVERYONE),
+    "portal:poster": row("published", status=EVERYONE),
+    "portal:photo": row("photo", status=EVERYONE),
 }
 
 # Whole namespaces served by one row (Django's admin: superusers only; the rest are sent
@@ -248,7 +356,7 @@ NAMESPACES: dict[str, tuple[str, Row]] = {
 
 
 def url_for(name: str, row_: Row, data: MatrixData) -> str:
-    args = [getattr(data, obj).pk for obj in row_.objects]
+    args = row_.args(data) if row_.args else [getattr(data, obj).pk for obj in row_.objects]
     return reverse(name, args=args)
 
 

@@ -51,8 +51,12 @@ def test_every_url_has_a_matrix_row():
 
 
 @pytest.fixture
-def matrix_data(world, settings, tmp_path):
+def matrix_data(world, settings, tmp_path, monkeypatch):
+    from kepu.campaigns import services as campaign_services
+    from tests.campaigns.conftest import TODAY
+
     settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(campaign_services, "_today", lambda: TODAY)
     return MatrixData(world)
 
 
