@@ -60,7 +60,9 @@ def load(ctx: DemoContext) -> None:
         quotas=[
             services.QuotaFields(who="各乡镇(街道)", min_count=3, kinds=[OrgKind.TOWNSHIP]),
             services.QuotaFields(
-                who="市直有关单位、学会、协会", min_count=2, kinds=[OrgKind.DEPARTMENT, OrgKind.SOCIETY]
+                who="市直有关单位、学会、协会",
+                min_count=2,
+                kinds=[OrgKind.DEPARTMENT, OrgKind.SOCIETY],
             ),
         ],
         organizers=[association, ctx.data["units"]["市教体局"], ctx.data["units"]["市卫生健康委"]],
@@ -72,7 +74,19 @@ def load(ctx: DemoContext) -> None:
     def at(days: int, hour: int) -> dt.datetime:
         return dt.datetime.combine(today + dt.timedelta(days=days), dt.time(hour), tzinfo=tz)
 
-    def add(user, org, title, kind, days, *, region=None, mode=Mode.OFFLINE, groups=(), lat=None, lng=None):
+    def add(
+        user,
+        org,
+        title,
+        kind,
+        days,
+        *,
+        region=None,
+        mode=Mode.OFFLINE,
+        groups=(),
+        lat=None,
+        lng=None,
+    ):
         return services.activity_register(
             user=user,
             campaign=campaign,
@@ -96,20 +110,60 @@ def load(ctx: DemoContext) -> None:
             ),
         )
 
-    done = add(town_user, town, "银龄健康科普讲座", ActivityType.LECTURE, -3, groups=["elderly"], lat=25.49, lng=103.80)
+    done = add(
+        town_user,
+        town,
+        "银龄健康科普讲座",
+        ActivityType.LECTURE,
+        -3,
+        groups=["elderly"],
+        lat=25.49,
+        lng=103.80,
+    )
     services.activity_review(user=county_admin, activity=done, approve=True)
     services.activity_review(user=admin, activity=done, approve=True)
     done.refresh_from_db()
-    services.activity_photo_add(user=town_user, activity=done, name="讲座现场.png", data=_png((29, 95, 168)), caption="讲座现场")
-    services.activity_complete(user=town_user, activity=done, actual_participants=168, result_summary="讲座圆满完成。")
-    published = add(town_user, town, "社区应急科普体验日", ActivityType.COMMUNITY, 3, lat=25.50, lng=103.78)
+    services.activity_photo_add(
+        user=town_user,
+        activity=done,
+        name="讲座现场.png",
+        data=_png((29, 95, 168)),
+        caption="讲座现场",
+    )
+    services.activity_complete(
+        user=town_user, activity=done, actual_participants=168, result_summary="讲座圆满完成。"
+    )
+    published = add(
+        town_user, town, "社区应急科普体验日", ActivityType.COMMUNITY, 3, lat=25.50, lng=103.78
+    )
     services.activity_review(user=county_admin, activity=published, approve=True)
     services.activity_review(user=admin, activity=published, approve=True)
-    add(town_user, town, "农技专家进村入户", ActivityType.VILLAGE, 8, groups=["farmers"])  # waiting for the county
-    school = add(edu_user, edu, "青少年科学节", ActivityType.SCHOOL, 6, groups=["youth"], lat=25.51, lng=103.79)
+    add(
+        town_user, town, "农技专家进村入户", ActivityType.VILLAGE, 8, groups=["farmers"]
+    )  # waiting for the county
+    school = add(
+        edu_user,
+        edu,
+        "青少年科学节",
+        ActivityType.SCHOOL,
+        6,
+        groups=["youth"],
+        lat=25.51,
+        lng=103.79,
+    )
     services.activity_review(user=admin, activity=school, approve=True)
-    returned = add(edu_user, edu, "线上科学课堂", ActivityType.LIVESTREAM, 10, mode=Mode.ONLINE, groups=["youth"])
-    services.activity_review(user=admin, activity=returned, approve=False, comment="请补充直播平台和面向学段。")
+    returned = add(
+        edu_user,
+        edu,
+        "线上科学课堂",
+        ActivityType.LIVESTREAM,
+        10,
+        mode=Mode.ONLINE,
+        groups=["youth"],
+    )
+    services.activity_review(
+        user=admin, activity=returned, approve=False, comment="请补充直播平台和面向学段。"
+    )
     services.activity_register(
         user=edu_user,
         campaign=campaign,
@@ -124,4 +178,6 @@ def load(ctx: DemoContext) -> None:
         ),
         submit=False,
     )
-    ctx.notes.append(f"演示科普活动「{campaign.title}」: {campaign.activities.count()} 场活动 (各种状态)。")
+    ctx.notes.append(
+        f"演示科普活动「{campaign.title}」: {campaign.activities.count()} 场活动 (各种状态)。"
+    )

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_page
 
-from kepu.campaigns import selectors
+from kepu.campaigns import awards, selectors
 from kepu.campaigns.excel import OPEN_DATA_FIELDS, open_data_row
 from kepu.campaigns.models import PUBLISHED, Activity, ActivityPhoto, ActivityType, Campaign, Mode
 from kepu.core.files import csv_safe
@@ -136,6 +136,18 @@ def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": chart,
             "total": selectors.public_activities(campaign=campaign).count(),
         },
+    )
+
+
+@cache_page(CACHE_SECONDS)
+def portal_awards(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _public_campaign(pk)
+    if campaign.awards_published_at is None:
+        raise Http404("评选结果尚未发布")
+    return render(
+        request,
+        "campaigns/public/awards.html",
+        {"campaign": campaign, "awards": awards.published_awards(campaign)},
     )
 
 

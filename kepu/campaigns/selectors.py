@@ -32,6 +32,9 @@ def campaign_list(*, user: Any) -> QuerySet[Campaign]:
     if getattr(user, "is_superuser", False):
         q = Q()
     return (
+        # Own campaigns come through restrict(); the others are those of the regions the
+        # user's organisations are in, which every organisation there may join.
+        # unscoped: restricted ids or campaigns open to the user's regions
         Campaign.objects.filter(q)
         .select_related("region", "owner")
         .order_by("-year", "-event_start")
@@ -140,6 +143,7 @@ def quota_rows(
     quotas = list(campaign.quotas.all())
     counts = {
         row["organiser_id"]: row
+        # unscoped: counts for organisations the caller got through restrict()
         for row in Activity.objects.filter(campaign=campaign, organiser__in=organisations)
         .values("organiser_id")
         .annotate(
@@ -183,6 +187,7 @@ def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
         for k in q.kinds:
             need_by_kind.setdefault(k, q.min_count)
     per_org = (
+        # unscoped: counts for organisations restricted above (orgs)
         Activity.objects.filter(
             campaign=campaign, status__in=PUBLISHED, organiser__in=orgs.values("pk")
         )
@@ -235,6 +240,7 @@ def public_activities(
 ) -> QuerySet[Activity]:
     """Approved activities of a campaign, for everyone. No personal fields are selected."""
     f = filters or PublicFilters()
+    # unscoped: the public portal shows approved activities to everyone
     qs = Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
     if f.region_code:
         region = Region.objects.filter(code=f.region_code).only("path").first()
@@ -262,6 +268,7 @@ def public_activities(
 
 def public_campaigns() -> QuerySet[Campaign]:
     return (
+        # unscoped: campaigns with approved activities are public
         Campaign.objects.filter(activities__status__in=PUBLISHED)
         .distinct()
         .select_related("region")
@@ -277,6 +284,7 @@ def public_region_counts(*, campaign: Campaign) -> list[dict[str, Any]]:
     )
     counts: dict[str, int] = {}
     rows = (
+        # unscoped: public counts of approved activities
         Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
         .values("region__path")
         .annotate(n=Count("pk"))

@@ -252,30 +252,22 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 # --- workbook writing (templates and invitation lists) -------------------------------
 def _workbook(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """A one-sheet workbook; every string is written as text (never as a formula)."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    wb = Workbook(write_only=False)
+    from kepu.core.files import new_workbook, workbook_bytes, write_row
+
+    wb = new_workbook()
     ws = wb.active
     ws.title = title
     for r, values in enumerate([header, *rows], start=1):
-        for c, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c)
-            if isinstance(value, str):
-                cell._value = value  # explicit string type: "=..." stays text
-                cell.data_type = "s"
-                if value.startswith(("=", "+", "-", "@", "\t", "\r")):
-                    cell.quotePrefix = True
-            else:
-                cell.value = value
-            if r == 1:
+        cells = write_row(ws, r, values)
+        if r == 1:
+            for cell in cells:
                 cell.font = Font(name="宋体", bold=True)
     for c in range(1, len(header) + 1):
         ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = 22
     ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 # --- organisations ------------------------------------------------------------------------

@@ -115,7 +115,7 @@ class Sweep:
     def visit(self, path: str, *, charts: bool = False) -> None:
         page = self.page
         page.goto(self.base + path)
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("networkidle", timeout=90_000)
         if charts:
             page.wait_for_selector("#survey-map canvas", timeout=15000)
             page.wait_for_selector("#survey-trend canvas", timeout=15000)
