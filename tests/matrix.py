@@ -221,6 +221,32 @@ class MatrixData:
         )
 
     @functools.cached_property
+    def nomination(self) -> Any:
+        """unit_a1 nominated by the city office in the city campaign (pending)."""
+        from kepu.campaigns import awards
+
+        user = self.world.users["admin_a"]
+        criteria = awards.criteria_for(self.campaign) or awards.criteria_create_defaults(
+            user=user, campaign=self.campaign
+        )
+        return awards.nomination_create(
+            user=user,
+            campaign=self.campaign,
+            scores={str(c.pk): 0 for c in criteria},
+            organisation=self.world.orgs["unit_a1"],
+        )
+
+    @functools.cached_property
+    def awarded(self) -> Any:
+        """The city campaign with its awards decided and published."""
+        from kepu.campaigns import awards
+
+        user = self.world.users["admin_a"]
+        awards.nomination_decide(user=user, nomination=self.nomination, award=True)
+        self.campaign.refresh_from_db()
+        return awards.awards_publish(user=user, campaign=self.campaign)
+
+    @functools.cached_property
     def target_a(self) -> Any:
         return self.wave_a.targets.get()
 
@@ -313,6 +339,21 @@ MATRIX: dict[str, Row] = {
     "campaigns:summary": row("campaign", ok=CAMPAIGN_READ),
     "campaigns:register": row("campaign", ok=CAMPAIGN_READ - {"viewer_a"}, forbidden={"viewer_a"}),
     "campaigns:edit": row("campaign", ok=CITY_A_ADMIN, forbidden=CAMPAIGN_READ - CITY_A_ADMIN),
+    "campaigns:activities_import": row(
+        "campaign", ok=CAMPAIGN_READ - {"viewer_a"}, forbidden={"viewer_a"}
+    ),
+    "campaigns:activities_template": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:awards": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:award_nominate": post("campaign", ok=CAMPAIGN_READ),
+    "campaigns:award_decide": post(
+        "nomination", data={"award": "1"}, ok=CITY_A_ADMIN, forbidden={"viewer_a"}
+    ),
+    "campaigns:award_publish": post(
+        "campaign", ok=CITY_A_ADMIN, forbidden=CAMPAIGN_READ - CITY_A_ADMIN
+    ),
+    "campaigns:award_criteria": post(
+        "campaign", ok=CITY_A_ADMIN, forbidden=CAMPAIGN_READ - CITY_A_ADMIN
+    ),
     "campaigns:activity": row("activity", ok=ACTIVITY_READ),
     "campaigns:activity_edit": row("activity", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
     "campaigns:activity_submit": post("activity", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
@@ -343,6 +384,7 @@ MATRIX: dict[str, Row] = {
     "portal:activity": row("published", status=EVERYONE),
     "portal:poster": row("published", status=EVERYONE),
     "portal:photo": row("photo", status=EVERYONE),
+    "portal:awards": row("awarded", status=EVERYONE),
 }
 
 # Whole namespaces served by one row (Django's admin: superusers only; the rest are sent
