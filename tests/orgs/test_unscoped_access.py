@@ -42,12 +42,6 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "aliases of the candidates the caller restricted"
     ),
     ("kepu/orgs/selectors.py", "office_choices", "Organisation"): "superusers only",
-    ("kepu/campaigns/selectors.py", "campaign_list", "Campaign"): (
-        "restrict() OR open to units inside the campaign's region; superusers all"
-    ),
-    ("kepu/campaigns/selectors.py", "quota_rollup", "Activity"): (
-        "organisers from quota_organisations(user=...)"
-    ),
     # the public portal: published activities and campaigns are public by design
     # (campaigns' selectors mark theirs with '# unscoped:')
     ("kepu/campaigns/public.py", "_public_campaign", "Campaign"): "public portal",
