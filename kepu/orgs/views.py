@@ -20,7 +20,7 @@ from kepu.orgs.forms import (
 )
 from kepu.orgs.models import Membership, Organisation, OrgKind
 from kepu.orgs.scoping import Action, can, can_restructure, get_in_scope
-from kepu.orgs.selectors import organisation_list, with_member_counts
+from kepu.orgs.selectors import can_act_for_an_office, organisation_list, with_member_counts
 
 
 def _form_error(form, exc: ValidationError) -> None:
@@ -45,8 +45,7 @@ def org_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "kind": kind,
             "kinds": OrgKind.choices,
-            "can_add": Organisation.objects.restrict(request.user, Action.ADD).exists()
-            or request.user.is_superuser,
+            "can_add": can_act_for_an_office(user=request.user),
         },
     )
 
@@ -82,6 +81,9 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def org_create(request: HttpRequest) -> HttpResponse:
+    # Only offices add organisations (a unit's reach is itself: it could add nothing).
+    if not can_act_for_an_office(user=request.user):
+        raise PermissionDenied("只有办公室可以新建组织。")
     form = OrganisationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
