@@ -30,6 +30,7 @@ urlpatterns = [
     path("plans/", include("kepu.plans.urls")),
     path("survey/", include("kepu.survey.urls")),
     path("audit/", audit_list, name="audit"),
+    path("jobs/", include("kepu.core.job_urls")),
     path("admin/", admin.site.urls),
 ]
 

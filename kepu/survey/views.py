@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from kepu.core import jobs
 from kepu.core.files import xlsx_response
 from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import can_act_for_an_office
@@ -411,6 +412,8 @@ def target_delete(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse
 @require_POST
 def run_start(request: HttpRequest, pk: int) -> HttpResponse:
     wave = _wave(request, pk, Action.CHANGE)
+    # A run whose worker died must not block a new one: give it up first.
+    jobs.reap_stale(model=EstimationRun)
     try:
         run = services.run_start(user=request.user, wave=wave, rake=request.POST.get("rake") != "0")
     except ValidationError as exc:
@@ -425,11 +428,34 @@ def run_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def run_status(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
     wave = _wave(request, pk)
+    jobs.reap_stale(model=EstimationRun)
     run = get_object_or_404(
         EstimationRun.objects.restrict(request.user, Action.VIEW), wave=wave, pk=run_pk
     )
-    resp = render(request, "survey/_run_status.html", {"wave": wave, "active_run": run})
+    resp = render(
+        request,
+        "survey/_run_status.html",
+        {
+            "wave": wave,
+            "active_run": run,
+            "can_cancel_run": run.is_active and can(request.user, wave, Action.CHANGE),
+        },
+    )
     if not run.is_active and request.htmx:
         # finished while the page was polling: reload it to show the results
         resp["HX-Refresh"] = "true"
     return resp
+
+
+@login_required
+@require_POST
+def run_cancel(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    wave = _wave(request, pk, Action.CHANGE)
+    run = get_object_or_404(
+        EstimationRun.objects.restrict(request.user, Action.VIEW), wave=wave, pk=run_pk
+    )
+    if jobs.work_cancel(user=request.user, obj=run):
+        messages.success(request, f"已取消估计任务 #{run.pk}。")
+    else:
+        messages.info(request, "该估计任务已经结束, 无需取消。")
+    return redirect("survey:wave", pk=wave.pk)
