@@ -21,6 +21,7 @@ USAGE = """\
   plan parse FILE [--json] 解析政策文件, 输出结构与任务台账
   survey estimate DATA ... 素质调查设计估计 (见 kepu survey estimate --help)
   survey synth --n N --out DIR   生成合成调查样本
+  worker [参数]            运行后台任务进程 (异常退出时自动重启; 参数见 kepu manage kepu_worker --help)
   manage ...               任意 Django 管理命令
 """
 
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         return _django(["runserver", *(rest or ["127.0.0.1:8000"])])
     if cmd == "manage":
         return _django(rest)
+    if cmd == "worker":
+        from kepu.core.supervisor import supervise, worker_command
+
+        return supervise(worker_command(rest))
     if cmd == "regions":
         sub = rest[:1]
         if sub == ["import"]:

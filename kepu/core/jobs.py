@@ -65,6 +65,15 @@ class Cancelled(Exception):
     """The row is no longer running (cancelled or given up): stop the work."""
 
 
+class JobFailed(Exception):
+    """Raised by a job function to fail with a clear Chinese message (no traceback)."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
 def stale_seconds() -> int:
     return int(getattr(settings, "KEPU_JOB_STALE_SECONDS", 600))
 
@@ -196,6 +205,10 @@ def run_tracked(
     except Cancelled:
         logger.info("%s #%s stopped: %s", tracker.model.__name__, tracker.pk, "cancelled")
         return None
+    except JobFailed as exc:
+        extra = failure_fields(exc.details) if failure_fields and exc.details else {}
+        tracker.fail(exc.message, **extra)
+        return None
     except Exception as exc:
         logger.error(
             "%s #%s failed\n%s", tracker.model.__name__, tracker.pk, traceback.format_exc()
@@ -312,8 +325,9 @@ def register(name: str, path: str) -> None:
 def _resolve(func: str) -> Callable[[JobContext], str | None]:
     path = JOB_FUNCS.get(func, func)
     module, _, attr = path.rpartition(".")
-    if not module.startswith("kepu."):
-        raise ValueError(f"job function outside kepu: {path}")
+    allowed = tuple(getattr(settings, "KEPU_JOB_MODULES", ("kepu.",)))
+    if not module.startswith(allowed):
+        raise ValueError(f"job function outside {allowed}: {path}")
     return getattr(import_module(module), attr)
 
 

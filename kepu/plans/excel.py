@@ -205,3 +205,96 @@ def ledger_import_xlsx(
         )
     except ValidationError as exc:
         raise LedgerImportError(exc.messages) from exc
+
+
+# --- streaming export (background job) ----------------------------------------------------
+LEDGER_WIDTHS = [6, 70, 24, 30, 28, 14]
+
+
+def ledger_row(number: int, task: Task) -> list[Any]:
+    """One ledger line in the export's column order (LEDGER_HEADERS)."""
+    leads = [u.name for u in task.lead_units] or [u.name for u in task.unroled_units]
+    return [
+        number,
+        task.text or task.title,
+        "、".join(leads),
+        "、".join(u.name for u in task.cooperating_units),
+        "；".join(t.text for t in task.targets.all()),
+        task.deadline,
+    ]
+
+
+def _ledger_styles(wb: Workbook) -> None:
+    from openpyxl.styles import NamedStyle
+
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wb.add_named_style(NamedStyle(name="kepu_title", font=Font(name="宋体", size=14, bold=True)))
+    wb.add_named_style(
+        NamedStyle(
+            name="kepu_header",
+            font=Font(name="宋体", bold=True),
+            fill=PatternFill("solid", fgColor="DDE7F3"),
+            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+            border=border,
+        )
+    )
+    wb.add_named_style(
+        NamedStyle(
+            name="kepu_cell",
+            font=Font(name="宋体"),
+            alignment=Alignment(wrap_text=True, vertical="top"),
+            border=border,
+        )
+    )
+
+
+def _styled(ws: Any, value: Any, style: str) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # user text stays text: "=…" is never a formula
+    cell.style = style
+    return cell
+
+
+def ledger_workbook_stream(
+    *,
+    title: str,
+    tasks: Iterable[Task],
+    out: Any,
+    progress: Any = None,
+    every: int = 500,
+) -> int:
+    """Write the ledger to ``out`` (a path or binary file) in constant memory.
+
+    openpyxl write-only mode with named styles (no per-cell style objects); rows are
+    produced by :func:`ledger_row`.  ``progress(rows_written)`` is called every
+    ``every`` rows.  Returns the number of task rows written.
+    """
+    from openpyxl.worksheet.page import PageMargins
+
+    wb = Workbook(write_only=True)
+    _ledger_styles(wb)
+    ws = wb.create_sheet("任务台账")
+    for col, width in enumerate(LEDGER_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = "A3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.print_title_rows = "2:2"
+    ws.append([_styled(ws, title, "kepu_title")])
+    ws.append([_styled(ws, h, "kepu_header") for h in LEDGER_HEADERS])
+    written = 0
+    for number, task in enumerate(tasks, start=1):
+        ws.append([_styled(ws, v, "kepu_cell") for v in ledger_row(number, task)])
+        written = number
+        if progress is not None and number % every == 0:
+            progress(number)
+    wb.save(out)
+    return written

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
+from kepu.core.jobs import job_organisation, job_start
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, can, user_grants
 from kepu.orgs.selectors import can_act_for_an_office
@@ -266,13 +269,32 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def ledger_export(request: HttpRequest) -> HttpResponse:
+    """The ledger as xlsx: immediate when small, a background job above the threshold."""
     _, filters = _ledger_filters(request)
-    tasks = selectors.task_ledger(user=request.user, filters=filters)
     title = "任务台账"
-    if filters.plan:
-        plan = selectors.plan_list(user=request.user).filter(pk=filters.plan).first()
-        if plan is not None:
-            title = f"{plan.title} 任务台账"
+    plan_param = request.GET.get("plan", "")
+    if plan_param:
+        # An unknown plan, or one out of sight, is a 404, never the whole ledger.
+        plan = (
+            selectors.plan_list(user=request.user).filter(pk=plan_param).first()
+            if plan_param.isdigit()
+            else None
+        )
+        if plan is None:
+            raise Http404("找不到该规划")
+        title = f"{plan.title} 任务台账"
+    tasks = selectors.task_ledger(user=request.user, filters=filters)
+    if tasks.count() > settings.KEPU_LEDGER_EXPORT_JOB_ROWS:
+        job = job_start(
+            user=request.user,
+            kind="ledger_export",
+            organisation=job_organisation(request.user),
+            func="kepu.plans.jobs.ledger_export",
+            params={"filters": asdict(filters), "title": title},
+            title=f"导出{title}",
+        )
+        messages.info(request, "台账行数较多, 已转为后台任务导出; 完成后可在此页下载。")
+        return redirect("jobs:detail", pk=job.pk)
     data = excel.ledger_workbook(title=title, tasks=tasks)
     return xlsx_response(data, f"{title}.xlsx")
 

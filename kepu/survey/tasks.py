@@ -14,7 +14,7 @@ import numpy as np
 from django.db import transaction
 from django_tasks import task
 
-from kepu.core.jobs import Cancelled, Tracker, run_tracked
+from kepu.core.jobs import Cancelled, JobContext, JobFailed, Tracker, run_tracked
 from kepu.regions.models import Region
 from kepu.survey import adapter
 from kepu.survey.models import (
@@ -203,3 +203,44 @@ def _estimate_row(
         flagged=bool(reason),
         flag_reason=reason[:200],
     )
+
+
+# --- microdata import as a background job (kepu.core.jobs) -----------------------------
+def respondents_import_job(ctx: JobContext) -> str:
+    """Import a wave's microdata from an upload the web saved to storage.
+
+    Calls the one import entry point, ``services.respondents_import``; passes a progress
+    callback only when that function takes one.  The stored upload is deleted afterwards.
+    """
+    import inspect
+
+    from django.core.files.storage import default_storage
+
+    from kepu.survey import services
+    from kepu.survey.models import Wave
+
+    path = ctx.params["path"]
+    try:
+        wave = Wave.objects.get(pk=ctx.params["wave"])
+        ctx.progress(0.02, "读取上传的文件")
+        with default_storage.open(path, "rb") as fh:
+            data = fh.read()
+        kwargs: dict[str, Any] = {}
+        if "progress" in inspect.signature(services.respondents_import).parameters:
+            kwargs["progress"] = lambda fraction, message="": ctx.progress(
+                0.05 + 0.9 * fraction, message
+            )
+        ctx.progress(0.05, "校验并导入受访者数据")
+        try:
+            summary = services.respondents_import(
+                user=ctx.user, wave=wave, name=ctx.params["name"], data=data, **kwargs
+            )
+        except services.SurveyImportError as exc:
+            errors = list(exc.errors)
+            text = "；".join(errors[:20])
+            more = f" (另有 {len(errors) - 20} 处错误)" if len(errors) > 20 else ""
+            raise JobFailed(f"导入失败: {text}{more}", "\n".join(errors)) from exc
+    finally:
+        default_storage.delete(path)
+    mode = "作答 (已按计分规则计分)" if summary.mode == "answers" else "得分"
+    return f"已导入 {summary.rows} 名受访者的{mode}, 覆盖 {summary.subregions} 个下级区域。"

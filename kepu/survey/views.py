@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -225,11 +229,14 @@ def results_export(request: HttpRequest, pk: int) -> HttpResponse:
 # --- data -------------------------------------------------------------------------------
 @login_required
 def data_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import microdata: small files at once, large ones (KEPU_SURVEY_IMPORT_JOB_BYTES) as a job."""
     wave = _wave(request, pk, Action.CHANGE)
     form = DataImportForm(request.POST or None, request.FILES or None)
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["datafile"]
+        if upload.size > settings.KEPU_SURVEY_IMPORT_JOB_BYTES:
+            return _data_import_job(request, wave, upload)
         try:
             summary = services.respondents_import(
                 user=request.user, wave=wave, name=upload.name, data=upload.read()
@@ -248,6 +255,27 @@ def data_import(request: HttpRequest, pk: int) -> HttpResponse:
         "survey/data_import.html",
         {"wave": wave, "form": form, "errors": errors, "item_ids": wave.item_ids},
     )
+
+
+def _data_import_job(request: HttpRequest, wave: Wave, upload) -> HttpResponse:
+    """Save the upload to storage and import it in the background; show the job page."""
+    suffix = Path(upload.name).suffix.lower()[:10]
+    path = default_storage.save(f"job-uploads/survey-{uuid.uuid4().hex}{suffix}", upload)
+    try:
+        job = jobs.job_start(
+            user=request.user,
+            kind="survey_import",
+            organisation=jobs.job_organisation(request.user),
+            func="kepu.survey.tasks.respondents_import_job",
+            params={"wave": wave.pk, "path": path, "name": upload.name},
+            title=f"导入受访者数据: {wave.title}",
+        )
+    except Exception:
+        if default_storage.exists(path):
+            default_storage.delete(path)
+        raise
+    messages.info(request, "文件较大, 已转为后台任务导入; 完成前请勿重复上传。")
+    return redirect("jobs:detail", pk=job.pk)
 
 
 @login_required
