@@ -282,7 +282,7 @@ def ledger_workbook_stream(
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A3"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = "9"  # A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True

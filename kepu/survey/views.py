@@ -466,7 +466,7 @@ def run_status(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
         {
             "wave": wave,
             "active_run": run,
-            "can_cancel_run": run.is_active and can(request.user, wave, Action.CHANGE),
+            "can_change": can(request.user, wave, Action.CHANGE),
         },
     )
     if not run.is_active and request.htmx:
