@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from kepu.audit.signals import register
+        from kepu.core import checks  # noqa: F401  (registers the scoping checks)
 
         # Starting and cancelling background work are user writes (progress is not:
         # it is written with update(), which the audit signals do not see).

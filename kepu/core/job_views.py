@@ -22,7 +22,7 @@ PAGE_SIZE = 25
 
 
 def _job(request: HttpRequest, pk: int) -> Job:
-    jobs.reap_stale(model=Job)
+    jobs.reap_stale_quietly(model=Job)
     return get_object_or_404(
         Job.objects.restrict(request.user, Action.VIEW).select_related("created_by"), pk=pk
     )
@@ -37,7 +37,7 @@ def can_cancel(user, job: Job) -> bool:
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs.reap_stale(model=Job)
+    jobs.reap_stale_quietly(model=Job)
     everyone = request.GET.get("scope") == "all"
     qs = Job.objects.restrict(request.user, Action.VIEW).select_related("created_by")
     if not everyone:

@@ -40,7 +40,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db import connection, connections, models, transaction
+from django.db import OperationalError, connection, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
@@ -93,12 +93,17 @@ class Tracker:
 
     model: type[models.Model]
     pk: int
+    # Transaction depth when the work started: progress reported from inside a deeper
+    # transaction (e.g. an import's bulk save) is not written, so the row is never locked
+    # by, or hidden inside, the work's own transaction.
+    base_depth: int = 0
 
     def _rows(self, *statuses: str) -> models.QuerySet:
         return self.model._default_manager.filter(pk=self.pk, status__in=statuses)
 
     def start(self, message: str = "开始执行") -> bool:
         """queued → running; False when the row is no longer queued (e.g. cancelled)."""
+        self.base_depth = len(connection.atomic_blocks)
         now = timezone.now()
         return bool(
             self._rows(WorkStatus.QUEUED).update(
@@ -114,7 +119,11 @@ class Tracker:
         return bool(self._rows(WorkStatus.RUNNING).update(heartbeat_at=timezone.now()))
 
     def progress(self, fraction: float, message: str = "") -> None:
-        """Report progress (0..1) and beat; raise :class:`Cancelled` if no longer running."""
+        """Report progress (0..1) and beat; raise :class:`Cancelled` if no longer running.
+
+        Skipped inside a transaction the work opened (see ``base_depth``)."""
+        if len(connection.atomic_blocks) > self.base_depth:
+            return
         percent = max(0, min(100, round(float(fraction) * 100)))
         fields: dict[str, Any] = {"progress": percent, "heartbeat_at": timezone.now()}
         if message:
@@ -252,15 +261,29 @@ def reap_stale(*, model: type[models.Model] | None = None, now: dt.datetime | No
             | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
             | Q(heartbeat_at__isnull=True, started_at__isnull=True, created_at__lt=cutoff)
         )
-        rows = list(dead.values_list("pk", "task_id")[:500])
+        with transaction.atomic():
+            if connection.features.has_select_for_update_skip_locked:
+                # a row locked by a live transaction is not dead: never wait for it
+                dead = dead.select_for_update(skip_locked=True)
+            rows = list(dead.values_list("pk", "task_id")[:500])
+            if rows:
+                fields: dict[str, Any] = {"error": reason} if m is Job else {}
+                total += manager.filter(
+                    pk__in=[pk for pk, _ in rows], status=WorkStatus.RUNNING
+                ).update(status=WorkStatus.FAILED, message=reason, finished_at=now, **fields)
         if rows:
-            fields: dict[str, Any] = {"error": reason} if m is Job else {}
-            total += manager.filter(
-                pk__in=[pk for pk, _ in rows], status=WorkStatus.RUNNING
-            ).update(status=WorkStatus.FAILED, message=reason, finished_at=now, **fields)
             _mark_queue_entries_failed([t for _, t in rows], reason)
         total += _reap_lost(m, cutoff, now)
     return total
+
+
+def reap_stale_quietly(*, model: type[models.Model] | None = None) -> int:
+    """:func:`reap_stale` for pages that read a status: a busy database skips it."""
+    try:
+        return reap_stale(model=model)
+    except OperationalError:
+        logger.warning("stale job check skipped (database busy)", exc_info=True)
+        return 0
 
 
 def _reap_lost(m: type[models.Model], cutoff: dt.datetime, now: dt.datetime) -> int:

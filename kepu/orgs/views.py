@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from kepu.orgs import services
-from kepu.orgs.forms import MembershipForm, OrganisationForm
+from kepu.orgs.forms import STRUCTURAL_FORM_FIELDS, MembershipForm, OrganisationForm
 from kepu.orgs.models import Membership, Organisation, OrgKind
-from kepu.orgs.scoping import Action, can
+from kepu.orgs.scoping import Action, can, can_restructure, get_in_scope
 from kepu.orgs.selectors import organisation_list
 
 
@@ -79,7 +79,9 @@ def org_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    org = get_object_or_404(Organisation.objects.restrict(request.user, Action.CHANGE), pk=pk)
+    org = get_in_scope(
+        Organisation.objects.select_related("region"), request.user, Action.CHANGE, pk=pk
+    )
     initial = {
         "name": org.name,
         "short_name": org.short_name,
@@ -89,13 +91,23 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "is_member_unit": org.is_member_unit,
         "aliases": "、".join(a.name for a in org.aliases.all()),
     }
-    form = OrganisationForm(request.POST or None, user=request.user, initial=initial)
+    structural = can_restructure(request.user, org)
+    if request.method == "POST" and not structural and _posts_structural_change(request, initial):
+        raise PermissionDenied(services.RESTRUCTURE_DENIED)
+    form = OrganisationForm(
+        request.POST or None,
+        user=request.user,
+        initial=initial,
+        organisation=org,
+        structural=structural,
+    )
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        aliases = data.pop("aliases")
         try:
             services.organisation_update(
-                user=request.user, organisation=org, aliases=aliases, **data
+                user=request.user,
+                organisation=org,
+                aliases=form.cleaned_data["aliases"],
+                **form.changes(),
             )
         except ValidationError as exc:
             _form_error(form, exc)
@@ -107,10 +119,25 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _posts_structural_change(request: HttpRequest, initial: dict) -> bool:
+    """Whether a POST carries a value for a field the user may not change that differs
+    from the current one (the form shows those fields disabled, so browsers omit them)."""
+    for name in STRUCTURAL_FORM_FIELDS:
+        if name not in request.POST:
+            continue
+        posted = request.POST.get(name, "")
+        if name == "is_member_unit":
+            if (posted.lower() in ("on", "true", "1")) != bool(initial[name]):
+                return True
+        elif posted.strip() != ("" if initial[name] is None else str(initial[name])):
+            return True
+    return False
+
+
 @login_required
 @require_POST
 def org_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    org = get_object_or_404(Organisation.objects.restrict(request.user, Action.DELETE), pk=pk)
+    org = get_in_scope(Organisation, request.user, Action.DELETE, pk=pk)
     try:
         services.organisation_delete(user=request.user, organisation=org)
     except ValidationError as exc:
@@ -123,7 +150,9 @@ def org_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def member_add(request: HttpRequest, pk: int) -> HttpResponse:
-    org = get_object_or_404(Organisation.objects.restrict(request.user, Action.MANAGE), pk=pk)
+    org = get_in_scope(
+        Organisation.objects.select_related("region"), request.user, Action.MANAGE, pk=pk
+    )
     form = MembershipForm(request.POST)
     if form.is_valid():
         try:
@@ -143,9 +172,8 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = get_object_or_404(
-        Membership.objects.restrict(request.user, Action.MANAGE).select_related("organisation"),
-        pk=pk,
+    membership = get_in_scope(
+        Membership.objects.select_related("organisation"), request.user, Action.MANAGE, pk=pk
     )
     try:
         services.membership_remove(user=request.user, membership=membership)

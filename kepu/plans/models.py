@@ -67,7 +67,7 @@ class Plan(models.Model):
     scope_region = "region"
     scope_orgs = ("owner", "tasks__units__organisation")
     scope_orgs_write = ("owner",)
-    scope_multivalued = True
+    scope_owner = "owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -101,7 +101,7 @@ class Section(models.Model):
     scope_region = "plan__region"
     scope_orgs = ("plan__owner", "plan__tasks__units__organisation")
     scope_orgs_write = ("plan__owner",)
-    scope_multivalued = True
+    scope_owner = "plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -137,7 +137,7 @@ class Task(models.Model):
     scope_region = "plan__region"
     scope_orgs = ("plan__owner", "units__organisation")
     scope_orgs_write = ("plan__owner",)
-    scope_multivalued = True
+    scope_owner = "plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -187,6 +187,7 @@ class TaskUnit(models.Model):
     scope_region = "task__plan__region"
     scope_orgs = ("task__plan__owner", "organisation")
     scope_orgs_write = ("task__plan__owner",)
+    scope_owner = "task__plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -229,7 +230,7 @@ class Target(models.Model):
     scope_region = "plan__region"
     scope_orgs = ("plan__owner", "task__units__organisation")
     scope_orgs_write = ("plan__owner",)
-    scope_multivalued = True
+    scope_owner = "plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -267,6 +268,7 @@ class PlanDraft(models.Model):
 
     scope_region = "region"
     scope_orgs = ("owner",)
+    scope_owner = "owner"
 
     objects = ScopedQuerySet.as_manager()
 

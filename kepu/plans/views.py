@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict
 
 from django.conf import settings
@@ -12,15 +11,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
+from kepu.core.importing import DataImportError
 from kepu.core.jobs import job_organisation, job_start
 from kepu.orgs.models import Organisation, OrgKind
-from kepu.orgs.scoping import Action, can, user_grants
+from kepu.orgs.scoping import Action, can, get_in_scope, user_grants
 from kepu.orgs.selectors import can_act_for_an_office
 from kepu.orgs.services import split_names
 from kepu.plans import excel, selectors, services
-from kepu.plans.forms import DocumentUploadForm, LedgerFilterForm, LedgerImportForm, TaskUnitsForm
+from kepu.plans.forms import (
+    DocumentUploadForm,
+    LedgerFilterForm,
+    LedgerImportForm,
+    PlanPreviewForm,
+    TaskUnitsForm,
+)
 from kepu.plans.models import KeyGroup, Plan, PlanDraft, PlanKind, Section, Task, UnitRole
-from kepu.plans.services import PlanFields, TaskEdit, UnitChoice
 
 
 # --- plans ---------------------------------------------------------------------------
@@ -56,7 +61,16 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def plan_source(request: HttpRequest, pk: int) -> FileResponse:
-    plan = get_object_or_404(Plan.objects.restrict(request.user, Action.VIEW), pk=pk)
+    # The original document is the owner's: its office and the offices above it download
+    # it; a unit named on some tasks sees those tasks, not the whole file (403).
+    plan = get_in_scope(
+        Plan,
+        request.user,
+        Action.VIEW,
+        owned=True,
+        message="只有导入该规划的办公室及其上级办公室可以下载原始文件。",
+        pk=pk,
+    )
     if not plan.source_file:
         raise Http404("没有原始文件")
     return FileResponse(
@@ -97,80 +111,37 @@ def document_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "plans/upload.html", {"form": form})
 
 
-def _choices_from_post(post, names: list[str]) -> dict[str, UnitChoice]:
-    choices: dict[str, UnitChoice] = {}
-    for j, name in enumerate(names):
-        value = post.get(f"u{j}-org", "")
-        if value == "new":
-            choices[name] = UnitChoice(create_kind=post.get(f"u{j}-kind") or OrgKind.DEPARTMENT)
-        elif value.isdigit():
-            choices[name] = UnitChoice(
-                organisation_id=int(value), add_alias=post.get(f"u{j}-alias") == "on"
-            )
-        else:
-            choices[name] = UnitChoice()  # explicitly unmatched
-    return choices
-
-
-def _fields_from_post(post, draft: PlanDraft) -> PlanFields:
-    parsed = draft.parsed
-
-    def year(key: str) -> int | None:
-        value = (post.get(key) or "").strip()
-        return int(value) if value.isdigit() else None
-
-    issued = (post.get("issued_on") or "").strip()
-    try:
-        issued_on = dt.date.fromisoformat(issued) if issued else None
-    except ValueError as exc:
-        raise ValidationError("发文日期格式应为 YYYY-MM-DD。") from exc
-    edits = []
-    for i, _ in enumerate(parsed.get("tasks", [])):
-        edits.append(
-            TaskEdit(
-                index=i,
-                include=post.get(f"t{i}-include") == "on",
-                title=(post.get(f"t{i}-title") or "").strip() or None,
-                lead=split_names(post.get(f"t{i}-lead")) if f"t{i}-lead" in post else None,
-                cooperate=split_names(post.get(f"t{i}-cooperate"))
-                if f"t{i}-cooperate" in post
-                else None,
-                responsible=split_names(post.get(f"t{i}-responsible"))
-                if f"t{i}-responsible" in post
-                else None,
-            )
-        )
-    return PlanFields(
-        title=(post.get("title") or "").strip(),
-        kind=post.get("kind") or draft.kind,
-        issuer=(post.get("issuer") or "").strip(),
-        doc_number=(post.get("doc_number") or "").strip(),
-        issued_on=issued_on,
-        period_start=year("period_start"),
-        period_end=year("period_end"),
-        tasks=edits,
-    )
-
-
 @login_required
 def draft_preview(request: HttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(PlanDraft.objects.restrict(request.user, Action.ADD), pk=pk)
     errors: list[str] = []
     if request.method == "POST":
-        names = list(selectors.draft_unit_counts(draft.parsed))
-        try:
-            fields = _fields_from_post(request.POST, draft)
-            plan = services.plan_draft_confirm(
-                user=request.user,
-                draft=draft,
-                fields=fields,
-                unit_choices=_choices_from_post(request.POST, names),
-            )
-        except ValidationError as exc:
-            errors = exc.messages
+        form = PlanPreviewForm(
+            request.POST,
+            task_count=len(draft.parsed.get("tasks", [])),
+            unit_names=list(selectors.draft_unit_counts(draft.parsed)),
+            default_kind=draft.kind,
+        )
+        if not form.is_valid():
+            errors = form.error_messages()
         else:
-            messages.success(request, f"已保存「{plan.title}」, 共 {plan.tasks.count()} 项任务。")
-            return redirect("plans:detail", pk=plan.pk)
+            try:
+                plan = services.plan_draft_confirm(
+                    user=request.user,
+                    draft=draft,
+                    fields=form.plan_fields(),
+                    unit_choices=form.unit_choices(),
+                )
+            except services.DraftGone as exc:
+                messages.warning(request, exc.messages[0])
+                return redirect("plans:list")
+            except ValidationError as exc:
+                errors = exc.messages
+            else:
+                messages.success(
+                    request, f"已保存「{plan.title}」, 共 {plan.tasks.count()} 项任务。"
+                )
+                return redirect("plans:detail", pk=plan.pk)
     context = selectors.draft_preview(user=request.user, draft=draft)
     context.update(draft=draft, errors=errors, kinds=PlanKind.choices, org_kinds=OrgKind.choices)
     return render(request, "plans/preview.html", context)
@@ -180,7 +151,11 @@ def draft_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def draft_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(PlanDraft.objects.restrict(request.user, Action.ADD), pk=pk)
-    services.plan_draft_cancel(user=request.user, draft=draft)
+    try:
+        services.plan_draft_cancel(user=request.user, draft=draft)
+    except services.DraftGone as exc:
+        messages.warning(request, exc.messages[0])
+        return redirect("plans:list")
     messages.success(request, "已取消导入, 没有保存任何内容。")
     return redirect("plans:list")
 
@@ -195,7 +170,7 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["workbook"]
         try:
             owner = services.office_for_upload(request.user, form.cleaned_data["owner"])
-            plan = excel.ledger_import_xlsx(
+            plan = services.ledger_import(
                 user=request.user,
                 owner=owner,
                 name=upload.name,
@@ -203,7 +178,7 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 kind=form.cleaned_data["kind"],
             )
-        except excel.LedgerImportError as exc:
+        except DataImportError as exc:
             errors = exc.errors
         except ValidationError as exc:
             errors = exc.messages

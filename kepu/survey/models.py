@@ -106,6 +106,7 @@ class Wave(models.Model):
 
     scope_region = "region"
     scope_orgs = ("owner",)
+    scope_owner = "owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -148,6 +149,7 @@ class WaveTarget(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -195,6 +197,7 @@ class Respondent(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -218,6 +221,7 @@ class Margin(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -276,6 +280,7 @@ class EstimationRun(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -323,6 +328,7 @@ class Estimate(models.Model):
 
     scope_region = "run__wave__region"
     scope_orgs = ("run__wave__owner",)
+    scope_owner = "run__wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 

@@ -441,7 +441,7 @@ def target_delete(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse
 def run_start(request: HttpRequest, pk: int) -> HttpResponse:
     wave = _wave(request, pk, Action.CHANGE)
     # A run whose worker died must not block a new one: give it up first.
-    jobs.reap_stale(model=EstimationRun)
+    jobs.reap_stale_quietly(model=EstimationRun)
     try:
         run = services.run_start(user=request.user, wave=wave, rake=request.POST.get("rake") != "0")
     except ValidationError as exc:
@@ -456,7 +456,7 @@ def run_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def run_status(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
     wave = _wave(request, pk)
-    jobs.reap_stale(model=EstimationRun)
+    jobs.reap_stale_quietly(model=EstimationRun)
     run = get_object_or_404(
         EstimationRun.objects.restrict(request.user, Action.VIEW), wave=wave, pk=run_pk
     )

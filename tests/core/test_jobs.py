@@ -49,6 +49,17 @@ def self_cancelling_job(ctx: jobs.JobContext) -> str:
     return "不应完成"
 
 
+def progress_in_transaction_job(ctx: jobs.JobContext) -> str:
+    from django.db import transaction
+
+    with transaction.atomic():  # e.g. an import's bulk save
+        ctx.progress(0.5, "事务内的进度")
+        seen = Job.objects.get(pk=ctx.job.pk).message
+    ctx.progress(0.9, "事务外的进度")
+    after = Job.objects.get(pk=ctx.job.pk).message
+    return f"{seen} / {after}"
+
+
 @pytest.fixture(autouse=True)
 def _job_modules(settings, tmp_path):
     settings.KEPU_JOB_MODULES = ("kepu.", "tests.")
@@ -106,6 +117,12 @@ def test_cancel_while_running_stops_at_the_next_progress(world):
     assert job.title == "测试任务"  # the job function stopped at progress()
     assert job.progress == 20 and job.message.startswith("已由 admin_a 取消")
     assert AuditEntry.objects.filter(object_id=str(job.pk), action="update").exists()
+
+
+def test_progress_inside_the_works_own_transaction_is_not_written(world):
+    job = start(world, func="progress_in_transaction_job")
+    assert job.status == WorkStatus.DONE
+    assert job.message == "开始执行 / 事务外的进度"
 
 
 def test_job_start_refuses_an_organisation_of_someone_else(world):

@@ -1,0 +1,85 @@
+"""Audit entries written by services, one helper for single and bulk rows.
+
+Signals (``kepu.audit.signals``) catch ``save()`` and ``delete()`` of audited models;
+they miss ``bulk_create``, ``bulk_update``, ``QuerySet.update`` and ``QuerySet.delete``.
+Services that write in bulk call :func:`audit_rows` with the rows they wrote, in the
+same transaction, so every row leaves a trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from kepu.audit.context import current_actor
+from kepu.audit.models import AuditEntry
+from kepu.audit.signals import _masked, _scope, _snapshot
+
+BATCH = 1000
+
+
+def _actor_fields(actor: Any) -> dict[str, Any]:
+    actor = actor if actor is not None else current_actor()
+    if actor is None:
+        return {"actor": None, "actor_name": "系统"}
+    return {
+        "actor": actor if getattr(actor, "pk", None) else None,
+        "actor_name": actor.get_username(),
+    }
+
+
+def audit_rows(
+    *,
+    action: str,
+    rows: Sequence[models.Model] | Iterable[models.Model],
+    actor: Any = None,
+    changes: Sequence[dict[str, list[Any]]] | None = None,
+) -> int:
+    """Write one audit entry per row (``action`` is create / update / delete).
+
+    ``changes`` gives each row's ``{field: [before, after]}`` for updates; for creates
+    and deletes it is derived from the row's values. Returns the number written.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    who = _actor_fields(actor)
+    ct_cache: dict[type, ContentType] = {}
+    entries = []
+    for i, row in enumerate(rows):
+        model = type(row)
+        if model not in ct_cache:
+            ct_cache[model] = ContentType.objects.get_for_model(model)
+        if changes is not None:
+            diff = changes[i]
+        elif action == AuditEntry.Action.DELETE:
+            diff = {k: [v, None] for k, v in _snapshot(row).items()}
+        else:
+            diff = {k: [None, v] for k, v in _snapshot(row).items() if v not in (None, "")}
+        region_path, organisation_id = _scope(row)
+        entries.append(
+            AuditEntry(
+                action=action,
+                content_type=ct_cache[model],
+                object_id=str(row.pk),
+                object_repr=str(row)[:300],
+                changes=_masked(diff),
+                region_path=region_path,
+                organisation_id=organisation_id,
+                **who,
+            )
+        )
+    AuditEntry.objects.bulk_create(entries, batch_size=BATCH)
+    return len(entries)
+
+
+def audit_diff(before: dict[str, Any], after: models.Model) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` between a snapshot taken earlier and the row now."""
+    now = _snapshot(after)
+    return {k: [before.get(k), v] for k, v in now.items() if before.get(k) != v}
+
+
+snapshot = _snapshot
