@@ -23,6 +23,9 @@ USAGE = """\
   survey estimate DATA ... 素质调查设计估计 (见 kepu survey estimate --help)
   survey synth --n N --out DIR   生成合成调查样本
   worker [参数]            运行后台任务进程 (异常退出时自动重启; 参数见 kepu manage kepu_worker --help)
+  orgs import FILE.xlsx (--as USER | --office OFFICE)   批量导入组织
+  users import FILE.xlsx (--as USER | --office OFFICE) --out LINKS.xlsx   批量导入用户
+  bench seed --scale national|province|demo   生成全国规模的基准测试数据
   manage ...               任意 Django 管理命令
 """
 
@@ -67,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             return _django(["import_regions", *rest[1:]])
         print("用法: kepu regions import [--source DIR] [--province CODE]", file=sys.stderr)
         return 2
+    if cmd in {"orgs", "users"} and rest[:1] == ["import"]:
+        return _django([f"import_{cmd}", *rest[1:]])
+    if cmd == "bench" and rest[:1] == ["seed"]:
+        return _django(["kepu_bench_seed", *rest[1:]])
     if cmd in {"setup", "demo"}:
         return _django([f"kepu_{cmd}", *rest])
     print(f"未知命令: {cmd}\n\n{USAGE}", file=sys.stderr)

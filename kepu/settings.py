@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "kepu.audit",
     "kepu.plans",
     "kepu.survey",
+    "kepu.campaigns",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from kepu.core.versioning import VersionedForm
 from kepu.orgs.models import Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import Action, Role
 from kepu.orgs.services import split_names
@@ -83,6 +84,10 @@ class OrganisationForm(forms.Form):
             for name in STRUCTURAL_FORM_FIELDS:
                 data.pop(name, None)
         return data
+
+
+class OrganisationEditForm(VersionedForm, OrganisationForm):
+    """Editing an existing organisation carries the version it was opened at."""
 
 
 class MembershipForm(forms.Form):

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from kepu.core.versioning import version_check
 from kepu.orgs.models import Membership, Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import (
     Action,
@@ -118,7 +119,12 @@ def organisation_create(
 
 
 def organisation_update(
-    *, user: Any, organisation: Organisation, aliases: str | list[str] | None = None, **fields: Any
+    *,
+    user: Any,
+    organisation: Organisation,
+    aliases: str | list[str] | None = None,
+    version: int | None = None,
+    **fields: Any,
 ) -> Organisation:
     """Change an organisation's fields (and aliases when given).
 
@@ -154,10 +160,31 @@ def organisation_update(
             _ensure_can_restructure(user, Organisation.objects.get(pk=organisation.pk))
 
     try:
-        return save_in_scope(user, organisation, Action.CHANGE, after_save=after, check=still_above)
+        with transaction.atomic():
+            version_check(
+                organisation,
+                expected=version,
+                fields=ORG_FIELDS,
+                extra=_alias_difference(aliases),
+            )
+            return save_in_scope(
+                user, organisation, Action.CHANGE, after_save=after, check=still_above
+            )
     except PermissionDenied:
         organisation.refresh_from_db()
         raise
+
+
+def _alias_difference(aliases: str | list[str] | None) -> Any:
+    """For a stale-edit refusal: the aliases submitted beside the ones saved."""
+
+    def extra(current: Organisation) -> list[tuple[str, str, str]]:
+        if aliases is None:
+            return []
+        saved = sorted(current.aliases.values_list("name", flat=True))
+        return [("别名", "、".join(_parse_aliases(aliases)), "、".join(saved))]
+
+    return extra
 
 
 def organisation_delete(*, user: Any, organisation: Organisation) -> None:

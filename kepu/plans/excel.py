@@ -9,7 +9,13 @@ from typing import Any
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from kepu.core.files import is_formula_like, new_workbook, workbook_bytes, write_cell
+from kepu.core.files import (
+    append_streaming_row,
+    new_streaming_workbook,
+    new_workbook,
+    workbook_bytes,
+    write_cell,
+)
 from kepu.plans.models import Task
 
 LEDGER_HEADERS = ["序号", "任务内容", "牵头单位", "配合单位", "目标任务", "完成时限"]
@@ -94,25 +100,6 @@ def _ledger_styles(wb: Any) -> None:
     )
 
 
-def _styled(ws: Any, value: Any, style: str) -> Any:
-    """A write-only cell with a named style; text as in ``kepu.core.files.write_cell``:
-    explicit string type, quote prefix when formula-like, never a formula."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    cell = WriteOnlyCell(ws)
-    cell.style = style
-    if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]
-        cell._value = text
-        cell.data_type = "s"
-        if is_formula_like(text):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
-    return cell
-
-
 def ledger_workbook_stream(
     *,
     title: str,
@@ -127,10 +114,9 @@ def ledger_workbook_stream(
     produced by :func:`ledger_row`.  ``progress(rows_written)`` is called every
     ``every`` rows.  Returns the number of task rows written.
     """
-    from openpyxl import Workbook
     from openpyxl.worksheet.page import PageMargins
 
-    wb = Workbook(write_only=True)
+    wb = new_streaming_workbook()
     _ledger_styles(wb)
     ws = wb.create_sheet("任务台账")
     for col, width in enumerate(LEDGER_WIDTHS, start=1):
@@ -143,11 +129,11 @@ def ledger_workbook_stream(
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.print_title_rows = "2:2"
-    ws.append([_styled(ws, title, "kepu_title")])
-    ws.append([_styled(ws, h, "kepu_header") for h in LEDGER_HEADERS])
+    append_streaming_row(ws, [title], "kepu_title")
+    append_streaming_row(ws, LEDGER_HEADERS, "kepu_header")
     written = 0
     for number, task in enumerate(tasks, start=1):
-        ws.append([_styled(ws, v, "kepu_cell") for v in ledger_row(number, task)])
+        append_streaming_row(ws, ledger_row(number, task), "kepu_cell")
         written = number
         if progress is not None and number % every == 0:
             progress(number)

@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from kepu.core.files import DOCUMENT, SPREADSHEET, check_upload_file
+from kepu.core.versioning import VersionedForm
 from kepu.orgs.models import OrgKind
 from kepu.orgs.selectors import office_choices
 from kepu.orgs.services import split_names
@@ -206,7 +207,7 @@ class LedgerFilterForm(forms.Form):
     q = forms.CharField(label="关键词", required=False)
 
 
-class TaskUnitsForm(forms.Form):
+class TaskUnitsForm(VersionedForm, forms.Form):
     title = forms.CharField(label="任务", max_length=500)
     lead = forms.CharField(label="牵头单位 (顿号分隔)", required=False)
     cooperate = forms.CharField(label="配合单位", required=False)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from kepu.core.versioning import Versioned
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import ScopedQuerySet
 from kepu.regions.models import Region
@@ -39,7 +40,7 @@ KEY_GROUP_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Plan(models.Model):
+class Plan(Versioned):
     title = models.CharField("标题", max_length=300)
     kind = models.CharField("类型", max_length=20, choices=PlanKind.choices, default=PlanKind.OTHER)
     region = models.ForeignKey(
@@ -113,8 +114,11 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.plan.region.path, self.plan.owner_id
 
-class Task(models.Model):
+
+class Task(Versioned):
     plan = models.ForeignKey(
         Plan, verbose_name="规划", on_delete=models.CASCADE, related_name="tasks"
     )

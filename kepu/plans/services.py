@@ -13,11 +13,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 
+from kepu.audit.services import audit_rows
 from kepu.core.files import DOCUMENT, check_upload
 from kepu.core.importing import DataImportError
+from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope
 from kepu.orgs.selectors import acting_office
@@ -364,6 +366,7 @@ def plan_create_from_parsed(
         targets.extend(_target(plan, None, g) for g in parsed.get("targets") or [])
         TaskUnit.objects.bulk_create(units, batch_size=WRITE_BATCH)
         Target.objects.bulk_create(targets, batch_size=WRITE_BATCH)
+        audit_rows(action="create", rows=[*tasks, *units, *targets], actor=user)
     return plan
 
 
@@ -458,6 +461,13 @@ def plan_delete(*, user: Any, plan: Plan) -> None:
             transaction.on_commit(lambda: source.delete(save=False))
 
 
+def _unit_lists(units: Iterable[TaskUnit]) -> dict[str, str]:
+    lists: dict[str, list[str]] = {r: [] for r in UnitRole.values}
+    for u in sorted(units, key=lambda u: u.order):
+        lists[u.role].append(u.name)
+    return {r: "、".join(names) for r, names in lists.items()}
+
+
 def task_update_units(
     *,
     user: Any,
@@ -466,23 +476,58 @@ def task_update_units(
     cooperate: list[str],
     responsible: list[str],
     title: str | None = None,
+    version: int | None = None,
 ) -> Task:
-    """Correct a confirmed task's title and units (names matched again to organisations)."""
+    """Correct a confirmed task's title and units (names matched again to organisations).
+
+    ``version`` is the task's version the editor started from: a save over somebody
+    else's newer save is refused (:class:`StaleEditError`). Units whose name and role
+    stay are kept (updated when their order or organisation changes), the others are
+    deleted and created; every unit row written gets its audit entry.
+    """
     ensure_in_scope(user, task.plan, Action.CHANGE)
     with transaction.atomic():
         if title:
             task.title = title[:500]
-            task.save(update_fields=["title"])
         pairs = _unit_roles(
             {"lead": lead, "cooperate": cooperate, "responsible": responsible}, None
         )
+        submitted = {r: "、".join(n for n, role in pairs if role == r) for r in UnitRole.values}
+
+        def their_units(current: models.Model) -> list[tuple[str, str, str]]:
+            saved = _unit_lists(TaskUnit.objects.filter(task=current))
+            return [(UnitRole(r).label + "单位", submitted[r], saved[r]) for r in UnitRole.values]
+
+        version_check(task, expected=version, fields=["title"], extra=their_units)
+        task.save(update_fields=["title", "version"])
         resolved = _resolve_units(
             user=user, plan_region_org=task.plan.owner, names=[n for n, _ in pairs], choices={}
         )
-        task.units.all().delete()
-        TaskUnit.objects.bulk_create(
-            TaskUnit(task=task, name=n[:200], role=r, organisation=resolved.get(n), order=k)
-            for k, (n, r) in enumerate(pairs)
-        )
+        existing = {(u.name, u.role): u for u in TaskUnit.objects.filter(task=task)}
+        wanted = {(n[:200], r): k for k, (n, r) in enumerate(pairs)}
+        gone = [u.pk for key, u in existing.items() if key not in wanted]
+        if gone:
+            TaskUnit.objects.filter(pk__in=gone).delete()  # audited by the delete signal
+        changed, diffs, created = [], [], []
+        for (name, role), k in wanted.items():
+            org = resolved.get(name)
+            unit = existing.get((name, role))
+            if unit is None:
+                created.append(TaskUnit(task=task, name=name, role=role, organisation=org, order=k))
+                continue
+            diff = {}
+            if unit.order != k:
+                diff["order"] = [unit.order, k]
+            if unit.organisation_id != (org.pk if org else None):
+                diff["organisation"] = [unit.organisation_id, org.pk if org else None]
+            if diff:
+                unit.order, unit.organisation = k, org
+                changed.append(unit)
+                diffs.append(diff)
+        if changed:
+            TaskUnit.objects.bulk_update(changed, ["order", "organisation"])
+            audit_rows(action="update", rows=changed, actor=user, changes=diffs)
+        if created:
+            audit_rows(action="create", rows=TaskUnit.objects.bulk_create(created), actor=user)
         ensure_in_scope(user, task, Action.CHANGE)
     return task

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from kepu.core.files import xlsx_response
 from kepu.core.importing import DataImportError
 from kepu.core.jobs import job_organisation, job_start
+from kepu.core.versioning import StaleEditError
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, can, get_in_scope, user_grants
 from kepu.orgs.selectors import can_act_for_an_office
@@ -301,20 +302,28 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "lead": "、".join(u.name for u in task.lead_units),
         "cooperate": "、".join(u.name for u in task.cooperating_units),
         "responsible": "、".join(u.name for u in task.unroled_units),
+        "version": task.version,
     }
     form = TaskUnitsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        services.task_update_units(
-            user=request.user,
-            task=task,
-            title=d["title"],
-            lead=split_names(d["lead"]),
-            cooperate=split_names(d["cooperate"]),
-            responsible=split_names(d["responsible"]),
-        )
-        messages.success(request, "任务已更新。")
-        return redirect("plans:task", pk=task.pk)
+        try:
+            services.task_update_units(
+                user=request.user,
+                task=task,
+                title=d["title"],
+                lead=split_names(d["lead"]),
+                cooperate=split_names(d["cooperate"]),
+                responsible=split_names(d["responsible"]),
+                version=d["version"],
+            )
+        except StaleEditError as exc:
+            form.stale(exc)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, "任务已更新。")
+            return redirect("plans:task", pk=task.pk)
     return render(request, "plans/task_edit.html", {"form": form, "task": task})
 
 

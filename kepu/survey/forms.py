@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from kepu.core.files import DATA, check_upload_file
+from kepu.core.versioning import VersionedForm
 from kepu.orgs.selectors import office_choices
 from kepu.plans.models import Target
 from kepu.regions.models import Level, Region
@@ -55,7 +56,7 @@ def region_choices(user: Any) -> list[tuple[int, str]]:
     return ids
 
 
-class WaveForm(forms.Form):
+class WaveForm(VersionedForm, forms.Form):
     owner = forms.TypedChoiceField(label="负责单位", coerce=int)
     title = forms.CharField(label="名称", max_length=200)
     kind = forms.ChoiceField(label="调查类型", choices=WaveKind.choices, initial=WaveKind.LOCAL)

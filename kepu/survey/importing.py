@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from kepu.audit.services import audit_import_summary, audit_rows
 from kepu.core.files import DATA, check_upload
 from kepu.core.importing import (
     MAX_REPORTED_ERRORS,
@@ -647,6 +648,7 @@ def import_respondents(
             Action.CHANGE,
             update_fields=["data_source_name", "data_imported_at", "data_version", "data_mode"],
         )
+        audit_import_summary(obj=wave, what="respondents", rows=len(parsed), name=name, actor=user)
     report(1.0, f"已导入 {len(parsed):,} 名受访者")
     return ImportSummary(
         rows=len(parsed),
@@ -743,6 +745,7 @@ def margins_replace(
         created = Margin.objects.bulk_create(
             Margin(wave=wave, variable=v, category=c, population=p) for (v, c), p in found.items()
         )
+        audit_rows(action="create", rows=created, actor=user)
         ensure_in_scope(user, wave, Action.CHANGE)
     return created
 

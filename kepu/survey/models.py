@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from kepu.core.versioning import Versioned
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import ScopedQuerySet
 from kepu.regions.models import Region
@@ -71,7 +72,7 @@ BREAKDOWN_LABELS = {name: label for name, label, _ in BREAKDOWNS}
 BREAKDOWN_CHOICES = {name: choices for name, _, choices in BREAKDOWNS if choices is not None}
 
 
-class Wave(models.Model):
+class Wave(Versioned):
     """One round of the literacy survey for a region and year."""
 
     title = models.CharField("名称", max_length=200)

@@ -8,13 +8,17 @@ before anything is written); this module keeps their public entries.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from kepu.core.importing import MAX_REPORTED_ERRORS, DataImportError
+from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope
 from kepu.orgs.selectors import acting_office
@@ -109,7 +113,10 @@ def wave_create(*, user: Any, owner: Organisation, fields: WaveFields) -> Wave:
     return save_in_scope(user, wave, Action.ADD)
 
 
-def wave_update(*, user: Any, wave: Wave, fields: WaveFields) -> Wave:
+WAVE_EDIT_FIELDS = ["title", "kind", "year", "region", "min_n", "max_rse", "notes"]
+
+
+def wave_update(*, user: Any, wave: Wave, fields: WaveFields, version: int | None = None) -> Wave:
     ensure_in_scope(user, wave, Action.CHANGE)
     questionnaire = fields.questionnaire or wave.questionnaire
     scoring = fields.scoring or wave.scoring
@@ -128,7 +135,28 @@ def wave_update(*, user: Any, wave: Wave, fields: WaveFields) -> Wave:
     wave.max_rse = fields.max_rse
     wave.notes = fields.notes
     wave.full_clean(exclude=["created_by"])
-    return save_in_scope(user, wave, Action.CHANGE)
+    with transaction.atomic():
+        version_check(
+            wave,
+            expected=version,
+            fields=WAVE_EDIT_FIELDS,
+            extra=lambda current: [
+                (label, _config_text(mine), _config_text(getattr(current, name)))
+                for name, label, mine in (
+                    ("questionnaire", "问卷", questionnaire),
+                    ("scoring", "计分规则", scoring),
+                )
+            ],
+        )
+        return save_in_scope(user, wave, Action.CHANGE)
+
+
+def _config_text(config: dict[str, Any]) -> str:
+    """A JSON configuration in a stale-edit refusal: its size and a short fingerprint."""
+    text = json.dumps(config, ensure_ascii=False, sort_keys=True)
+    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+    items = f"{len(config['items'])} 题, " if isinstance(config.get("items"), list) else ""
+    return f"{items}摘要 {digest}"
 
 
 def wave_delete(*, user: Any, wave: Wave) -> None:

@@ -83,6 +83,7 @@ def test_large_export_runs_as_a_job_with_a_download(client, world, plans):
     assert ws.max_row == 8 and ws["C3"].value == "市教体局" and ws["D3"].value == "市卫健委"
     # the user's "=HYPERLINK(...)" is text in the file, not a formula
     assert ws["B8"].value.startswith("=HYPERLINK") and ws["B8"].data_type == "s"
+    assert ws["B8"].quotePrefix and not ws["B7"].quotePrefix
     sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     assert b"<f>" not in sheet_xml and b"<f " not in sheet_xml
     # customary layout: Song typeface, repeated header row, landscape

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("survey", "0001_initial"),
+        ("survey", "0002_survey_versioning"),
     ]
 
     operations = [

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from kepu.campaigns import views
+
+app_name = "campaigns"
+urlpatterns = [
+    path("", views.campaign_list, name="list"),
+    path("new/", views.campaign_create, name="create"),
+    path("import/", views.campaign_import, name="import"),
+    path("<int:pk>/", views.campaign_detail, name="detail"),
+    path("<int:pk>/edit/", views.campaign_edit, name="edit"),
+    path("<int:pk>/activities/", views.activity_list, name="activities"),
+    path("<int:pk>/review/", views.review_queue, name="review"),
+    path("<int:pk>/register/", views.activity_register, name="register"),
+    path("<int:pk>/quotas/", views.quota_progress, name="quotas"),
+    path("<int:pk>/summary.xlsx", views.summary_export, name="summary"),
+    path("activities/<int:pk>/", views.activity_detail, name="activity"),
+    path("activities/<int:pk>/edit/", views.activity_edit, name="activity_edit"),
+    path("activities/<int:pk>/submit/", views.activity_submit, name="activity_submit"),
+    path("activities/<int:pk>/review/", views.activity_review, name="activity_review"),
+    path("activities/<int:pk>/reopen/", views.activity_reopen, name="activity_reopen"),
+    path("activities/<int:pk>/photos/", views.activity_photo_add, name="activity_photo_add"),
+    path("activities/<int:pk>/complete/", views.activity_complete, name="activity_complete"),
+    path("activities/<int:pk>/poster/", views.activity_poster, name="activity_poster"),
+    path("photos/<int:pk>/", views.activity_photo, name="photo"),
+]
