@@ -256,23 +256,28 @@ def reap_stale(*, model: type[models.Model] | None = None, now: dt.datetime | No
     total = 0
     for m in [model] if model is not None else _models():
         manager = m._default_manager
-        dead = manager.filter(status=WorkStatus.RUNNING).filter(
+        stale = (
             Q(heartbeat_at__lt=cutoff)
             | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
             | Q(heartbeat_at__isnull=True, started_at__isnull=True, created_at__lt=cutoff)
         )
-        with transaction.atomic():
-            if connection.features.has_select_for_update_skip_locked:
-                # a row locked by a live transaction is not dead: never wait for it
-                dead = dead.select_for_update(skip_locked=True)
-            rows = list(dead.values_list("pk", "task_id")[:500])
-            if rows:
-                fields: dict[str, Any] = {"error": reason} if m is Job else {}
-                total += manager.filter(
-                    pk__in=[pk for pk, _ in rows], status=WorkStatus.RUNNING
-                ).update(status=WorkStatus.FAILED, message=reason, finished_at=now, **fields)
+        dead = manager.filter(stale, status=WorkStatus.RUNNING)
+        # A plain read first: the common case (nothing stale) takes no write lock.
+        rows = list(dead.values_list("pk", "task_id")[:500])
         if rows:
-            _mark_queue_entries_failed([t for _, t in rows], reason)
+            with transaction.atomic():
+                again = manager.filter(
+                    stale, status=WorkStatus.RUNNING, pk__in=[r[0] for r in rows]
+                )
+                if connection.features.has_select_for_update_skip_locked:
+                    # a row locked by a live transaction is not dead: never wait for it
+                    again = again.select_for_update(skip_locked=True)
+                ids = list(again.values_list("pk", flat=True))
+                fields: dict[str, Any] = {"error": reason} if m is Job else {}
+                total += manager.filter(stale, pk__in=ids, status=WorkStatus.RUNNING).update(
+                    status=WorkStatus.FAILED, message=reason, finished_at=now, **fields
+                )
+            _mark_queue_entries_failed([t for pk, t in rows if pk in set(ids)], reason)
         total += _reap_lost(m, cutoff, now)
     return total
 
