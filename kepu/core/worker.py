@@ -19,7 +19,7 @@ import logging
 import time
 from typing import Any
 
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.db.utils import OperationalError
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -28,6 +28,15 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 logger = logging.getLogger("kepu.worker")
 
 EXIT_FATAL = 3
+
+
+def _refresh_connections() -> None:
+    """Drop broken or expired connections between tasks, as a request would.
+
+    Never inside a transaction: a worker loop run in-process (tests) sits in the caller's
+    transaction, which closing the connection would break."""
+    if not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        close_old_connections()
 
 
 class FatalWorkerError(RuntimeError):
@@ -79,7 +88,7 @@ class KepuWorker(Worker):
     def step(self) -> bool | None:
         """One turn of the loop: reap, claim, run.  True: ran a task; False: queue empty;
         None: database locked (retry).  Raises :class:`FatalWorkerError`."""
-        close_old_connections()
+        _refresh_connections()
         try:
             self._reap()
             task_result = self._claim()
@@ -110,6 +119,6 @@ class KepuWorker(Worker):
                 return
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 return
-            close_old_connections()
+            _refresh_connections()
             if self.running and not ran:
                 time.sleep(self.interval)
