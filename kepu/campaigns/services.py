@@ -161,7 +161,10 @@ def campaign_create(
         )
 
     def after() -> None:
+        from kepu.campaigns.awards import criteria_create_defaults
+
         _set_quotas(user, campaign, quotas or [])
+        criteria_create_defaults(user=user, campaign=campaign)
         if organizers:
             campaign.organizers.set(organizers)
 
@@ -222,7 +225,7 @@ def registration_open(campaign: Campaign, *, today: dt.date | None = None) -> bo
     return campaign.registration_start <= today <= campaign.registration_end
 
 
-def _check_activity(campaign: Campaign, f: ActivityFields) -> None:
+def check_activity(campaign: Campaign, f: ActivityFields) -> None:
     errors: dict[str, str] = {}
     if not f.title.strip():
         errors["title"] = "请填写活动名称。"
@@ -243,7 +246,11 @@ def _check_activity(campaign: Campaign, f: ActivityFields) -> None:
         errors["region"] = f"活动地点必须在「{campaign.region.name}」范围内。"
     if (f.latitude is None) != (f.longitude is None):
         errors["latitude"] = "经纬度须同时填写。"
-    elif f.latitude is not None and not (-90 <= f.latitude <= 90 and -180 <= f.longitude <= 180):
+    elif (
+        f.latitude is not None
+        and f.longitude is not None
+        and not (-90 <= f.latitude <= 90 and -180 <= f.longitude <= 180)
+    ):
         errors["latitude"] = "经纬度超出范围。"
     if errors:
         raise ValidationError(errors)
@@ -278,7 +285,7 @@ def activity_register(
     if not organiser.region.path.startswith(campaign.region.path):
         raise ValidationError(f"「{organiser.name}」不在本次活动的区域范围内。")
     ensure_in_scope(user, organiser, Action.ADD)
-    _check_activity(campaign, fields)
+    check_activity(campaign, fields)
     activity = Activity(campaign=campaign, organiser=organiser, created_by=user)
     for name, value in fields.__dict__.items():
         setattr(activity, name, value.strip() if isinstance(value, str) else value)
@@ -319,7 +326,7 @@ def activity_update(
 ) -> Activity:
     ensure_in_scope(user, activity, Action.CHANGE)
     _editable(activity, today=today)
-    _check_activity(activity.campaign, fields)
+    check_activity(activity.campaign, fields)
     with transaction.atomic():
         before = activity.status
         for name, value in fields.__dict__.items():
