@@ -22,6 +22,7 @@ USAGE = """\
   campaign parse FILE [--json]  解析科普日/科普月等活动方案 (时间、填报窗口、场次要求、汇总表列)
   survey estimate DATA ... 素质调查设计估计 (见 kepu survey estimate --help)
   survey synth --n N --out DIR   生成合成调查样本
+  worker [参数]            运行后台任务进程 (异常退出时自动重启; 参数见 kepu manage kepu_worker --help)
   orgs import FILE.xlsx (--as USER | --office OFFICE)   批量导入组织
   users import FILE.xlsx (--as USER | --office OFFICE) --out LINKS.xlsx   批量导入用户
   bench seed --scale national|province|demo   生成全国规模的基准测试数据
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         return _django(["runserver", *(rest or ["127.0.0.1:8000"])])
     if cmd == "manage":
         return _django(rest)
+    if cmd == "worker":
+        from kepu.core.supervisor import supervise, worker_command
+
+        return supervise(worker_command(rest))
     if cmd == "regions":
         sub = rest[:1]
         if sub == ["import"]:

@@ -306,6 +306,19 @@ class MatrixData:
     def run_a(self) -> Any:
         return self.wave_a.runs.get()
 
+    @functools.cached_property
+    def job_a(self) -> Any:
+        """admin_a's finished ledger export, a background job of the city office."""
+        from kepu.core.jobs import job_start
+
+        return job_start(
+            user=self.world.users["admin_a"],
+            kind="ledger_export",
+            organisation=self.world.orgs["office_a"],
+            func="kepu.plans.jobs.ledger_export",
+            params={"filters": {}, "title": "任务台账"},
+        )
+
 
 # --- who may do what with the objects above -------------------------------------------------
 OFFICE_ADMINS = {"super", "admin_a", "admin_b", "county_admin_a"}  # may import / create
@@ -372,6 +385,13 @@ MATRIX: dict[str, Row] = {
     "survey:run_status": row("wave_a", "run_a", ok=WAVE_A_READ),
     "survey:geo": row("wave_a", ok=WAVE_A_READ),
     "survey:export": row("wave_a", ok=WAVE_A_READ),
+    "survey:run_cancel": post("wave_a", "run_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    # background jobs (the city office's job: its office sees it, the starter cancels it)
+    "jobs:list": row(),
+    "jobs:detail": row("job_a", ok=WAVE_A_READ),
+    "jobs:status": row("job_a", ok=WAVE_A_READ),
+    "jobs:download": row("job_a", ok=WAVE_A_READ),
+    "jobs:cancel": post("job_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
     # bulk onboarding (office administrators)
     "orgs:import": row(ok=OFFICE_ADMINS, rest=403),
     "orgs:import_template": row(ok=OFFICE_ADMINS, rest=403),
