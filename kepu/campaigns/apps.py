@@ -9,5 +9,12 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from kepu.audit.signals import register
 
-        for model in ("Campaign", "Quota", "Activity", "ActivityPhoto"):
+        for model in (
+            "Campaign",
+            "Quota",
+            "Activity",
+            "ActivityPhoto",
+            "AwardCriterion",
+            "Nomination",
+        ):
             register(f"campaigns.{model}")

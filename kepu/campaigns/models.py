@@ -46,6 +46,7 @@ class Campaign(Versioned):
         "两级审核", default=False, help_text="县级办公室先审, 再由活动组织单位审定"
     )
     summary_columns = models.JSONField("汇总表列", default=list, blank=True)
+    awards_published_at = models.DateTimeField("评选结果发布时间", null=True, blank=True)
     organizers = models.ManyToManyField(
         Organisation, verbose_name="主办单位", blank=True, related_name="organised_campaigns"
     )
@@ -230,7 +231,7 @@ class ActivityPhoto(models.Model):
         ordering = ["activity", "pk"]
 
     def __str__(self) -> str:
-        return self.caption or self.image.name
+        return self.caption or self.image.name or ""
 
     def audit_scope(self) -> tuple[str, int | None]:
         return self.activity.region.path, self.activity.organiser_id
@@ -265,3 +266,124 @@ class ActivityEvent(models.Model):
     @property
     def to_label(self) -> str:
         return Status(self.to_status).label if self.to_status in Status.values else self.to_status
+
+
+# --- awards (优秀组织单位, 优秀活动) ------------------------------------------------------
+DEFAULT_CRITERIA = [
+    ("组织动员", 20),
+    ("数量规模", 20),
+    ("品牌宣传", 15),
+    ("科技志愿", 15),
+    ("联合行动", 15),
+    ("网络传播", 15),
+]
+
+
+class AwardCategory(models.TextChoices):
+    ORGANISATION = "organisation", "优秀组织单位"
+    ACTIVITY = "activity", "优秀活动"
+
+
+class AwardCriterion(models.Model):
+    """One scoring criterion of a campaign's awards (data, editable by the office)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="criteria")
+    name = models.CharField("评选标准", max_length=50)
+    max_points = models.PositiveSmallIntegerField("满分")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    scope_region = "campaign__region"
+    scope_orgs = ("campaign__owner",)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "评选标准"
+        verbose_name_plural = "评选标准"
+        ordering = ["campaign", "order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.max_points}分)"
+
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.campaign.region.path, self.campaign.owner_id
+
+
+class Decision(models.TextChoices):
+    PENDING = "pending", "待评定"
+    AWARDED = "awarded", "获评"
+    DECLINED = "declined", "未获评"
+
+
+class Nomination(Versioned):
+    """An office's nomination of an organisation or an activity, with criteria scores."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="nominations")
+    category = models.CharField("奖项", max_length=20, choices=AwardCategory.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name="被推荐单位",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="nominations",
+    )
+    activity = models.ForeignKey(
+        Activity,
+        verbose_name="被推荐活动",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="nominations",
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="所在区域", on_delete=models.PROTECT, related_name="+"
+    )
+    nominated_by = models.ForeignKey(
+        Organisation, verbose_name="推荐单位", on_delete=models.PROTECT, related_name="+"
+    )
+    scores = models.JSONField("各项得分", default=dict)
+    total = models.DecimalField("总分", max_digits=6, decimal_places=1, default=0)
+    reason = models.TextField("推荐理由", blank=True)
+    decision = models.CharField(
+        "评定结果", max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_at = models.DateTimeField("评定时间", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("推荐时间", auto_now_add=True)
+
+    scope_region = "region"
+    scope_orgs = ("nominated_by",)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "评选推荐"
+        verbose_name_plural = "评选推荐"
+        ordering = ["campaign", "category", "-total", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "organisation"],
+                condition=models.Q(organisation__isnull=False),
+                name="nomination_unique_org",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "activity"],
+                condition=models.Q(activity__isnull=False),
+                name="nomination_unique_activity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.nominee_name
+
+    @property
+    def nominee_name(self) -> str:
+        if self.activity is not None:
+            return self.activity.title
+        return self.organisation.name if self.organisation is not None else ""
+
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.region.path, self.nominated_by_id

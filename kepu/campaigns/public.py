@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_page
 
-from kepu.campaigns import selectors
+from kepu.campaigns import awards, selectors
 from kepu.campaigns.excel import OPEN_DATA_FIELDS, open_data_row
 from kepu.campaigns.models import PUBLISHED, Activity, ActivityPhoto, ActivityType, Campaign, Mode
 from kepu.core.files import csv_safe
@@ -78,7 +78,10 @@ def _calendar(
     qs = selectors.public_activities(
         campaign=campaign,
         filters=selectors.PublicFilters(**{**filters.__dict__, "date_from": None, "date_to": None}),
-    ).filter(starts_at__date__gte=month, starts_at__date__lte=month.replace(day=last))
+    ).filter(
+        starts_at__gte=selectors.day_start(month),
+        starts_at__lt=selectors.day_start(month.replace(day=last) + dt.timedelta(days=1)),
+    )
     counts = {
         row["day"]: row["n"]
         for row in qs.order_by()
@@ -136,6 +139,18 @@ def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": chart,
             "total": selectors.public_activities(campaign=campaign).count(),
         },
+    )
+
+
+@cache_page(CACHE_SECONDS)
+def portal_awards(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _public_campaign(pk)
+    if campaign.awards_published_at is None:
+        raise Http404("评选结果尚未发布")
+    return render(
+        request,
+        "campaigns/public/awards.html",
+        {"campaign": campaign, "awards": awards.published_awards(campaign)},
     )
 
 
@@ -199,7 +214,7 @@ def portal_points(request: HttpRequest, pk: int) -> JsonResponse:
             "points": [
                 {
                     "name": r["title"],
-                    "value": [float(r["longitude"]), float(r["latitude"])],
+                    "value": [float(r["longitude"] or 0), float(r["latitude"] or 0)],
                     "url": reverse("portal:activity", args=[r["pk"]]),
                 }
                 for r in qs

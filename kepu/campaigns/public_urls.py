@@ -21,6 +21,7 @@ urlpatterns = [
         {"fmt": "csv"},
         name="open_csv",
     ),
+    path("campaigns/<int:pk>/awards/", public.portal_awards, name="awards"),
     path("activities/<int:pk>/", public.portal_activity, name="activity"),
     path("activities/<int:pk>/poster/", public.portal_poster, name="poster"),
     path("photos/<int:pk>/", public.portal_photo, name="photo"),

@@ -12,12 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kepu.campaigns import excel, importing, selectors, services
+from kepu.campaigns import awards, excel, importing, selectors, services
 from kepu.campaigns.forms import (
     ActivityForm,
     CampaignForm,
@@ -28,7 +29,15 @@ from kepu.campaigns.forms import (
     ReopenForm,
     ReviewForm,
 )
-from kepu.campaigns.models import Activity, ActivityPhoto, ActivityType, Campaign, Status
+from kepu.campaigns.models import (
+    Activity,
+    ActivityPhoto,
+    ActivityType,
+    AwardCategory,
+    Campaign,
+    Nomination,
+    Status,
+)
 from kepu.campaigns.parsing import ParseError, parse_campaign_bytes
 from kepu.core.files import DOCUMENT, SPREADSHEET, check_upload, xlsx_response
 from kepu.core.importing import DataImportError
@@ -218,7 +227,9 @@ def _import_confirm(request: HttpRequest, owners: list, token: str) -> HttpRespo
     if form.is_valid() and quotas.is_valid():
         allowed = Organisation.objects.restrict(request.user, Action.VIEW)
         ids = [
-            int(v) for k, v in request.POST.items() if k.startswith("organiser_") and v.isdigit()
+            int(v)
+            for k in request.POST
+            if k.startswith("organiser_") and (v := request.POST.get(k, "")).isdigit()
         ]
         organizers = list(allowed.filter(pk__in=ids))
         try:
@@ -433,6 +444,10 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tier": tier,
             "review_form": ReviewForm(),
             "can_reopen": services.review_tier_any(request.user, activity),
+            "can_nominate": activity.is_published
+            and services.review_tier_any(request.user, activity)
+            and not activity.nominations.exists(),
+            "criteria": awards.criteria_for(activity.campaign) if activity.is_published else [],
             "reopen_form": ReopenForm(
                 initial={"until": timezone.localdate() + dt.timedelta(days=7)}
             ),
@@ -574,7 +589,7 @@ def activity_complete(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request, pk, Action.CHANGE)
     form = CompleteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("campaigns:activity", pk=pk)
     try:
         services.activity_complete(
@@ -617,12 +632,15 @@ def activities_import(request: HttpRequest, pk: int) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             errors = ["请选择要导入的 Excel 文件。"]
-        elif upload.size > SPREADSHEET.max_bytes:
+        elif (upload.size or 0) > SPREADSHEET.max_bytes:
             errors = [f"文件过大, 上限为 {SPREADSHEET.max_bytes // 1024 // 1024} MB。"]
         else:
             try:
                 result = importing.activities_import(
-                    user=request.user, campaign=campaign, name=upload.name, data=upload.read()
+                    user=request.user,
+                    campaign=campaign,
+                    name=upload.name or "",
+                    data=upload.read(),
                 )
             except ValidationError as exc:
                 errors = exc.messages
@@ -640,6 +658,127 @@ def activities_import(request: HttpRequest, pk: int) -> HttpResponse:
 def activities_template(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     return xlsx_response(importing.template_xlsx(), f"{campaign.title}活动登记模板.xlsx")
+
+
+# --- awards ------------------------------------------------------------------------------
+def _scores(request: HttpRequest, criteria: list) -> dict[str, str]:
+    return {str(c.pk): request.POST.get(f"score_{c.pk}", "") for c in criteria}
+
+
+@login_required
+def award_list(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    criteria = awards.criteria_for(campaign)
+    nominations = (
+        Nomination.objects.restrict(request.user, Action.VIEW)
+        .filter(campaign=campaign)
+        .select_related("organisation", "activity", "region", "nominated_by")
+    )
+    is_owner = can(request.user, campaign, Action.CHANGE)
+    return render(
+        request,
+        "campaigns/awards.html",
+        {
+            "campaign": campaign,
+            "criteria": criteria,
+            "page": paginate(request, nominations),
+            "is_owner": is_owner,
+            "can_nominate": is_owner or awards.can_nominate(request.user, campaign),
+            "published": awards.published_awards(campaign),
+            "categories": AwardCategory.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def award_nominate(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    criteria = awards.criteria_for(campaign)
+    organisation = activity = None
+    if request.POST.get("activity"):
+        activity = get_object_or_404(
+            Activity.objects.restrict(request.user, Action.VIEW).filter(campaign=campaign),
+            pk=request.POST.get("activity") if request.POST.get("activity", "").isdigit() else 0,
+        )
+    else:
+        name = request.POST.get("organisation", "").strip()[:200]
+        organisation = (
+            Organisation.objects.restrict(request.user, Action.VIEW)
+            .filter(Q(name=name) | Q(short_name=name) | Q(aliases__name=name))
+            .distinct()
+            .first()
+            if name
+            else None
+        )
+        if organisation is None:
+            messages.error(request, f"找不到单位「{name}」(请填写全称或简称)。")
+            return redirect("campaigns:awards", pk=campaign.pk)
+    try:
+        awards.nomination_create(
+            user=request.user,
+            campaign=campaign,
+            scores=_scores(request, criteria),
+            organisation=organisation,
+            activity=activity,
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已推荐。")
+    return redirect("campaigns:awards", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def award_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    nomination = get_object_or_404(
+        Nomination.objects.restrict(request.user, Action.VIEW).select_related("campaign"), pk=pk
+    )
+    awards.nomination_decide(
+        user=request.user, nomination=nomination, award=request.POST.get("award") == "1"
+    )
+    messages.success(request, "已评定。")
+    return redirect("campaigns:awards", pk=nomination.campaign_id)
+
+
+@login_required
+@require_POST
+def award_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    try:
+        awards.awards_publish(
+            user=request.user, campaign=campaign, publish=request.POST.get("publish") != "0"
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已更新评选结果的发布状态。")
+    return redirect("campaigns:awards", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def award_criteria(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    rows = []
+    for name, points in zip(
+        request.POST.getlist("name")[:20], request.POST.getlist("max_points")[:20], strict=False
+    ):
+        if name.strip():
+            rows.append(
+                awards.CriterionFields(
+                    name=name[:50], max_points=int(points) if points.isdigit() else 0
+                )
+            )
+    try:
+        awards.criteria_set(user=request.user, campaign=campaign, criteria=rows)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "评选标准已保存。")
+    return redirect("campaigns:awards", pk=campaign.pk)
 
 
 # --- quotas and summaries ------------------------------------------------------------------

@@ -22,6 +22,7 @@ LOADERS = [
     "kepu.plans.demo.load",
     "kepu.survey.demo.load",
     "kepu.campaigns.demo.load",
+    "kepu.registry.demo.load",
 ]
 
 DEMO_CITY_CODE = "530300"

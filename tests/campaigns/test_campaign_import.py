@@ -13,7 +13,19 @@ from kepu.campaigns.models import Activity, ActivityEvent, Status
 from kepu.core.importing import DataImportError
 from tests.campaigns.conftest import TODAY
 
-HEADER = ["主办单位", "活动名称", "活动类型", "开始时间", "结束时间", "区划代码", "详细地址", "形式", "重点人群", "预计参与人数", "联系电话"]
+HEADER = [
+    "主办单位",
+    "活动名称",
+    "活动类型",
+    "开始时间",
+    "结束时间",
+    "区划代码",
+    "详细地址",
+    "形式",
+    "重点人群",
+    "预计参与人数",
+    "联系电话",
+]
 
 
 def xlsx(rows, *, title_rows=("2026年科普月活动登记表",), header=HEADER) -> bytes:
@@ -29,7 +41,19 @@ def xlsx(rows, *, title_rows=("2026年科普月活动登记表",), header=HEADER
     return buf.getvalue()
 
 
-def row(org="市教体局", title="科学讲座", kind="讲座", start="2026-09-16 09:00", end="2026-09-16 11:00", code="530300", address="科技馆", mode="线下", groups="青少年", n="80", phone="123"):
+def row(
+    org="市教体局",
+    title="科学讲座",
+    kind="讲座",
+    start="2026-09-16 09:00",
+    end="2026-09-16 11:00",
+    code="530300",
+    address="科技馆",
+    mode="线下",
+    groups="青少年",
+    n="80",
+    phone="123",
+):
     return [org, title, kind, start, end, code, address, mode, groups, n, phone]
 
 
@@ -46,7 +70,11 @@ def test_a_unit_imports_its_list(world, campaign):
     acts = Activity.objects.filter(campaign=campaign)
     assert acts.count() == 5 and {a.status for a in acts} == {Status.SUBMITTED}
     a = acts.get(title="科学讲座0")
-    assert a.organiser == world.orgs["unit_a1"] and a.key_groups == ["youth"] and a.contact_phone == "123"
+    assert (
+        a.organiser == world.orgs["unit_a1"]
+        and a.key_groups == ["youth"]
+        and a.contact_phone == "123"
+    )
     assert ActivityEvent.objects.filter(activity__campaign=campaign, action="批量登记").count() == 5
     assert AuditEntry.objects.filter(content_type__model="activity", action="create").count() == 5
 
@@ -114,7 +142,12 @@ def test_a_township_list_stays_in_the_township(world, campaign, town_staff):
     bad = xlsx([row(org="南宁街道", code="530302")])  # the county, not the township
     with pytest.raises(DataImportError, match="范围内"):
         run(world, campaign, bad, who="town_staff")
-    assert run(world, campaign, xlsx([row(org="南宁街道", code="530302001")]), who="town_staff").created == 1
+    assert (
+        run(
+            world, campaign, xlsx([row(org="南宁街道", code="530302001")]), who="town_staff"
+        ).created
+        == 1
+    )
 
 
 def test_an_office_imports_for_units_in_its_region(world, campaign):
