@@ -69,3 +69,16 @@ class TaskUnitsForm(forms.Form):
     lead = forms.CharField(label="牵头单位 (顿号分隔)", required=False)
     cooperate = forms.CharField(label="配合单位", required=False)
     responsible = forms.CharField(label="其他责任单位", required=False)
+
+
+class TaskDeadlineForm(forms.Form):
+    deadline = forms.CharField(
+        label="完成时限 (原文, 如「2026年12月底前」「每季度」「长期坚持」)",
+        max_length=100,
+        required=False,
+    )
+    due_on = forms.DateField(
+        label="截止日期 (留空则按完成时限自动识别)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

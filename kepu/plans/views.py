@@ -15,7 +15,13 @@ from kepu.orgs.scoping import Action, can, user_grants
 from kepu.orgs.selectors import can_act_for_an_office
 from kepu.orgs.services import split_names
 from kepu.plans import excel, selectors, services
-from kepu.plans.forms import DocumentUploadForm, LedgerFilterForm, LedgerImportForm, TaskUnitsForm
+from kepu.plans.forms import (
+    DocumentUploadForm,
+    LedgerFilterForm,
+    LedgerImportForm,
+    TaskDeadlineForm,
+    TaskUnitsForm,
+)
 from kepu.plans.models import KeyGroup, Plan, PlanDraft, PlanKind, Section, Task, UnitRole
 from kepu.plans.services import PlanFields, TaskEdit, UnitChoice
 
@@ -134,6 +140,9 @@ def _fields_from_post(post, draft: PlanDraft) -> PlanFields:
                 else None,
                 responsible=split_names(post.get(f"t{i}-responsible"))
                 if f"t{i}-responsible" in post
+                else None,
+                deadline=post.get(f"t{i}-deadline", "").strip()
+                if f"t{i}-deadline" in post
                 else None,
             )
         )
@@ -306,7 +315,10 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "responsible": "、".join(u.name for u in task.unroled_units),
     }
     form = TaskUnitsForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    deadline_form = TaskDeadlineForm(
+        request.POST or None, initial={"deadline": task.deadline, "due_on": task.due_on}
+    )
+    if request.method == "POST" and form.is_valid() and deadline_form.is_valid():
         d = form.cleaned_data
         services.task_update_units(
             user=request.user,
@@ -316,9 +328,19 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
             cooperate=split_names(d["cooperate"]),
             responsible=split_names(d["responsible"]),
         )
+        services.task_set_deadline(
+            user=request.user,
+            task=task,
+            text=deadline_form.cleaned_data["deadline"],
+            due_on=deadline_form.cleaned_data["due_on"],
+        )
         messages.success(request, "任务已更新。")
         return redirect("plans:task", pk=task.pk)
-    return render(request, "plans/task_edit.html", {"form": form, "task": task})
+    return render(
+        request,
+        "plans/task_edit.html",
+        {"form": form, "deadline_form": deadline_form, "task": task},
+    )
 
 
 @login_required
