@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "kepu.audit",
     "kepu.plans",
     "kepu.survey",
+    "kepu.progress",
+    "kepu.notifications",
 ]
 
 MIDDLEWARE = [
@@ -204,3 +206,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KEPU_LOG_LEVEL", "WARNING")},
 }
+
+# E-mail for notifications: the console backend unless a real one is configured.
+EMAIL_BACKEND = os.environ.get(
+    "KEPU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("KEPU_FROM_EMAIL", "kepu@localhost")

@@ -30,6 +30,8 @@ urlpatterns = [
     path("plans/", include("kepu.plans.urls")),
     path("survey/", include("kepu.survey.urls")),
     path("audit/", audit_list, name="audit"),
+    path("progress/", include("kepu.progress.urls")),
+    path("notifications/", include("kepu.notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 
