@@ -21,6 +21,8 @@ USAGE = """\
   plan parse FILE [--json] 解析政策文件, 输出结构与任务台账
   survey estimate DATA ... 素质调查设计估计 (见 kepu survey estimate --help)
   survey synth --n N --out DIR   生成合成调查样本
+  remind [--date D]        发送填报截止提醒与待发邮件 (可每隔几分钟运行, 不重复发送)
+  ledger parse FILE.xlsx [--json]  解析 Excel 任务台账 (不需要数据库)
   manage ...               任意 Django 管理命令
 """
 
@@ -57,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
             return _django(["import_regions", *rest[1:]])
         print("用法: kepu regions import [--source DIR] [--province CODE]", file=sys.stderr)
         return 2
+    if cmd == "remind":
+        return _django(["kepu_remind", *rest])
+    if cmd == "ledger" and rest[:1] == ["parse"]:
+        from kepu.plans.parsing.ledger_cli import main as ledger_main
+
+        return ledger_main(rest[1:])
     if cmd in {"setup", "demo"}:
         return _django([f"kepu_{cmd}", *rest])
     print(f"未知命令: {cmd}\n\n{USAGE}", file=sys.stderr)

@@ -35,7 +35,7 @@ class DocumentUploadForm(forms.Form):
 
 class LedgerImportForm(forms.Form):
     owner = forms.TypedChoiceField(label="导入单位", coerce=int)
-    title = forms.CharField(label="台账名称", max_length=300)
+    title = forms.CharField(label="台账名称 (留空则用表格标题行)", max_length=300, required=False)
     kind = forms.ChoiceField(label="类型", choices=PlanKind.choices, initial=PlanKind.ANNUAL)
     workbook = forms.FileField(
         label="Excel 台账 (.xlsx, 表头含 序号/任务内容/牵头单位/配合单位/目标任务/完成时限)"

@@ -22,6 +22,7 @@ from kepu.plans.forms import (
     TaskDeadlineForm,
     TaskUnitsForm,
 )
+from kepu.plans.ledger_import import duplicate_warnings, ledger_draft_create
 from kepu.plans.models import KeyGroup, Plan, PlanDraft, PlanKind, Section, Task, UnitRole
 from kepu.plans.services import PlanFields, TaskEdit, UnitChoice
 
@@ -96,6 +97,8 @@ def document_upload(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
+            for w in duplicate_warnings(owner=owner, parsed=draft.parsed):
+                messages.warning(request, w)
             return redirect("plans:draft", pk=draft.pk)
     return render(request, "plans/upload.html", {"form": form})
 
@@ -201,7 +204,7 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["workbook"]
         try:
             owner = services.office_for_upload(request.user, form.cleaned_data["owner"])
-            plan = excel.ledger_import_xlsx(
+            draft, warnings = ledger_draft_create(
                 user=request.user,
                 owner=owner,
                 name=upload.name,
@@ -209,13 +212,12 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 kind=form.cleaned_data["kind"],
             )
-        except excel.LedgerImportError as exc:
-            errors = exc.errors
         except ValidationError as exc:
             errors = exc.messages
         else:
-            messages.success(request, f"已导入「{plan.title}」, 共 {plan.tasks.count()} 项任务。")
-            return redirect("plans:detail", pk=plan.pk)
+            for w in warnings:
+                messages.warning(request, w)
+            return redirect("plans:draft", pk=draft.pk)
     return render(request, "plans/ledger_import.html", {"form": form, "errors": errors})
 
 

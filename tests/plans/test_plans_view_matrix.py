@@ -225,7 +225,7 @@ def test_ledger_import_page(client, world, who):
         assert resp.status_code == 403
 
 
-def test_ledger_import_errors_are_shown_and_nothing_saved(client, world, settings, tmp_path):
+def test_ledger_import_offers_unknown_units_in_the_preview(client, world, settings, tmp_path):
     from openpyxl import Workbook
 
     settings.MEDIA_ROOT = tmp_path
@@ -246,9 +246,10 @@ def test_ledger_import_errors_are_shown_and_nothing_saved(client, world, setting
             "workbook": buf,
         },
     )
-    html = resp.content.decode()
-    assert resp.status_code == 200 and "第2行" in html and "市不存在局" in html
-    assert "没有保存任何内容" in html
+    # An organisation not yet known is no failure: the preview offers to map or create it.
+    assert resp.status_code == 302 and "/plans/drafts/" in resp["Location"]
+    html = c.get(resp["Location"]).content.decode()
+    assert "市不存在局" in html and "开展讲座" in html
     assert not Plan.objects.exists()
 
 
