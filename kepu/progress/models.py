@@ -122,14 +122,33 @@ class ProgressState(models.TextChoices):
 class Report(Versioned):
     """A unit's report on one task in one round (its slot while ``pending``)."""
 
+    # Opening a national round writes 500,000 rows in one statement, so indexes are kept
+    # to what the pages use (round via the unique (round, task, organisation),
+    # organisation via (organisation, status)) and the three keys carry no database
+    # constraint (whose deferred checks cost more than the insert itself): the insert
+    # selects them from existing rows, and Django applies on_delete=CASCADE itself.
     round = models.ForeignKey(
-        ReportingRound, verbose_name="轮次", on_delete=models.CASCADE, related_name="reports"
+        ReportingRound,
+        verbose_name="轮次",
+        on_delete=models.CASCADE,
+        related_name="reports",
+        db_index=False,
+        db_constraint=False,
     )
     task = models.ForeignKey(
-        Task, verbose_name="任务", on_delete=models.CASCADE, related_name="reports"
+        Task,
+        verbose_name="任务",
+        on_delete=models.CASCADE,
+        related_name="reports",
+        db_constraint=False,
     )
     organisation = models.ForeignKey(
-        Organisation, verbose_name="填报单位", on_delete=models.CASCADE, related_name="reports"
+        Organisation,
+        verbose_name="填报单位",
+        on_delete=models.CASCADE,
+        related_name="reports",
+        db_index=False,
+        db_constraint=False,
     )
     role = models.CharField("角色", max_length=20, choices=UnitRole.choices)
     # 分解落实: "各县(市、区)" on a city task → one report per county office.
@@ -141,13 +160,10 @@ class Report(Versioned):
         blank=True,
         on_delete=models.CASCADE,
         related_name="children",
+        db_index=False,
     )
     status = models.CharField(
-        "状态",
-        max_length=12,
-        choices=ReportStatus.choices,
-        default=ReportStatus.PENDING,
-        db_index=True,
+        "状态", max_length=12, choices=ReportStatus.choices, default=ReportStatus.PENDING
     )
     state = models.CharField(
         "进展状态", max_length=12, choices=ProgressState.choices, blank=True, default=""
@@ -165,6 +181,7 @@ class Report(Versioned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -185,7 +202,12 @@ class Report(Versioned):
         indexes = [models.Index(fields=["organisation", "status"], name="report_org_status")]
 
     def __str__(self) -> str:
-        return f"{self.organisation} · {self.task}"
+        # Names only when already loaded: audit rows of 500,000 new slots must not
+        # cost two queries each.
+        cache = self._state.fields_cache
+        if "organisation" in cache and "task" in cache:
+            return f"{self.organisation} · {self.task}"
+        return f"进展报告 {self.pk} (任务 {self.task_id}, 单位 {self.organisation_id})"
 
     def audit_scope(self) -> tuple[str, int | None]:
         cached = getattr(self, "_audit_scope", None)

@@ -11,12 +11,14 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from kepu.audit.models import AuditEntry
 from kepu.audit.services import audit_rows
 from kepu.core.files import MAX_UPLOAD_BYTES, Kind, check_upload
 from kepu.core.versioning import version_check
@@ -40,6 +42,7 @@ from kepu.progress.models import (
     RoundStatus,
     TaskTermination,
 )
+from kepu.regions.models import Region
 
 BATCH = 2000
 EVIDENCE = Kind(
@@ -85,39 +88,117 @@ def office_setting_update(
 
 
 # ------------------------------------------------------------------------------ rounds
-def _slot_rows(
+def _t(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _insert_direct_slots(round_: ReportingRound, *, by_task: bool) -> int:
+    """One set-based INSERT … SELECT: a slot per (task, named organisation) inside the
+    office's region, the strongest role kept (lead > responsible > cooperate)."""
+    m2m_plans = ReportingRound.plans.through
+    m2m_tasks = ReportingRound.tasks.through
+    task_filter = (
+        f" AND t.id IN (SELECT task_id FROM {_t(m2m_tasks)} WHERE reportinground_id = %s)"
+        if by_task
+        else ""
+    )
+    sql = f"""
+        INSERT INTO {_t(Report)} (version, round_id, task_id, organisation_id, role, via,
+            status, state, narrative, links, is_late, review_comment, updated_at)
+        SELECT 1, %s, tu.task_id, tu.organisation_id,
+            CASE MIN(CASE tu.role WHEN 'lead' THEN 0 WHEN 'responsible' THEN 1 ELSE 2 END)
+                WHEN 0 THEN 'lead' WHEN 1 THEN 'responsible' ELSE 'cooperate' END,
+            '', 'pending', '', '', '', %s, '', %s
+        FROM {_t(TaskUnit)} tu
+        JOIN {_t(Task)} t ON t.id = tu.task_id
+        JOIN {_t(Organisation)} o ON o.id = tu.organisation_id
+        JOIN {_t(Region)} rg ON rg.id = o.region_id
+        WHERE t.plan_id IN (SELECT plan_id FROM {_t(m2m_plans)} WHERE reportinground_id = %s)
+          AND rg.path LIKE %s
+          AND NOT EXISTS (SELECT 1 FROM {_t(TaskTermination)} tt WHERE tt.task_id = t.id)
+          {task_filter}
+        GROUP BY tu.task_id, tu.organisation_id
+    """
+    params: list[Any] = [
+        round_.pk,
+        False,
+        timezone.now(),
+        round_.pk,
+        round_.office.region.path + "%",
+    ]
+    if by_task:
+        params.append(round_.pk)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.rowcount
+
+
+def _audit_direct_slots(round_: ReportingRound, user: Any) -> None:
+    """One audit entry per slot created by :func:`_insert_direct_slots`, set-based too."""
+    ct = ContentType.objects.get_for_model(Report)
+    actor = user if getattr(user, "pk", None) else None
+    json_fn, arr_fn = (
+        ("jsonb_build_object", "jsonb_build_array")
+        if connection.vendor == "postgresql"
+        else ("json_object", "json_array")
+    )
+    fields = ("round", "task", "organisation", "role", "status")
+    pairs = ", ".join(
+        f"'{f}', {arr_fn}(NULL, r.{f if f in ('role', 'status') else f + '_id'})" for f in fields
+    )
+    sql = f"""
+        INSERT INTO {_t(AuditEntry)} (at, actor_id, actor_name, action, content_type_id,
+            object_id, object_repr, changes, region_path, organisation_id)
+        SELECT %s, %s, %s, 'create', %s, CAST(r.id AS VARCHAR(64)),
+            '进展报告 ' || CAST(r.id AS VARCHAR(64)), {json_fn}({pairs}), rg.path,
+            r.organisation_id
+        FROM {_t(Report)} r
+        JOIN {_t(Organisation)} o ON o.id = r.organisation_id
+        JOIN {_t(Region)} rg ON rg.id = o.region_id
+        WHERE r.round_id = %s
+    """
+    with connection.cursor() as cur:
+        cur.execute(
+            sql,
+            [
+                timezone.now(),
+                actor.pk if actor else None,
+                actor.get_username() if actor else "系统",
+                ct.pk,
+                round_.pk,
+            ],
+        )
+
+
+def _cascade_slots(
     round_: ReportingRound, task_ids: Sequence[int] | None
 ) -> list[tuple[int, int, str, str, str]]:
-    """(task id, organisation id, role, via, region path) for every report slot."""
-    office_path = round_.office.region.path
-    units = TaskUnit.objects.filter(task__plan__in=round_.plans.all())
+    """(task, organisation, role, via, region path) for collective names ("各县(市、区)")
+    not matched to one organisation: one slot per matching organisation below."""
+    units = TaskUnit.objects.filter(
+        task__plan__in=round_.plans.all(), organisation__isnull=True, name__startswith="各"
+    ).exclude(task__termination__isnull=False)
+    units = units | TaskUnit.objects.filter(
+        task__plan__in=round_.plans.all(),
+        organisation__isnull=True,
+        name__regex=r"^(全体|所有)",
+    ).exclude(task__termination__isnull=False)
     if task_ids:
         units = units.filter(task_id__in=task_ids)
-    units = units.exclude(task__termination__isnull=False)
     best: dict[tuple[int, int], tuple[str, str, str]] = {}
-    cascade_cache: dict[str, list[tuple[int, str]]] = {}
-
-    def add(task_id: int, org_id: int, role: str, via: str, path: str) -> None:
-        if not path.startswith(office_path):
-            return  # outside the office's region: not the office's to chase
-        key = (task_id, org_id)
-        current = best.get(key)
-        if current is None or _ROLE_RANK[role] < _ROLE_RANK[current[0]]:
-            best[key] = (role, via, path)
-
-    for task_id, org_id, role, name, path in units.values_list(
-        "task_id", "organisation_id", "role", "name", "organisation__region__path"
-    ).iterator(chunk_size=5000):
-        if org_id is not None:
-            add(task_id, org_id, role, "", path)
-            continue
+    cache: dict[str, list[tuple[int, str]]] = {}
+    for task_id, role, name in units.values_list("task_id", "role", "name").iterator(
+        chunk_size=5000
+    ):
         kind = cascade_kind(name)
         if kind is None:
             continue
-        if kind not in cascade_cache:
-            cascade_cache[kind] = cascade_targets(kind, round_.office.region)
-        for target_id, target_path in cascade_cache[kind]:
-            add(task_id, target_id, role, name[:200], target_path)
+        if kind not in cache:
+            cache[kind] = cascade_targets(kind, round_.office.region)
+        for org_id, path in cache[kind]:
+            current = best.get((task_id, org_id))
+            if current is None or _ROLE_RANK[role] < _ROLE_RANK[current[0]]:
+                best[(task_id, org_id)] = (role, name[:200], path)
     return [(t, o, r, via, path) for (t, o), (r, via, path) in best.items()]
 
 
@@ -132,7 +213,9 @@ def round_open(
     tasks: Iterable[Task] = (),
 ) -> ReportingRound:
     """Open a reporting round: one report slot per task × responsible organisation
-    (collective names such as "各县(市、区)" cascade to every matching organisation)."""
+    inside the office's region (collective names such as "各县(市、区)" cascade to every
+    matching organisation). National scale: the named slots and their audit entries
+    are written set-based (INSERT … SELECT), the cascaded ones with bulk_create."""
     if not office.is_office:
         raise ValidationError("只有科协或纲要办可以发起填报轮次。")
     if closes_on < opens_on:
@@ -162,17 +245,25 @@ def round_open(
         round_.plans.set(plans)
         if task_list:
             round_.tasks.set(task_list)
-        rows = _slot_rows(round_, [t.pk for t in task_list] or None)
+        _insert_direct_slots(round_, by_task=bool(task_list))
+        _audit_direct_slots(round_, user)
+        taken = set(Report.objects.filter(round=round_).values_list("task_id", "organisation_id"))
+        rows = [
+            row
+            for row in _cascade_slots(round_, [t.pk for t in task_list] or None)
+            if (row[0], row[1]) not in taken
+        ]
         for start in range(0, len(rows), BATCH):
+            chunk = rows[start : start + BATCH]
             batch = [
                 Report(round=round_, task_id=t, organisation_id=o, role=r, via=via)
-                for t, o, r, via, _ in rows[start : start + BATCH]
+                for t, o, r, via, _ in chunk
             ]
             Report.objects.bulk_create(batch)
-            for report, row in zip(batch, rows[start : start + BATCH], strict=True):
+            for report, row in zip(batch, chunk, strict=True):
                 report._audit_scope = (row[4], row[1])
             audit_rows(action="create", rows=batch, actor=user)
-        round_.slot_count = len(rows)
+        round_.slot_count = Report.objects.filter(round=round_).count()
         round_.save(update_fields=["slot_count"])
     return round_
 
