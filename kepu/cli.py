@@ -19,10 +19,14 @@ USAGE = """\
   demo                     加载演示数据 (幂等)
   regions import [...]     导入全国行政区划 (幂等)
   plan parse FILE [--json] 解析政策文件, 输出结构与任务台账
+  campaign parse FILE [--json]  解析科普日/科普月等活动方案 (时间、填报窗口、场次要求、汇总表列)
   survey estimate DATA ... 素质调查设计估计 (见 kepu survey estimate --help)
   survey synth --n N --out DIR   生成合成调查样本
   remind [--date D]        发送填报截止提醒与待发邮件 (可每隔几分钟运行, 不重复发送)
   ledger parse FILE.xlsx [--json]  解析 Excel 任务台账 (不需要数据库)
+  orgs import FILE.xlsx (--as USER | --office OFFICE)   批量导入组织
+  users import FILE.xlsx (--as USER | --office OFFICE) --out LINKS.xlsx   批量导入用户
+  bench seed --scale national|province|demo   生成全国规模的基准测试数据
   manage ...               任意 Django 管理命令
 """
 
@@ -45,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         from kepu.plans.parsing.cli import main as parse_main
 
         return parse_main(rest[1:])
+    if cmd == "campaign" and rest[:1] == ["parse"]:
+        from kepu.campaigns.parsing.cli import main as campaign_main
+
+        return campaign_main(rest[1:])
     if cmd == "survey" and rest[:1] in (["estimate"], ["synth"]):
         from kepu.survey.engine.cli import main as survey_main
 
@@ -65,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         from kepu.plans.parsing.ledger_cli import main as ledger_main
 
         return ledger_main(rest[1:])
+    if cmd in {"orgs", "users"} and rest[:1] == ["import"]:
+        return _django([f"import_{cmd}", *rest[1:]])
+    if cmd == "bench" and rest[:1] == ["seed"]:
+        return _django(["kepu_bench_seed", *rest[1:]])
     if cmd in {"setup", "demo"}:
         return _django([f"kepu_{cmd}", *rest])
     print(f"未知命令: {cmd}\n\n{USAGE}", file=sys.stderr)

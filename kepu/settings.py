@@ -12,6 +12,9 @@ Everything comes from environment variables with safe defaults:
 - ``KEPU_ALLOWED_HOSTS``: comma separated; ``KEPU_CSRF_TRUSTED_ORIGINS`` likewise.
 - ``KEPU_SECURE_SSL_REDIRECT``, ``KEPU_HSTS_SECONDS``: HTTPS hardening in production.
 - ``KEPU_STATIC_ROOT``, ``KEPU_MEDIA_ROOT``: where collected static and uploads live.
+- ``KEPU_SQLITE_BUSY_TIMEOUT_MS``: how long an SQLite writer waits for the lock (20000).
+- ``KEPU_MAX_REQUEST_BYTES``: the request-body limit (default 101 MB: the largest upload
+  kind, survey microdata 100 MB, plus the form's other fields).
 """
 
 from __future__ import annotations
@@ -68,12 +71,15 @@ INSTALLED_APPS = [
     "kepu.audit",
     "kepu.plans",
     "kepu.survey",
+    "kepu.campaigns",
     "kepu.progress",
     "kepu.notifications",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kepu.core.limits.RequestBodyLimitMiddleware",
+    "kepu.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -110,6 +116,28 @@ TEMPLATES = [
 WSGI_APPLICATION = "kepu.wsgi.application"
 ASGI_APPLICATION = "kepu.asgi.application"
 
+# SQLite: write-ahead logging so readers never wait for a writer, a busy timeout so a
+# writer waits (instead of failing with "database is locked") while another commits,
+# and IMMEDIATE transactions so two writers queue rather than deadlock.
+SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("KEPU_SQLITE_BUSY_TIMEOUT_MS", "20000"))
+
+
+def sqlite_database(path: str) -> dict[str, object]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS};"
+                "PRAGMA synchronous=NORMAL"
+            ),
+        },
+    }
+
+
 _database_url = os.environ.get("DATABASE_URL")
 if TESTING and os.environ.get("KEPU_TEST_DATABASE_URL"):
     _database_url = os.environ["KEPU_TEST_DATABASE_URL"]
@@ -117,11 +145,7 @@ if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 else:
     DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("KEPU_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-        }
+        "default": sqlite_database(os.environ.get("KEPU_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -170,9 +194,14 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("KEPU_MEDIA_ROOT", BASE_DIR / "media"))
-# Uploads: documents and data files are checked per view; this is the hard ceiling.
+# Uploads: DATA_UPLOAD_MAX_MEMORY_SIZE bounds only the non-file form fields; the request
+# body as a whole is bounded by KEPU_MAX_REQUEST_BYTES (kepu.core.limits, 413 before
+# reading), and each kind of file by its own limit in kepu.core.files (checked from the
+# upload's size before reading). Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE go to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+if os.environ.get("KEPU_MAX_REQUEST_BYTES"):
+    KEPU_MAX_REQUEST_BYTES = int(os.environ["KEPU_MAX_REQUEST_BYTES"])
 
 TASKS = {
     "default": {

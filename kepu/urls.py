@@ -29,6 +29,8 @@ urlpatterns = [
     path("orgs/", include("kepu.orgs.urls")),
     path("plans/", include("kepu.plans.urls")),
     path("survey/", include("kepu.survey.urls")),
+    path("campaigns/", include("kepu.campaigns.urls")),
+    path("portal/", include("kepu.campaigns.public_urls")),
     path("audit/", audit_list, name="audit"),
     path("progress/", include("kepu.progress.urls")),
     path("notifications/", include("kepu.notifications.urls")),

@@ -76,6 +76,24 @@ def audit_rows(
     return len(entries)
 
 
+def audit_import_summary(
+    *, obj: models.Model, what: str, rows: int, name: str = "", actor: Any = None
+) -> int:
+    """One entry for a large import instead of one per row (e.g. 300,000 respondents).
+
+    Written on the parent ``obj`` as an update: ``{what: [None, rows], "import_file":
+    [None, name]}``, where ``what`` names the reverse relation of the imported rows
+    (``respondents``), so the log shows "受访者(行数): 300000" and the file name.
+    """
+    changes = {what: [None, rows]}
+    if name:
+        changes[IMPORT_FILE] = [None, name]
+    return audit_rows(action="update", rows=[obj], actor=actor, changes=[changes])
+
+
+IMPORT_FILE = "import_file"
+
+
 def audit_diff(before: dict[str, Any], after: models.Model) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` between a snapshot taken earlier and the row now."""
     now = _snapshot(after)

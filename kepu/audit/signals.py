@@ -25,7 +25,7 @@ AUDITED = [
     "auth.User",
 ]
 SECRET_FIELDS = {"password"}
-IGNORED_FIELDS = {"last_login", "updated_at", "created_at"}
+IGNORED_FIELDS = {"last_login", "updated_at", "created_at", "version"}
 
 
 def register(label: str) -> None:

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from kepu.audit.models import AuditEntry
-from kepu.orgs.scoping import Action
+from kepu.audit import selectors
+from kepu.audit.forms import AuditFilterForm
+from kepu.core.pagination import paginate
 
 
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.restrict(request.user, Action.VIEW).select_related("content_type")
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "audit/list.html", {"page": page})
+    form = AuditFilterForm(request.GET)
+    form.is_valid()
+    entries = selectors.audit_entries(user=request.user, filters=form.filters())
+    page = paginate(request, entries)
+    return render(
+        request,
+        "audit/list.html",
+        {"page": page, "rows": selectors.entry_rows(page.object_list), "form": form},
+    )

@@ -21,6 +21,7 @@ LOADERS = [
     "kepu.orgs.demo.load",
     "kepu.plans.demo.load",
     "kepu.survey.demo.load",
+    "kepu.campaigns.demo.load",
     "kepu.progress.demo.load",
 ]
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MB = 1024 * 1024
 
 ZIP_EXTENSIONS = (".docx", ".xlsx")
 TEXT_EXTENSIONS = (".txt", ".html", ".htm", ".csv")
@@ -22,18 +22,42 @@ BINARY_SIGNATURES = (b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")
 class Kind:
     extensions: tuple[str, ...]
     label: str
+    # The largest file of this kind that is accepted (checked before the file is read).
+    max_bytes: int = 10 * MB
     # How a text upload that is really a binary file is described: "不是{text_name}
     # (可能是 {binary_hint} 文件改了扩展名)".
     text_name: str = "文本"
     binary_hint: str = "Word/PDF"
 
+    @property
+    def max_mb(self) -> int:
+        return self.max_bytes // MB
 
-DOCUMENT = Kind((".txt", ".docx", ".html", ".htm"), "txt、docx 或 html")
-SPREADSHEET = Kind((".xlsx",), "xlsx")
-DATA = Kind((".csv", ".xlsx"), "csv 或 xlsx", text_name=" CSV 文本", binary_hint="Excel/PDF")
+
+# Per-kind limits, set to what each kind really needs: a plan document is rarely over a
+# few MB; a ledger of 200,000 tasks fits in 20 MB; national survey microdata (300,000+
+# respondents with item answers) needs tens of MB.
+DOCUMENT = Kind((".txt", ".docx", ".html", ".htm"), "txt、docx 或 html", max_bytes=10 * MB)
+SPREADSHEET = Kind((".xlsx",), "xlsx", max_bytes=20 * MB)
+DATA = Kind(
+    (".csv", ".xlsx"),
+    "csv 或 xlsx",
+    max_bytes=100 * MB,
+    text_name=" CSV 文本",
+    binary_hint="Excel/PDF",
+)
+KINDS = (DOCUMENT, SPREADSHEET, DATA)
+# The largest request body any upload may need (the request-body limit in
+# kepu.core.limits): the largest kind plus room for the other form fields.
+MAX_UPLOAD_BYTES = max(k.max_bytes for k in KINDS)
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1 * MB
 
 
-def check_upload(name: str, data: bytes, kind: Kind, *, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
+def _too_large(size: int, limit: int) -> ValidationError:
+    return ValidationError(f"文件过大 ({size / MB:.1f} MB), 上限为 {limit // MB} MB。")
+
+
+def check_upload(name: str, data: bytes, kind: Kind, *, max_bytes: int | None = None) -> str:
     """Validate an uploaded file; return its lower-case extension or raise ValidationError."""
     lower = (name or "").lower()
     ext = next((e for e in kind.extensions if lower.endswith(e)), None)
@@ -41,10 +65,9 @@ def check_upload(name: str, data: bytes, kind: Kind, *, max_bytes: int = MAX_UPL
         raise ValidationError(f"不支持的文件类型「{name}」, 请上传 {kind.label} 文件。")
     if not data:
         raise ValidationError("上传的文件是空的。")
-    if len(data) > max_bytes:
-        raise ValidationError(
-            f"文件过大 ({len(data) / 1024 / 1024:.1f} MB), 上限为 {max_bytes // 1024 // 1024} MB。"
-        )
+    limit = kind.max_bytes if max_bytes is None else max_bytes
+    if len(data) > limit:
+        raise _too_large(len(data), limit)
     if ext in ZIP_EXTENSIONS and not data.startswith(b"PK\x03\x04"):
         raise ValidationError(f"文件「{name}」不是有效的 {ext[1:]} 文件 (内容与扩展名不符)。")
     if ext in TEXT_EXTENSIONS and data.startswith(BINARY_SIGNATURES):
@@ -52,6 +75,23 @@ def check_upload(name: str, data: bytes, kind: Kind, *, max_bytes: int = MAX_UPL
             f"文件「{name}」的内容不是{kind.text_name} (可能是 {kind.binary_hint} 文件改了扩展名)。"
         )
     return ext
+
+
+def check_upload_file(upload: Any, kind: Kind) -> str:
+    """Check an uploaded file (Django ``UploadedFile``) by its size and first bytes only.
+
+    For forms: a file over the kind's limit is refused without reading it into memory.
+    Returns the extension; raises ValidationError.
+    """
+    size = getattr(upload, "size", None) or 0
+    if size > kind.max_bytes:
+        raise _too_large(size, kind.max_bytes)
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if not head:
+        raise ValidationError("上传的文件是空的。")
+    return check_upload(upload.name, head, kind)
 
 
 def cell_text(value: Any) -> str:
@@ -70,3 +110,74 @@ def xlsx_response(data: bytes, filename: str) -> HttpResponse:
     )
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return resp
+
+
+# --- Excel writing -----------------------------------------------------------------------
+# Every workbook the platform produces is built with ``new_workbook`` and filled with
+# ``write_cell``/``write_row``, so that text a user typed is always written as text.
+#
+# Decision (formula injection, issue 7): a string is stored with the explicit string type
+# (``data_type = "s"``), never left to openpyxl's inference (which turns any string
+# starting with "=" into a formula and "#N/A"-like strings into errors).  A string whose
+# first character is one of ``FORMULA_PREFIXES`` additionally gets Excel's *quote prefix*
+# style (what Excel records when someone types a leading apostrophe), so Excel, WPS and
+# LibreOffice show it as text and keep it text when the cell is edited and re-entered.
+# The text itself is kept exactly (no visible apostrophe is added), so what the user typed
+# is what the file holds.  Numbers, dates and booleans keep their types: -3 stays a number.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(text: str) -> bool:
+    """True when a spreadsheet program could read ``text`` as a formula or command."""
+    return text.startswith(FORMULA_PREFIXES)
+
+
+def new_workbook(*, keep_default_sheet: bool = True) -> Any:
+    """A fresh openpyxl workbook (the one place exports create workbooks)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    if not keep_default_sheet:
+        wb.remove(wb.active)
+    return wb
+
+
+def write_cell(ws: Any, row: int, column: int, value: Any) -> Any:
+    """Write ``value`` at (row, column); strings as text, never as formulas. Returns the cell."""
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]  # Excel's cell limit
+        cell._value = text
+        cell.data_type = "s"
+        if is_formula_like(text):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+def write_row(ws: Any, row: int, values: Any, *, start_column: int = 1) -> list[Any]:
+    """Write a row of values with ``write_cell``; returns the cells."""
+    return [write_cell(ws, row, col, v) for col, v in enumerate(values, start=start_column)]
+
+
+def append_row(ws: Any, values: Any) -> list[Any]:
+    """Like ``Worksheet.append`` but through ``write_cell``."""
+    return write_row(ws, ws._current_row + 1, values)
+
+
+def workbook_bytes(wb: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def csv_safe(value: Any) -> str:
+    """A CSV field that spreadsheet programs will not evaluate: formula-like text gets a
+    leading apostrophe (CSV has no cell types, so the prefix is the only defence)."""
+    text = "" if value is None else str(value)
+    return "'" + text if is_formula_like(text) else text

@@ -4,9 +4,14 @@ from typing import Any
 
 from django import forms
 
-from kepu.orgs.models import Organisation, OrgKind
+from kepu.core.versioning import VersionedForm
+from kepu.orgs.models import Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import Action, Role
+from kepu.orgs.services import split_names
 from kepu.regions.models import Region
+
+STRUCTURAL_FORM_FIELDS = ("kind", "region", "parent", "is_member_unit")
+ALIAS_MAX_LENGTH = OrganisationAlias._meta.get_field("name").max_length
 
 
 class RegionCodeField(forms.Field):
@@ -36,14 +41,53 @@ class OrganisationForm(forms.Form):
     aliases = forms.CharField(
         label="别名(文件中的其他写法, 用逗号或顿号分隔)",
         required=False,
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        organisation: Organisation | None = None,
+        structural: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """``structural=False`` shows kind, region, parent and the member-unit flag
+        read-only: the user may not change them (Django ignores posted values of
+        disabled fields and keeps the initial ones)."""
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = Organisation.objects.restrict(user, Action.VIEW).order_by(
-            "name"
-        )
+        parents = Organisation.objects.restrict(user, Action.VIEW)
+        if organisation is not None:
+            parents = parents.exclude(pk=organisation.pk)
+        self.structural = structural
+        if not structural:
+            for name in STRUCTURAL_FORM_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "只有上级办公室的管理员可以修改此项。"
+            if organisation is not None and organisation.parent_id is not None:
+                # Shown as it is, even when the parent is outside the user's sight.
+                parents = Organisation.objects.filter(pk=organisation.parent_id)
+        self.fields["parent"].queryset = parents.order_by("name")
+
+    def clean_aliases(self) -> str:
+        value = self.cleaned_data["aliases"]
+        too_long = [n for n in split_names(value) if len(n) > ALIAS_MAX_LENGTH]
+        if too_long:
+            raise forms.ValidationError(f"每个别名不超过 {ALIAS_MAX_LENGTH} 个字。")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The cleaned fields to save (structural ones only when the user may change them)."""
+        data = {k: v for k, v in self.cleaned_data.items() if k != "aliases"}
+        if not self.structural:
+            for name in STRUCTURAL_FORM_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+class OrganisationEditForm(VersionedForm, OrganisationForm):
+    """Editing an existing organisation carries the version it was opened at."""
 
 
 class MembershipForm(forms.Form):

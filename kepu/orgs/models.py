@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from kepu.core.versioning import Versioned
 from kepu.orgs.scoping import Role, ScopedQuerySet
 from kepu.regions.models import Region
 
@@ -31,7 +32,7 @@ class OrganisationQuerySet(ScopedQuerySet):
         ).distinct()
 
 
-class Organisation(models.Model):
+class Organisation(Versioned):
     name = models.CharField("名称", max_length=200)
     short_name = models.CharField("简称", max_length=100, blank=True)
     kind = models.CharField("类型", max_length=32, choices=OrgKind.choices)

@@ -8,34 +8,53 @@ reaches a region and an organisation::
         scope_orgs = ("pk",)             # lookups to Organisation ids that own the row
         objects = ScopedQuerySet.as_manager()
 
-Optional: ``scope_orgs_write`` lists the lookups that grant writes when they differ
-from those that grant reading (a plan is readable by every unit it names, but only
-its owner may change it); ``scope_multivalued = True`` when a lookup crosses a to-many
-relation.
+Optional:
+
+- ``scope_orgs_write`` lists the lookups that grant a unit writes when they differ from
+  those that grant reading (a plan is readable by every unit it names, but only its
+  owner may change it);
+- ``scope_owner`` is the lookup to the organisation that owns the row (a plan's or a
+  survey wave's office). When it is set, an office writes a row only when the owner is
+  that office or an organisation below it: offices below the owner read, the owner's
+  office (and the offices above it) write. See "Who owns what" in docs/architecture.md.
+
+Whether a lookup crosses a to-many relation is worked out from the model's meta
+(:func:`scope_spec`); ``kepu.core.checks`` resolves every lookup at start-up, so a
+misspelt lookup is a system-check error rather than a hole.
 
 ``Model.objects.restrict(user, action)`` then returns exactly what the user may
 see (``view``) or act on (``add``, ``change``, ``delete``):
 
 - a superuser: everything;
-- a member of an office (科协 / 纲要办): the office's region and everything below it;
+- a member of an office (科协 / 纲要办): the office's region and everything below it
+  (for writes to owned rows: only rows owned by the office or by organisations below it);
 - a member of any other organisation: rows owned by that organisation;
 - the role decides the actions: office administrator all (including managing
   members), unit staff view/add/change, viewer view only;
 - anonymous users: nothing.
 
-After a create or edit, :func:`save_in_scope` re-checks inside the same
-transaction that the object is still within reach, so a user can neither move an
-object out of their scope nor create one elsewhere.
+``restrict(user, action, owned=True)`` applies the ownership rule to reading too (the
+original document of a plan: its owner office and the offices above it, not every unit
+a task names).
+
+After a create or edit, :func:`save_in_scope` re-checks inside the same transaction,
+with the user's grants re-read *after* the write, that the object is still within reach,
+so a user can neither move an object out of their scope nor create one elsewhere, nor
+widen their own grants by editing the organisation they belong to. Changing what grants
+an organisation carries (its kind, region, parent, active flag) is reserved to an office
+administrator above it: :func:`can_restructure`.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
 from django.db.models import Q
 
@@ -136,35 +155,165 @@ def user_grants(user: AbstractBaseUser | AnonymousUser) -> list[Grant]:
 
 
 def forget_grants(user: Any) -> None:
-    """Drop the cached grants (after memberships change)."""
+    """Drop the cached grants (after memberships or organisations change)."""
     if hasattr(user, "_kepu_grants"):
         del user._kepu_grants
 
 
+# --- what a model declares, resolved against its meta -------------------------------------
+class ScopeDeclarationError(Exception):
+    """A scope lookup that does not resolve (reported by the system check)."""
+
+
+@dataclass(frozen=True)
+class ResolvedLookup:
+    lookup: str
+    target: type[models.Model]  # the model the lookup ends at
+    multivalued: bool  # crosses a to-many relation
+
+
+def resolve_lookup(model: type[models.Model], lookup: str) -> ResolvedLookup:
+    """Follow ``lookup`` (``"plan__owner"``, ``"pk"``) through ``model``'s relations.
+
+    Raises :class:`ScopeDeclarationError` when a part is not a field or relation, or a
+    plain field is followed further.
+    """
+    current = model
+    multivalued = False
+    parts = lookup.split("__")
+    for i, part in enumerate(parts):
+        try:
+            field = current._meta.pk if part == "pk" else current._meta.get_field(part)
+        except FieldDoesNotExist as exc:
+            raise ScopeDeclarationError(
+                f"{model.__name__}: '{lookup}': {current.__name__} has no field '{part}'"
+            ) from exc
+        if field.is_relation:
+            multivalued = multivalued or bool(field.one_to_many or field.many_to_many)
+            current = field.related_model  # type: ignore[assignment]
+        elif i != len(parts) - 1:
+            raise ScopeDeclarationError(f"{model.__name__}: '{lookup}': '{part}' is not a relation")
+        elif part == "pk" or getattr(field, "primary_key", False):
+            current = current  # the row itself (Organisation.pk)
+        else:
+            raise ScopeDeclarationError(
+                f"{model.__name__}: '{lookup}': '{part}' is a plain field, not a relation"
+            )
+    return ResolvedLookup(lookup=lookup, target=current, multivalued=multivalued)
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    region: ResolvedLookup
+    orgs: tuple[ResolvedLookup, ...]
+    orgs_write: tuple[ResolvedLookup, ...]
+    owner: ResolvedLookup | None
+
+    @property
+    def multivalued(self) -> bool:
+        lookups = (self.region, *self.orgs, *self.orgs_write, *([self.owner] if self.owner else []))
+        return any(r.multivalued for r in lookups)
+
+
+def declares_scope(model: type[models.Model]) -> bool:
+    return hasattr(model, "scope_region") or hasattr(model, "scope_orgs")
+
+
+def _resolve_spec(model: type[models.Model]) -> ScopeSpec:
+    """Resolve and type-check a model's scope declaration (raises ScopeDeclarationError)."""
+    from kepu.orgs.models import Organisation
+    from kepu.regions.models import Region
+
+    def to(lookup: str, target: type[models.Model], what: str) -> ResolvedLookup:
+        if not isinstance(lookup, str) or not lookup:
+            raise ScopeDeclarationError(f"{model.__name__}.{what}: {lookup!r} is not a lookup")
+        resolved = resolve_lookup(model, lookup)
+        if resolved.target is not target:
+            raise ScopeDeclarationError(
+                f"{model.__name__}.{what}: '{lookup}' leads to {resolved.target.__name__}, "
+                f"not {target.__name__}"
+            )
+        return resolved
+
+    def many(name: str, default: Any = None) -> tuple[ResolvedLookup, ...]:
+        value = getattr(model, name, default)
+        if isinstance(value, str) or not isinstance(value, (tuple, list)):
+            raise ScopeDeclarationError(f"{model.__name__}.{name} must be a tuple of lookups")
+        return tuple(to(v, Organisation, name) for v in value)
+
+    if not hasattr(model, "scope_region") or not hasattr(model, "scope_orgs"):
+        raise ScopeDeclarationError(
+            f"{model.__name__} declares only one of scope_region and scope_orgs"
+        )
+    orgs = many("scope_orgs")
+    if not orgs:
+        raise ScopeDeclarationError(f"{model.__name__}.scope_orgs is empty")
+    orgs_write = many("scope_orgs_write", getattr(model, "scope_orgs", ()))
+    owner_lookup = getattr(model, "scope_owner", None)
+    owner = to(owner_lookup, Organisation, "scope_owner") if owner_lookup is not None else None
+    if owner is not None and owner.multivalued:
+        raise ScopeDeclarationError(
+            f"{model.__name__}.scope_owner '{owner.lookup}' crosses a to-many relation"
+        )
+    return ScopeSpec(
+        region=to(model.scope_region, Region, "scope_region"),
+        orgs=orgs,
+        orgs_write=orgs_write,
+        owner=owner,
+    )
+
+
+@functools.cache
+def scope_spec(model: type[models.Model]) -> ScopeSpec:
+    """The resolved scope declaration of ``model`` (cached per model class)."""
+    return _resolve_spec(model)
+
+
+# --- the gate ------------------------------------------------------------------------------
 class ScopedQuerySet(models.QuerySet):
     """A queryset with the scoping gate ``restrict(user, action)``."""
 
-    def _scope_q(self, grant: Grant, action: Action) -> Q:
+    def _owner_below_q(self, grant: Grant, owner: str) -> Q:
+        """Rows whose owner is the grant's office or an organisation below it."""
+        from kepu.orgs.models import OFFICE_KINDS
+
+        path = grant.region_path
+        below = Q(**{f"{owner}__region__path__startswith": path}) & ~Q(
+            **{f"{owner}__region__path": path, f"{owner}__kind__in": sorted(OFFICE_KINDS)}
+        )
+        return Q(**{owner: grant.organisation_id}) | below
+
+    def _scope_terms(self, grant: Grant, action: Action, *, owned: bool = False) -> list[Q]:
+        """The grant's reach as a list of terms to OR (one per lookup)."""
         model = self.model
+        spec = scope_spec(model)
+        writing = owned or action != Action.VIEW
+        region = spec.region.lookup
         if grant.region_path is not None:
-            return Q(**{f"{model.scope_region}__path__startswith": grant.region_path})
-        q = Q(pk__in=[])
-        lookups = model.scope_orgs
-        if action != Action.VIEW:
-            # Being named on a row may grant reading it; only these lookups grant writing.
-            lookups = getattr(model, "scope_orgs_write", lookups)
-        for lookup in lookups:
-            q |= Q(**{lookup: grant.organisation_id})
-        if action != Action.VIEW:
+            q = Q(**{f"{region}__path__startswith": grant.region_path})
+            if writing and spec.owner is not None:
+                q &= self._owner_below_q(grant, spec.owner.lookup)
+            return [q]
+        # Being named on a row may grant reading it; only the write lookups grant writing.
+        lookups = spec.orgs_write if writing else spec.orgs
+        terms = [Q(**{r.lookup: grant.organisation_id}) for r in lookups]
+        if writing:
             # A unit writes only what stays inside its own region: it can never move
             # its data out of its office's reach.
-            q &= Q(**{f"{model.scope_region}__path__startswith": grant.unit_region_path})
-        return q
+            inside = Q(**{f"{region}__path__startswith": grant.unit_region_path})
+            terms = [t & inside for t in terms]
+        return terms
+
+    def _scope_q(self, grant: Grant, action: Action) -> Q:
+        """The grant's reach as one condition (subclasses may override with their own)."""
+        return functools.reduce(operator.or_, self._scope_terms(grant, action), Q(pk__in=[]))
 
     def _grants_for(self, user: Any, action: Action) -> list[Grant]:
         return [g for g in user_grants(user) if action in g.actions]
 
-    def restrict(self, user: Any, action: Action | str = Action.VIEW) -> ScopedQuerySet:
+    def restrict(
+        self, user: Any, action: Action | str = Action.VIEW, *, owned: bool = False
+    ) -> ScopedQuerySet:
         action = Action(action)
         if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
             return self.none()
@@ -173,23 +322,90 @@ class ScopedQuerySet(models.QuerySet):
         grants = self._grants_for(user, action)
         if not grants:
             return self.none()
-        q = Q(pk__in=[])
-        for grant in grants:
-            q |= self._scope_q(grant, action)
-        if getattr(self.model, "scope_multivalued", False):
-            return self.filter(pk__in=self.model._default_manager.filter(q).values("pk"))
-        return self.filter(q)
+        custom = type(self)._scope_q is not ScopedQuerySet._scope_q
+        if custom:
+            if owned:
+                raise TypeError(f"{type(self).__name__} has its own rule; owned= is not supported")
+            terms = [self._scope_q(g, action) for g in grants]
+            multivalued = False
+        else:
+            terms = [t for g in grants for t in self._scope_terms(g, action, owned=owned)]
+            multivalued = scope_spec(self.model).multivalued
+        if len(terms) == 1 and not multivalued:
+            return self.filter(terms[0])
+        # Several ways in (owner OR named on a task, several memberships), or a to-many
+        # lookup: one pk subquery per way in, combined with UNION. Each subquery can use
+        # its own index (task units by organisation, plans by owner), where a single
+        # WHERE over a LEFT JOIN with OR forces a scan of both tables.
+        base = self.model._default_manager.all()
+        subqueries = [base.filter(t).order_by().values("pk") for t in terms]
+        if len(subqueries) == 1:
+            return self.filter(pk__in=subqueries[0])
+        return self.filter(pk__in=subqueries[0].union(*subqueries[1:]))
 
 
-def can(user: Any, obj: models.Model, action: Action | str) -> bool:
+def can(user: Any, obj: models.Model, action: Action | str, *, owned: bool = False) -> bool:
     """Whether ``user`` may perform ``action`` on the saved object ``obj``."""
     manager = type(obj)._default_manager
-    return manager.restrict(user, action).filter(pk=obj.pk).exists()
+    return manager.restrict(user, action, owned=owned).filter(pk=obj.pk).exists()
+
+
+def get_in_scope(
+    queryset: models.QuerySet | type[models.Model],
+    user: Any,
+    action: Action | str = Action.VIEW,
+    *,
+    owned: bool = False,
+    message: str = "您没有权限进行该操作。",
+    **lookup: Any,
+) -> Any:
+    """The one object matching ``lookup`` that ``user`` may ``action``.
+
+    Raises ``Http404`` when the object is out of the user's sight (or does not exist) and
+    ``PermissionDenied`` when the user can see it but may not ``action`` it: the exact
+    statuses the view matrix asserts.
+    """
+    from django.http import Http404
+
+    if isinstance(queryset, type):
+        queryset = queryset._default_manager.all()
+    action = Action(action)
+    obj = queryset.restrict(user, action, owned=owned).filter(**lookup).first()
+    if obj is not None:
+        return obj
+    if (action != Action.VIEW or owned) and queryset.restrict(user).filter(**lookup).exists():
+        raise PermissionDenied(message)
+    raise Http404
 
 
 def ensure_in_scope(user: Any, obj: models.Model, action: Action | str) -> None:
     if not can(user, obj, action):
         raise PermissionDenied("您无权在此范围内进行该操作。")
+
+
+def office_admin_above(user: Any, *, region_path: str, organisation_id: int | None) -> bool:
+    """Whether ``user`` administers an office whose region contains ``region_path`` and
+    which is not the organisation ``organisation_id`` itself (superusers: always)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    if user.is_superuser:
+        return True
+    return any(
+        g.role == Role.OFFICE_ADMIN
+        and g.region_path is not None
+        and region_path.startswith(g.region_path)
+        and g.organisation_id != organisation_id
+        for g in user_grants(user)
+    )
+
+
+def can_restructure(user: Any, organisation: Any) -> bool:
+    """Whether ``user`` may change what grants ``organisation`` carries: its kind, region,
+    parent, active and member-unit flags. Only an office administrator above it may
+    (never the organisation's own members, so nobody widens their own reach)."""
+    return office_admin_above(
+        user, region_path=organisation.region.path, organisation_id=organisation.pk
+    )
 
 
 def save_in_scope(
@@ -199,15 +415,26 @@ def save_in_scope(
     *,
     after_save: Callable[[], None] | None = None,
     update_fields: Iterable[str] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> models.Model:
     """Save ``obj`` and re-check, in the same transaction, that it is in scope.
 
-    Raises ``PermissionDenied`` (and rolls back) if the saved object is outside what
-    ``user`` may ``action``: the post-save scope check.
+    The user's grants are re-read after the write (the write may have changed them: an
+    organisation's kind, region or active flag, a membership), so the check sees the
+    world as it will be committed. ``check`` runs after the scope check for further
+    rules that need the written state. Raises ``PermissionDenied`` (and rolls back) if
+    the saved object is outside what ``user`` may ``action``.
     """
-    with transaction.atomic():
-        obj.save(update_fields=update_fields)
-        if after_save is not None:
-            after_save()
-        ensure_in_scope(user, obj, action)
+    try:
+        with transaction.atomic():
+            obj.save(update_fields=update_fields)
+            if after_save is not None:
+                after_save()
+            forget_grants(user)
+            ensure_in_scope(user, obj, action)
+            if check is not None:
+                check()
+    finally:
+        # Grants read inside the transaction may describe a rolled-back state.
+        forget_grants(user)
     return obj

@@ -12,3 +12,13 @@ urlpatterns = [
     path("<int:pk>/members/add/", views.member_add, name="member_add"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
 ]
+
+urlpatterns += [
+    path("import/", views.org_import, name="import"),
+    path("import/template/", views.org_import_template, name="import_template"),
+    path("import/confirm/", views.org_import_confirm, name="import_confirm"),
+    path("users/import/", views.user_import, name="user_import"),
+    path("users/import/template/", views.user_import_template, name="user_import_template"),
+    path("users/import/confirm/", views.user_import_confirm, name="user_import_confirm"),
+    path("invite/<uidb64>/<token>/", views.invitation_accept, name="invite"),
+]

@@ -8,5 +8,11 @@ class PlansConfig(AppConfig):
     def ready(self) -> None:
         from kepu.audit.signals import register
 
-        for label in ("plans.Plan", "plans.Task", "plans.TaskUnit", "plans.Target"):
+        for label in (
+            "plans.Plan",
+            "plans.Section",
+            "plans.Task",
+            "plans.TaskUnit",
+            "plans.Target",
+        ):
             register(label)

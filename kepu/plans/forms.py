@@ -3,10 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
-from kepu.core.files import MAX_UPLOAD_BYTES
+from kepu.core.files import DOCUMENT, SPREADSHEET, check_upload_file
+from kepu.core.versioning import VersionedForm
+from kepu.orgs.models import OrgKind
 from kepu.orgs.selectors import office_choices
+from kepu.orgs.services import split_names
 from kepu.plans.models import KeyGroup, PlanKind, UnitRole
+from kepu.plans.services import PERIOD_YEARS, PlanFields, TaskEdit, UnitChoice
 
 
 class DocumentUploadForm(forms.Form):
@@ -14,7 +19,9 @@ class DocumentUploadForm(forms.Form):
     kind = forms.ChoiceField(
         label="文件类型", choices=PlanKind.choices, initial=PlanKind.IMPLEMENTATION
     )
-    document = forms.FileField(label="上传文件 (txt / docx / html, 不超过 10 MB)", required=False)
+    document = forms.FileField(
+        label=f"上传文件 (txt / docx / html, 不超过 {DOCUMENT.max_mb} MB)", required=False
+    )
     text = forms.CharField(
         label="或直接粘贴全文", required=False, widget=forms.Textarea(attrs={"rows": 8})
     )
@@ -28,8 +35,11 @@ class DocumentUploadForm(forms.Form):
         upload = data.get("document")
         if not upload and not (data.get("text") or "").strip():
             raise forms.ValidationError("请上传文件或粘贴文件全文。")
-        if upload and upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("文件过大, 上限为 10 MB。")
+        if upload:
+            try:
+                check_upload_file(upload, DOCUMENT)
+            except forms.ValidationError as exc:
+                self.add_error("document", exc)
         return data
 
 
@@ -38,12 +48,148 @@ class LedgerImportForm(forms.Form):
     title = forms.CharField(label="台账名称 (留空则用表格标题行)", max_length=300, required=False)
     kind = forms.ChoiceField(label="类型", choices=PlanKind.choices, initial=PlanKind.ANNUAL)
     workbook = forms.FileField(
-        label="Excel 台账 (.xlsx, 表头含 序号/任务内容/牵头单位/配合单位/目标任务/完成时限)"
+        label=(
+            "Excel 台账 (.xlsx, 表头含 序号/任务内容/牵头单位/配合单位/目标任务/完成时限, "
+            f"不超过 {SPREADSHEET.max_mb} MB)"
+        )
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = office_choices(user=user)
+
+    def clean_workbook(self) -> Any:
+        upload = self.cleaned_data["workbook"]
+        check_upload_file(upload, SPREADSHEET)
+        return upload
+
+
+def _year_field(label: str) -> forms.IntegerField:
+    lo, hi = PERIOD_YEARS
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        validators=[MinValueValidator(lo), MaxValueValidator(hi)],
+        error_messages={
+            "invalid": f"{label}应为 {lo} 到 {hi} 之间的年份。",
+            "min_value": f"{label}应为 {lo} 到 {hi} 之间的年份。",
+            "max_value": f"{label}应为 {lo} 到 {hi} 之间的年份。",
+        },
+    )
+
+
+class PlanPreviewForm(forms.Form):
+    """The plan fields of the preview page (the tasks and units are posted beside them as
+    ``t<i>-…`` and ``u<j>-…`` and read by :meth:`plan_fields` / :meth:`unit_choices`)."""
+
+    title = forms.CharField(
+        label="标题", max_length=300, error_messages={"required": "请填写规划标题。"}
+    )
+    kind = forms.ChoiceField(
+        label="类型",
+        choices=PlanKind.choices,
+        required=False,
+        error_messages={"invalid_choice": "类型「%(value)s」无效, 请从列表中选择。"},
+    )
+    issuer = forms.CharField(label="发文机关", max_length=200, required=False)
+    doc_number = forms.CharField(label="文号", max_length=100, required=False)
+    issued_on = forms.DateField(
+        label="发文日期",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "发文日期格式应为 YYYY-MM-DD。"},
+    )
+    period_start = _year_field("起始年")
+    period_end = _year_field("截止年")
+
+    def __init__(
+        self,
+        *args: Any,
+        task_count: int,
+        unit_names: list[str],
+        default_kind: str = PlanKind.OTHER,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_kind = default_kind
+        self.task_count = task_count
+        self.unit_names = unit_names
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("period_start"), data.get("period_end")
+        if start is not None and end is not None and start > end:
+            self.add_error("period_end", "时期的起始年不能晚于截止年。")
+        post = self.data
+        for i in range(self.task_count):
+            title = (post.get(f"t{i}-title") or "").strip()
+            if len(title) > 500:
+                self.add_error(None, f"第{i + 1}项任务的标题过长 (上限 500 字)。")
+            for key in ("lead", "cooperate", "responsible"):
+                if any(len(n) > 200 for n in split_names(post.get(f"t{i}-{key}") or "")):
+                    self.add_error(None, f"第{i + 1}项任务的单位名称过长 (上限 200 字)。")
+        kinds = set(OrgKind.values)
+        for j, name in enumerate(self.unit_names):
+            value = post.get(f"u{j}-org", "")
+            if value not in ("", "new") and not value.isdigit():
+                self.add_error(None, f"单位「{name}」的对应组织无效, 请重新选择。")
+            if value == "new" and (post.get(f"u{j}-kind") or OrgKind.DEPARTMENT) not in kinds:
+                self.add_error(None, f"单位「{name}」的新建组织类型无效, 请重新选择。")
+        return data
+
+    def plan_fields(self) -> PlanFields:
+        d, post = self.cleaned_data, self.data
+
+        def names(key: str) -> list[str] | None:
+            return split_names(post.get(key)) if key in post else None
+
+        edits = [
+            TaskEdit(
+                index=i,
+                include=post.get(f"t{i}-include") == "on",
+                title=(post.get(f"t{i}-title") or "").strip() or None,
+                lead=names(f"t{i}-lead"),
+                cooperate=names(f"t{i}-cooperate"),
+                responsible=names(f"t{i}-responsible"),
+                deadline=(post.get(f"t{i}-deadline") or "").strip()[:100]
+                if f"t{i}-deadline" in post
+                else None,
+            )
+            for i in range(self.task_count)
+        ]
+        return PlanFields(
+            title=d["title"].strip(),
+            kind=d["kind"] or self.default_kind,
+            issuer=d["issuer"].strip(),
+            doc_number=d["doc_number"].strip(),
+            issued_on=d["issued_on"],
+            period_start=d["period_start"],
+            period_end=d["period_end"],
+            tasks=edits,
+        )
+
+    def unit_choices(self) -> dict[str, UnitChoice]:
+        post = self.data
+        choices: dict[str, UnitChoice] = {}
+        for j, name in enumerate(self.unit_names):
+            value = post.get(f"u{j}-org", "")
+            if value == "new":
+                choices[name] = UnitChoice(create_kind=post.get(f"u{j}-kind") or OrgKind.DEPARTMENT)
+            elif value.isdigit():
+                choices[name] = UnitChoice(
+                    organisation_id=int(value), add_alias=post.get(f"u{j}-alias") == "on"
+                )
+            else:
+                choices[name] = UnitChoice()  # explicitly unmatched
+        return choices
+
+    def error_messages(self) -> list[str]:
+        """Every error, each with its field's label, for the message box of the page."""
+        out: list[str] = []
+        for field, errors in self.errors.items():
+            label = self.fields[field].label if field in self.fields else ""
+            out.extend(f"{label}: {e}" if label else str(e) for e in errors)
+        return out
 
 
 class LedgerFilterForm(forms.Form):
@@ -64,7 +210,7 @@ class LedgerFilterForm(forms.Form):
     q = forms.CharField(label="关键词", required=False)
 
 
-class TaskUnitsForm(forms.Form):
+class TaskUnitsForm(VersionedForm, forms.Form):
     title = forms.CharField(label="任务", max_length=500)
     lead = forms.CharField(label="牵头单位 (顿号分隔)", required=False)
     cooperate = forms.CharField(label="配合单位", required=False)

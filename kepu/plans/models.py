@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from kepu.core.versioning import Versioned
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import ScopedQuerySet
 from kepu.regions.models import Region
@@ -49,7 +50,7 @@ class DeadlineRecurring(models.TextChoices):
     ONGOING = "ongoing", "长期"
 
 
-class Plan(models.Model):
+class Plan(Versioned):
     title = models.CharField("标题", max_length=300)
     kind = models.CharField("类型", max_length=20, choices=PlanKind.choices, default=PlanKind.OTHER)
     region = models.ForeignKey(
@@ -77,7 +78,7 @@ class Plan(models.Model):
     scope_region = "region"
     scope_orgs = ("owner", "tasks__units__organisation")
     scope_orgs_write = ("owner",)
-    scope_multivalued = True
+    scope_owner = "owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -111,7 +112,7 @@ class Section(models.Model):
     scope_region = "plan__region"
     scope_orgs = ("plan__owner", "plan__tasks__units__organisation")
     scope_orgs_write = ("plan__owner",)
-    scope_multivalued = True
+    scope_owner = "plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -123,8 +124,11 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.plan.region.path, self.plan.owner_id
 
-class Task(models.Model):
+
+class Task(Versioned):
     plan = models.ForeignKey(
         Plan, verbose_name="规划", on_delete=models.CASCADE, related_name="tasks"
     )
@@ -151,7 +155,7 @@ class Task(models.Model):
     scope_region = "plan__region"
     scope_orgs = ("plan__owner", "units__organisation")
     scope_orgs_write = ("plan__owner",)
-    scope_multivalued = True
+    scope_owner = "plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -201,6 +205,7 @@ class TaskUnit(models.Model):
     scope_region = "task__plan__region"
     scope_orgs = ("task__plan__owner", "organisation")
     scope_orgs_write = ("task__plan__owner",)
+    scope_owner = "task__plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -243,7 +248,7 @@ class Target(models.Model):
     scope_region = "plan__region"
     scope_orgs = ("plan__owner", "task__units__organisation")
     scope_orgs_write = ("plan__owner",)
-    scope_multivalued = True
+    scope_owner = "plan__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -281,6 +286,7 @@ class PlanDraft(models.Model):
 
     scope_region = "region"
     scope_orgs = ("owner",)
+    scope_owner = "owner"
 
     objects = ScopedQuerySet.as_manager()
 

@@ -1,4 +1,8 @@
-"""Writes for plans: document upload → draft → confirm/cancel, and ledger import."""
+"""Writes for plans: document upload → draft → confirm/cancel, and ledger import.
+
+Imports parse and check everything first, outside any transaction; the writes then
+happen in one short atomic block with ``bulk_create`` in batches.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,16 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Q, QuerySet
 
+from kepu.audit.services import audit_rows
 from kepu.core.files import DOCUMENT, check_upload
+from kepu.core.importing import DataImportError
+from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope
-from kepu.orgs.selectors import acting_office, organisation_match
+from kepu.orgs.selectors import acting_office
 from kepu.plans.models import (
     KEY_GROUP_WORDS,
     Plan,
@@ -77,8 +85,11 @@ def plan_draft_create(
 
 def plan_draft_cancel(*, user: Any, draft: PlanDraft) -> None:
     ensure_in_scope(user, draft, Action.ADD)
-    draft.source_file.delete(save=False)
-    draft.delete()
+    with transaction.atomic():
+        draft = _lock_draft(draft)
+        draft_file = draft.source_file
+        draft.delete()
+    draft_file.delete(save=False)  # after the row is gone for good
 
 
 @dataclass
@@ -133,14 +144,61 @@ def _unit_roles(task: dict[str, Any], edit: TaskEdit | None) -> list[tuple[str, 
     return pairs
 
 
+def exact_organisations(
+    *, names: Iterable[str], candidates: QuerySet[Organisation]
+) -> dict[str, list[int]]:
+    """Each name's organisations among ``candidates`` by exact name or short name, else by
+    alias (the same rule as ``organisation_match``'s exact and alias matches), in a few
+    queries for any number of names."""
+    wanted = sorted({n.strip() for n in names if n and n.strip()})
+    found: dict[str, list[int]] = {n: [] for n in wanted}
+    for start in range(0, len(wanted), 500):
+        batch = wanted[start : start + 500]
+        for pk, name, short in candidates.filter(
+            Q(name__in=batch) | Q(short_name__in=batch)
+        ).values_list("pk", "name", "short_name"):
+            for key in {name, short}:
+                if key in found and pk not in found[key]:
+                    found[key].append(pk)
+    by_alias = [n for n in wanted if not found[n]]
+    for start in range(0, len(by_alias), 500):
+        batch = by_alias[start : start + 500]
+        for pk, alias in (
+            OrganisationAlias.objects.filter(organisation__in=candidates, name__in=batch)
+            .values_list("organisation_id", "name")
+            .distinct()
+        ):
+            if pk not in found[alias]:
+                found[alias].append(pk)
+    return found
+
+
+def _match_units(
+    *, user: Any, names: Iterable[str], choices: dict[str, UnitChoice]
+) -> dict[str, int | None]:
+    """Read-only part of unit resolution (run before the write transaction): names without
+    a choice are matched when exactly one organisation has that name or alias."""
+    visible = Organisation.objects.restrict(user, Action.VIEW)
+    plain = [n for n in names if n not in choices]
+    exact = exact_organisations(names=plain, candidates=visible)
+    return {n: (exact[n][0] if len(exact.get(n, [])) == 1 else None) for n in plain}
+
+
 def _resolve_units(
     *,
     user: Any,
     plan_region_org: Organisation,
     names: Iterable[str],
     choices: dict[str, UnitChoice],
+    matched: dict[str, int | None] | None = None,
 ) -> dict[str, Organisation | None]:
+    names = list(names)
+    if matched is None:
+        matched = _match_units(user=user, names=names, choices=choices)
     visible = Organisation.objects.restrict(user, Action.VIEW)
+    wanted_ids = {c.organisation_id for c in choices.values() if c.organisation_id}
+    wanted_ids |= {pk for pk in matched.values() if pk}
+    orgs = visible.in_bulk(list(wanted_ids)) if wanted_ids else {}
     resolved: dict[str, Organisation | None] = {}
     for name in names:
         choice = choices.get(name)
@@ -155,17 +213,14 @@ def _resolve_units(
             org.full_clean()
             save_in_scope(user, org, Action.ADD)
         elif choice and choice.organisation_id:
-            org = visible.filter(pk=choice.organisation_id).first()
+            org = orgs.get(choice.organisation_id)
             if org is None:
                 raise PermissionDenied("所选组织不在您的范围内。")
             if choice.add_alias and name not in (org.name, org.short_name):
                 ensure_in_scope(user, org, Action.CHANGE)
                 OrganisationAlias.objects.get_or_create(organisation=org, name=name)
-        elif choice is None:
-            matches = organisation_match(name=name, candidates=visible)
-            exact = [m for m in matches if m.how in ("exact", "alias")]
-            if len(exact) == 1:
-                org = visible.get(pk=exact[0].organisation_id)
+        elif choice is None and matched.get(name):
+            org = orgs.get(matched[name])
         resolved[name] = org
     return resolved
 
@@ -189,19 +244,41 @@ def _sections_for(plan: Plan, paths: list[list[str]]) -> dict[tuple[str, ...], S
     return sections
 
 
-def _create_targets(plan: Plan, task: Task | None, targets: list[dict[str, Any]]) -> None:
-    Target.objects.bulk_create(
-        Target(
-            plan=plan,
-            task=task,
-            text=str(t.get("text", ""))[:300],
-            comparator=t["comparator"],
-            value=float(t["value"]),
-            unit=str(t.get("unit") or "")[:20],
-            year=t.get("year"),
-        )
-        for t in targets
+def _target(plan: Plan, task: Task | None, t: dict[str, Any]) -> Target:
+    return Target(
+        plan=plan,
+        task=task,
+        text=str(t.get("text", ""))[:300],
+        comparator=t["comparator"],
+        value=float(t["value"]),
+        unit=str(t.get("unit") or "")[:20],
+        year=t.get("year"),
     )
+
+
+WRITE_BATCH = 2000
+PERIOD_YEARS = (1949, 2100)
+
+
+def validate_plan_fields(fields: PlanFields) -> None:
+    """Refuse impossible plan fields with Chinese messages (all of them at once)."""
+    errors: list[str] = []
+    if fields.kind not in PlanKind.values:
+        errors.append(f"类型「{fields.kind}」无效, 请从列表中选择。")
+    lo, hi = PERIOD_YEARS
+    for label, year in (("起始年", fields.period_start), ("截止年", fields.period_end)):
+        if year is not None and not lo <= year <= hi:
+            errors.append(f"时期的{label}「{year}」应在 {lo} 到 {hi} 之间。")
+    if (
+        fields.period_start is not None
+        and fields.period_end is not None
+        and fields.period_start > fields.period_end
+    ):
+        errors.append("时期的起始年不能晚于截止年。")
+    if fields.issued_on is not None and not lo <= fields.issued_on.year <= hi:
+        errors.append(f"发文日期应在 {lo} 到 {hi} 年之间。")
+    if errors:
+        raise ValidationError(errors)
 
 
 def plan_create_from_parsed(
@@ -215,9 +292,22 @@ def plan_create_from_parsed(
     source_bytes: bytes | None = None,
     deadlines: dict[int, str] | None = None,
 ) -> Plan:
-    """Create a plan with its sections, tasks, units and targets in one transaction."""
+    """Create a plan with its sections, tasks, units and targets in one transaction.
+
+    Unit names are matched before the transaction opens; inside it, rows are written
+    with ``bulk_create`` in batches.
+    """
+    validate_plan_fields(fields)
     unit_choices = unit_choices or {}
     edits = {e.index: e for e in fields.tasks}
+    kept = [
+        (i, t)
+        for i, t in enumerate(parsed.get("tasks", []))
+        if edits.get(i) is None or edits[i].include
+    ]
+    roles = {i: _unit_roles(t, edits.get(i)) for i, t in kept}
+    all_names = list(dict.fromkeys(name for pairs in roles.values() for name, _ in pairs))
+    matched = _match_units(user=user, names=all_names, choices=unit_choices)
     with transaction.atomic():
         plan = Plan(
             title=fields.title.strip()[:300] or "未命名规划",
@@ -237,18 +327,12 @@ def plan_create_from_parsed(
             plan.source_file.save(source_name or "plan.txt", ContentFile(source_bytes), save=False)
         save_in_scope(user, plan, Action.ADD)
 
-        kept = [
-            (i, t)
-            for i, t in enumerate(parsed.get("tasks", []))
-            if edits.get(i) is None or edits[i].include
-        ]
-        all_names: list[str] = []
-        for i, t in kept:
-            for name, _ in _unit_roles(t, edits.get(i)):
-                if name not in all_names:
-                    all_names.append(name)
         resolved = _resolve_units(
-            user=user, plan_region_org=owner, names=all_names, choices=unit_choices
+            user=user,
+            plan_region_org=owner,
+            names=all_names,
+            choices=unit_choices,
+            matched=matched,
         )
         sections = _sections_for(plan, [list(t.get("path") or []) for _, t in kept])
 
@@ -259,48 +343,82 @@ def plan_create_from_parsed(
             fields.issued_on.isoformat() if fields.issued_on else None,
             fields.title,
         )
+        tasks: list[Task] = []
         for order, (i, t) in enumerate(kept, start=1):
             edit = edits.get(i)
             title = (edit.title if edit and edit.title else t.get("title") or "").strip()
             text = t.get("text") or title
-            task = Task.objects.create(
-                plan=plan,
-                order=order,
-                number=str(t.get("number") or "")[:20],
-                title=title[:500] or text[:100],
-                text=text,
-                path=list(t.get("path") or []),
-                section=sections.get(tuple(t.get("path") or [])),
-                **deadline_fields(
-                    t.get("deadline"),
-                    text=edit.deadline
-                    if edit and edit.deadline is not None
-                    else (deadlines or {}).get(i),
-                    year=year,
-                ),
-                key_groups=detect_key_groups(f"{title}{text}"),
+            tasks.append(
+                Task(
+                    plan=plan,
+                    order=order,
+                    number=str(t.get("number") or "")[:20],
+                    title=title[:500] or text[:100],
+                    text=text,
+                    path=list(t.get("path") or []),
+                    section=sections.get(tuple(t.get("path") or [])),
+                    **deadline_fields(
+                        t.get("deadline"),
+                        text=edit.deadline
+                        if edit and edit.deadline is not None
+                        else (deadlines or {}).get(i),
+                        year=year,
+                    ),
+                    key_groups=detect_key_groups(f"{title}{text}"),
+                )
             )
-            TaskUnit.objects.bulk_create(
+        Task.objects.bulk_create(tasks, batch_size=WRITE_BATCH)
+        units: list[TaskUnit] = []
+        targets: list[Target] = []
+        for task, (i, t) in zip(tasks, kept, strict=True):
+            units.extend(
                 TaskUnit(
                     task=task, name=name[:200], role=role, organisation=resolved.get(name), order=k
                 )
-                for k, (name, role) in enumerate(_unit_roles(t, edit))
+                for k, (name, role) in enumerate(roles[i])
             )
-            _create_targets(plan, task, t.get("targets") or [])
-        _create_targets(plan, None, parsed.get("targets") or [])
+            targets.extend(_target(plan, task, g) for g in t.get("targets") or [])
+        targets.extend(_target(plan, None, g) for g in parsed.get("targets") or [])
+        TaskUnit.objects.bulk_create(units, batch_size=WRITE_BATCH)
+        Target.objects.bulk_create(targets, batch_size=WRITE_BATCH)
+        audit_rows(action="create", rows=[*tasks, *units, *targets], actor=user)
     return plan
+
+
+class DraftGone(ValidationError):
+    """The draft was confirmed or cancelled by someone else meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__("该导入草稿已被确认或取消 (可能是重复提交或他人已处理), 未重复保存。")
+
+
+def _lock_draft(draft: PlanDraft) -> PlanDraft:
+    """Lock the draft's row for this transaction; raise :class:`DraftGone` if it is gone.
+
+    On PostgreSQL a second confirm waits here until the first commits and then finds the
+    row deleted; on SQLite the IMMEDIATE transaction serialises writers the same way.
+    """
+    locked = PlanDraft.objects.select_for_update().filter(pk=draft.pk).first()
+    if locked is None:
+        raise DraftGone()
+    return locked
 
 
 def plan_draft_confirm(
     *, user: Any, draft: PlanDraft, fields: PlanFields, unit_choices: dict[str, UnitChoice]
 ) -> Plan:
+    """Turn a draft into a plan. Exactly one of several concurrent confirms succeeds; the
+    others get :class:`DraftGone` (a ValidationError with a Chinese message)."""
     ensure_in_scope(user, draft, Action.ADD)
+    validate_plan_fields(fields)
     with transaction.atomic():
-        draft.source_file.open("rb")
+        draft = _lock_draft(draft)
+        # The file is read while the row is locked, and deleted only after the commit.
         try:
-            data = draft.source_file.read()
-        finally:
-            draft.source_file.close()
+            with draft.source_file.open("rb") as fh:
+                data = fh.read()
+        except (FileNotFoundError, ValueError) as exc:
+            raise ValidationError("导入草稿的原始文件已不存在, 请重新上传。") from exc
         plan = plan_create_from_parsed(
             user=user,
             owner=draft.owner,
@@ -316,6 +434,39 @@ def plan_draft_confirm(
     return plan
 
 
+def ledger_import(
+    *,
+    user: Any,
+    owner: Organisation,
+    name: str,
+    data: bytes,
+    title: str,
+    kind: str = PlanKind.OTHER,
+) -> Plan:
+    """Import an existing ledger workbook as a plan, all or nothing.
+
+    Raises :class:`DataImportError` with Chinese row errors (the first 100, then
+    "另有 N 处错误") or ValidationError for a bad file; nothing is saved then.
+    """
+    from kepu.plans.importing import ledger_rows
+
+    fields = PlanFields(title=title, kind=kind)
+    validate_plan_fields(fields)
+    tasks, deadlines = ledger_rows(user=user, name=name, data=data)
+    try:
+        return plan_create_from_parsed(
+            user=user,
+            owner=owner,
+            parsed={"tasks": tasks, "targets": []},
+            fields=fields,
+            source_name=name,
+            source_bytes=data,
+            deadlines=deadlines,
+        )
+    except ValidationError as exc:
+        raise DataImportError(exc.messages) from exc
+
+
 def plan_delete(*, user: Any, plan: Plan) -> None:
     ensure_in_scope(user, plan, Action.DELETE)
     source = plan.source_file
@@ -323,6 +474,13 @@ def plan_delete(*, user: Any, plan: Plan) -> None:
         plan.delete()
         if source:
             transaction.on_commit(lambda: source.delete(save=False))
+
+
+def _unit_lists(units: Iterable[TaskUnit]) -> dict[str, str]:
+    lists: dict[str, list[str]] = {r: [] for r in UnitRole.values}
+    for u in sorted(units, key=lambda u: u.order):
+        lists[u.role].append(u.name)
+    return {r: "、".join(names) for r, names in lists.items()}
 
 
 def task_update_units(
@@ -333,24 +491,59 @@ def task_update_units(
     cooperate: list[str],
     responsible: list[str],
     title: str | None = None,
+    version: int | None = None,
 ) -> Task:
-    """Correct a confirmed task's title and units (names matched again to organisations)."""
+    """Correct a confirmed task's title and units (names matched again to organisations).
+
+    ``version`` is the task's version the editor started from: a save over somebody
+    else's newer save is refused (:class:`StaleEditError`). Units whose name and role
+    stay are kept (updated when their order or organisation changes), the others are
+    deleted and created; every unit row written gets its audit entry.
+    """
     ensure_in_scope(user, task.plan, Action.CHANGE)
     with transaction.atomic():
         if title:
             task.title = title[:500]
-            task.save(update_fields=["title"])
         pairs = _unit_roles(
             {"lead": lead, "cooperate": cooperate, "responsible": responsible}, None
         )
+        submitted = {r: "、".join(n for n, role in pairs if role == r) for r in UnitRole.values}
+
+        def their_units(current: models.Model) -> list[tuple[str, str, str]]:
+            saved = _unit_lists(TaskUnit.objects.filter(task=current))
+            return [(UnitRole(r).label + "单位", submitted[r], saved[r]) for r in UnitRole.values]
+
+        version_check(task, expected=version, fields=["title"], extra=their_units)
+        task.save(update_fields=["title", "version"])
         resolved = _resolve_units(
             user=user, plan_region_org=task.plan.owner, names=[n for n, _ in pairs], choices={}
         )
-        task.units.all().delete()
-        TaskUnit.objects.bulk_create(
-            TaskUnit(task=task, name=n[:200], role=r, organisation=resolved.get(n), order=k)
-            for k, (n, r) in enumerate(pairs)
-        )
+        existing = {(u.name, u.role): u for u in TaskUnit.objects.filter(task=task)}
+        wanted = {(n[:200], r): k for k, (n, r) in enumerate(pairs)}
+        gone = [u.pk for key, u in existing.items() if key not in wanted]
+        if gone:
+            TaskUnit.objects.filter(pk__in=gone).delete()  # audited by the delete signal
+        changed, diffs, created = [], [], []
+        for (name, role), k in wanted.items():
+            org = resolved.get(name)
+            unit = existing.get((name, role))
+            if unit is None:
+                created.append(TaskUnit(task=task, name=name, role=role, organisation=org, order=k))
+                continue
+            diff = {}
+            if unit.order != k:
+                diff["order"] = [unit.order, k]
+            if unit.organisation_id != (org.pk if org else None):
+                diff["organisation"] = [unit.organisation_id, org.pk if org else None]
+            if diff:
+                unit.order, unit.organisation = k, org
+                changed.append(unit)
+                diffs.append(diff)
+        if changed:
+            TaskUnit.objects.bulk_update(changed, ["order", "organisation"])
+            audit_rows(action="update", rows=changed, actor=user, changes=diffs)
+        if created:
+            audit_rows(action="create", rows=TaskUnit.objects.bulk_create(created), actor=user)
         ensure_in_scope(user, task, Action.CHANGE)
     return task
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,8 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
+from kepu.core.versioning import StaleEditError
 from kepu.orgs.models import Organisation, OrgKind
-from kepu.orgs.scoping import Action, can, user_grants
+from kepu.orgs.scoping import Action, can, get_in_scope, user_grants
 from kepu.orgs.selectors import can_act_for_an_office
 from kepu.orgs.services import split_names
 from kepu.plans import excel, selectors, services
@@ -19,12 +18,12 @@ from kepu.plans.forms import (
     DocumentUploadForm,
     LedgerFilterForm,
     LedgerImportForm,
+    PlanPreviewForm,
     TaskDeadlineForm,
     TaskUnitsForm,
 )
 from kepu.plans.ledger_import import duplicate_warnings, ledger_draft_create
 from kepu.plans.models import KeyGroup, Plan, PlanDraft, PlanKind, Section, Task, UnitRole
-from kepu.plans.services import PlanFields, TaskEdit, UnitChoice
 
 
 # --- plans ---------------------------------------------------------------------------
@@ -60,7 +59,16 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def plan_source(request: HttpRequest, pk: int) -> FileResponse:
-    plan = get_object_or_404(Plan.objects.restrict(request.user, Action.VIEW), pk=pk)
+    # The original document is the owner's: its office and the offices above it download
+    # it; a unit named on some tasks sees those tasks, not the whole file (403).
+    plan = get_in_scope(
+        Plan,
+        request.user,
+        Action.VIEW,
+        owned=True,
+        message="只有导入该规划的办公室及其上级办公室可以下载原始文件。",
+        pk=pk,
+    )
     if not plan.source_file:
         raise Http404("没有原始文件")
     return FileResponse(
@@ -103,83 +111,37 @@ def document_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "plans/upload.html", {"form": form})
 
 
-def _choices_from_post(post, names: list[str]) -> dict[str, UnitChoice]:
-    choices: dict[str, UnitChoice] = {}
-    for j, name in enumerate(names):
-        value = post.get(f"u{j}-org", "")
-        if value == "new":
-            choices[name] = UnitChoice(create_kind=post.get(f"u{j}-kind") or OrgKind.DEPARTMENT)
-        elif value.isdigit():
-            choices[name] = UnitChoice(
-                organisation_id=int(value), add_alias=post.get(f"u{j}-alias") == "on"
-            )
-        else:
-            choices[name] = UnitChoice()  # explicitly unmatched
-    return choices
-
-
-def _fields_from_post(post, draft: PlanDraft) -> PlanFields:
-    parsed = draft.parsed
-
-    def year(key: str) -> int | None:
-        value = (post.get(key) or "").strip()
-        return int(value) if value.isdigit() else None
-
-    issued = (post.get("issued_on") or "").strip()
-    try:
-        issued_on = dt.date.fromisoformat(issued) if issued else None
-    except ValueError as exc:
-        raise ValidationError("发文日期格式应为 YYYY-MM-DD。") from exc
-    edits = []
-    for i, _ in enumerate(parsed.get("tasks", [])):
-        edits.append(
-            TaskEdit(
-                index=i,
-                include=post.get(f"t{i}-include") == "on",
-                title=(post.get(f"t{i}-title") or "").strip() or None,
-                lead=split_names(post.get(f"t{i}-lead")) if f"t{i}-lead" in post else None,
-                cooperate=split_names(post.get(f"t{i}-cooperate"))
-                if f"t{i}-cooperate" in post
-                else None,
-                responsible=split_names(post.get(f"t{i}-responsible"))
-                if f"t{i}-responsible" in post
-                else None,
-                deadline=post.get(f"t{i}-deadline", "").strip()
-                if f"t{i}-deadline" in post
-                else None,
-            )
-        )
-    return PlanFields(
-        title=(post.get("title") or "").strip(),
-        kind=post.get("kind") or draft.kind,
-        issuer=(post.get("issuer") or "").strip(),
-        doc_number=(post.get("doc_number") or "").strip(),
-        issued_on=issued_on,
-        period_start=year("period_start"),
-        period_end=year("period_end"),
-        tasks=edits,
-    )
-
-
 @login_required
 def draft_preview(request: HttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(PlanDraft.objects.restrict(request.user, Action.ADD), pk=pk)
     errors: list[str] = []
     if request.method == "POST":
-        names = list(selectors.draft_unit_counts(draft.parsed))
-        try:
-            fields = _fields_from_post(request.POST, draft)
-            plan = services.plan_draft_confirm(
-                user=request.user,
-                draft=draft,
-                fields=fields,
-                unit_choices=_choices_from_post(request.POST, names),
-            )
-        except ValidationError as exc:
-            errors = exc.messages
+        form = PlanPreviewForm(
+            request.POST,
+            task_count=len(draft.parsed.get("tasks", [])),
+            unit_names=list(selectors.draft_unit_counts(draft.parsed)),
+            default_kind=draft.kind,
+        )
+        if not form.is_valid():
+            errors = form.error_messages()
         else:
-            messages.success(request, f"已保存「{plan.title}」, 共 {plan.tasks.count()} 项任务。")
-            return redirect("plans:detail", pk=plan.pk)
+            try:
+                plan = services.plan_draft_confirm(
+                    user=request.user,
+                    draft=draft,
+                    fields=form.plan_fields(),
+                    unit_choices=form.unit_choices(),
+                )
+            except services.DraftGone as exc:
+                messages.warning(request, exc.messages[0])
+                return redirect("plans:list")
+            except ValidationError as exc:
+                errors = exc.messages
+            else:
+                messages.success(
+                    request, f"已保存「{plan.title}」, 共 {plan.tasks.count()} 项任务。"
+                )
+                return redirect("plans:detail", pk=plan.pk)
     context = selectors.draft_preview(user=request.user, draft=draft)
     context.update(draft=draft, errors=errors, kinds=PlanKind.choices, org_kinds=OrgKind.choices)
     return render(request, "plans/preview.html", context)
@@ -189,7 +151,11 @@ def draft_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def draft_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(PlanDraft.objects.restrict(request.user, Action.ADD), pk=pk)
-    services.plan_draft_cancel(user=request.user, draft=draft)
+    try:
+        services.plan_draft_cancel(user=request.user, draft=draft)
+    except services.DraftGone as exc:
+        messages.warning(request, exc.messages[0])
+        return redirect("plans:list")
     messages.success(request, "已取消导入, 没有保存任何内容。")
     return redirect("plans:list")
 
@@ -315,6 +281,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "lead": "、".join(u.name for u in task.lead_units),
         "cooperate": "、".join(u.name for u in task.cooperating_units),
         "responsible": "、".join(u.name for u in task.unroled_units),
+        "version": task.version,
     }
     form = TaskUnitsForm(request.POST or None, initial=initial)
     deadline_form = TaskDeadlineForm(
@@ -322,22 +289,29 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid() and deadline_form.is_valid():
         d = form.cleaned_data
-        services.task_update_units(
-            user=request.user,
-            task=task,
-            title=d["title"],
-            lead=split_names(d["lead"]),
-            cooperate=split_names(d["cooperate"]),
-            responsible=split_names(d["responsible"]),
-        )
-        services.task_set_deadline(
-            user=request.user,
-            task=task,
-            text=deadline_form.cleaned_data["deadline"],
-            due_on=deadline_form.cleaned_data["due_on"],
-        )
-        messages.success(request, "任务已更新。")
-        return redirect("plans:task", pk=task.pk)
+        try:
+            services.task_update_units(
+                user=request.user,
+                task=task,
+                title=d["title"],
+                lead=split_names(d["lead"]),
+                cooperate=split_names(d["cooperate"]),
+                responsible=split_names(d["responsible"]),
+                version=d["version"],
+            )
+        except StaleEditError as exc:
+            form.stale(exc)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            services.task_set_deadline(
+                user=request.user,
+                task=task,
+                text=deadline_form.cleaned_data["deadline"],
+                due_on=deadline_form.cleaned_data["due_on"],
+            )
+            messages.success(request, "任务已更新。")
+            return redirect("plans:task", pk=task.pk)
     return render(
         request,
         "plans/task_edit.html",

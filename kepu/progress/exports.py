@@ -8,16 +8,15 @@ formula.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from kepu.core.files import new_workbook, workbook_bytes, write_cell
 from kepu.orgs.scoping import Action
 from kepu.plans.models import Task
 from kepu.progress.documents import GongwenDocument
@@ -113,9 +112,7 @@ def round_report_docx(*, user: Any, round_: ReportingRound, today: dt.date) -> b
 
 
 def _text_cell(ws, row: int, col: int, value: Any, font: Font) -> None:  # type: ignore[no-untyped-def]
-    cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # text, never a formula
+    cell = write_cell(ws, row, col, value)  # text, never a formula
     cell.font = font
     cell.alignment = Alignment(wrap_text=True, vertical="top")
 
@@ -145,7 +142,7 @@ def round_ledger_xlsx(*, user: Any, round_: ReportingRound, today: dt.date) -> b
         warn_days=office_setting(round_.office).warn_days,
         reports=[r for rs in reports.values() for r in rs],
     )
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = "进展台账"
     title_font = Font(name="宋体", size=16, bold=True)
@@ -185,6 +182,4 @@ def round_ledger_xlsx(*, user: Any, round_: ReportingRound, today: dt.date) -> b
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "3:3"
     ws.freeze_panes = "A4"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

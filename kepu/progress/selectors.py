@@ -100,10 +100,12 @@ def attach_status(
     tasks = list(tasks)
     ids = [t.pk for t in tasks]
     if reports is None:
+        # unscoped: status of tasks the caller got through restrict() (no report content shown)
         reports = Report.objects.filter(task_id__in=ids).only(
             "task_id", "role", "status", "state", "round_id", "reviewed_at"
         )
     terminated = set(
+        # unscoped: narrowing to tasks the caller got through restrict()
         TaskTermination.objects.filter(task_id__in=ids).values_list("task_id", flat=True)
     )
     by_task: dict[int, list[Report]] = defaultdict(list)
@@ -188,6 +190,7 @@ def round_rollup(*, user: Any, round_: ReportingRound) -> QuerySet[Task]:
         ),
     }
     return (
+        # unscoped: narrowing to tasks of reports restricted above (visible)
         Task.objects.filter(pk__in=ids)
         .select_related("plan")
         .annotate(**{f"n_{k}": v for k, v in n.items()})
@@ -208,6 +211,7 @@ def todo_counts(*, user: Any) -> dict[str, int]:
     """工作台: reports to write, reports to review, notices to acknowledge, unread."""
     org_ids = my_org_ids(user)
     to_write = (
+        # unscoped: the user's own organisations (from their memberships)
         Report.objects.filter(
             organisation_id__in=org_ids,
             round__status="open",
@@ -217,8 +221,10 @@ def todo_counts(*, user: Any) -> dict[str, int]:
         else 0
     )
     reviewable = ReportingRound.objects.restrict(user, Action.CHANGE).filter(status="open")
+    # unscoped: reports of rounds restricted above (reviewable)
     to_review = Report.objects.filter(round__in=reviewable, status=ReportStatus.SUBMITTED).count()
     notices = (
+        # unscoped: notices to the user's own organisations
         Notice.objects.filter(
             organisation_id__in=org_ids,
             status__in=(NoticeStatus.ISSUED, NoticeStatus.ACKNOWLEDGED, NoticeStatus.HANDLING),
@@ -258,6 +264,7 @@ def dashboard(*, user: Any, round_: ReportingRound, today: dt.date) -> dict[str,
         "task_id"
     )
     overdue = (
+        # unscoped: narrowing to tasks of reports restricted above (visible)
         Task.objects.filter(pk__in=visible.values("task_id"), due_on__lt=today)
         .exclude(pk__in=done_tasks)
         .exclude(termination__isnull=False)

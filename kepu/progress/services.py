@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from kepu.audit.models import AuditEntry
 from kepu.audit.services import audit_rows
-from kepu.core.files import MAX_UPLOAD_BYTES, Kind, check_upload
+from kepu.core.files import MB, Kind, check_upload
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope, user_grants
@@ -48,6 +48,7 @@ BATCH = 2000
 EVIDENCE = Kind(
     (".jpg", ".jpeg", ".png", ".pdf", ".docx", ".xlsx"),
     "jpg、png、pdf、docx 或 xlsx",
+    max_bytes=10 * MB,
 )
 MAX_EVIDENCE_FILES = 10
 _IMAGE_SIGNATURES = {
@@ -308,11 +309,12 @@ def _refresh(report: Report, *fields: str) -> None:
 
 
 def _check_evidence(upload: UploadedFile) -> bytes:
-    if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+    limit = EVIDENCE.max_bytes
+    if upload.size is not None and upload.size > limit:
         raise ValidationError(
-            f"文件「{upload.name}」过大 ({upload.size / 1024 / 1024:.1f} MB), 上限为 10 MB。"
+            f"文件「{upload.name}」过大 ({upload.size / MB:.1f} MB), 上限为 {limit // MB} MB。"
         )
-    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    data = upload.read(limit + 1)
     ext = check_upload(upload.name or "", data, EVIDENCE)
     signature = _IMAGE_SIGNATURES.get(ext)
     if signature is not None and not data.startswith(signature):

@@ -8,5 +8,5 @@ class SurveyConfig(AppConfig):
     def ready(self) -> None:
         from kepu.audit.signals import register
 
-        for label in ("survey.Wave", "survey.WaveTarget", "survey.Margin"):
+        for label in ("survey.Wave", "survey.WaveTarget", "survey.Margin", "survey.EstimationRun"):
             register(label)

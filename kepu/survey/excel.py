@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
+from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from kepu.core.files import append_row, new_workbook, workbook_bytes, write_cell
 from kepu.survey.models import Estimate, Wave
 from kepu.survey.selectors import Results, Trend
 
@@ -56,7 +56,7 @@ def _row(rate: Estimate, mean: Estimate | None) -> list[object]:
 
 
 def _sheet(
-    wb: Workbook,
+    wb: Any,
     title: str,
     caption: str,
     headers: list[str],
@@ -65,16 +65,16 @@ def _sheet(
 ) -> None:
     ws = wb.create_sheet(title[:31])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    ws.cell(1, 1, caption).font = Font(size=13, bold=True)
+    write_cell(ws, 1, 1, caption).font = Font(size=13, bold=True)
     for col, header in enumerate(headers, start=1):
-        cell = ws.cell(2, col, header)
+        cell = write_cell(ws, 2, col, header)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE7F3")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BORDER
     for r, values in enumerate(rows, start=3):
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(r, col, value)
+            cell = write_cell(ws, r, col, value)
             cell.border = BORDER
             if isinstance(value, float):
                 cell.number_format = "0.00"
@@ -84,8 +84,7 @@ def _sheet(
 
 
 def results_workbook(*, wave: Wave, results: Results, trend: Trend | None = None) -> bytes:
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = new_workbook(keep_default_sheet=False)
     run = results.run
     caption = f"{wave.title} · 估计任务#{run.pk} · 样本量 {run.n_respondents}"
     overall_rows = []
@@ -137,17 +136,15 @@ def results_workbook(*, wave: Wave, results: Results, trend: Trend | None = None
             [8, 36, 10, 11, 11, 22, 12, 22],
         )
     config = wb.create_sheet("估计配置")
-    config.append(["项目", "值"])
-    config.append(["引擎版本", run.engine_version])
-    config.append(["数据文件", run.config.get("data_source", "")])
-    config.append(["是否按总体边际校准", "是" if run.config.get("raked") else "否"])
+    append_row(config, ["项目", "值"])
+    append_row(config, ["引擎版本", run.engine_version])
+    append_row(config, ["数据文件", run.config.get("data_source", "")])
+    append_row(config, ["是否按总体边际校准", "是" if run.config.get("raked") else "否"])
     for variable, cats in (run.config.get("margins") or {}).items():
-        config.append([f"边际: {variable}", "; ".join(f"{k}={v:g}" for k, v in cats.items())])
-    config.append(["收敛信息", str(run.convergence)])
-    config.append(["最少样本量", run.config.get("min_n")])
-    config.append(["最大相对标准误", run.config.get("max_rse")])
+        append_row(config, [f"边际: {variable}", "; ".join(f"{k}={v:g}" for k, v in cats.items())])
+    append_row(config, ["收敛信息", str(run.convergence)])
+    append_row(config, ["最少样本量", run.config.get("min_n")])
+    append_row(config, ["最大相对标准误", run.config.get("max_rse")])
     config.column_dimensions["A"].width = 22
     config.column_dimensions["B"].width = 90
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

@@ -5,6 +5,8 @@ from typing import Any
 
 from django import forms
 
+from kepu.core.files import DATA, check_upload_file
+from kepu.core.versioning import VersionedForm
 from kepu.orgs.selectors import office_choices
 from kepu.plans.models import Target
 from kepu.regions.models import Level, Region
@@ -54,7 +56,7 @@ def region_choices(user: Any) -> list[tuple[int, str]]:
     return ids
 
 
-class WaveForm(forms.Form):
+class WaveForm(VersionedForm, forms.Form):
     owner = forms.TypedChoiceField(label="负责单位", coerce=int)
     title = forms.CharField(label="名称", max_length=200)
     kind = forms.ChoiceField(label="调查类型", choices=WaveKind.choices, initial=WaveKind.LOCAL)
@@ -81,7 +83,14 @@ class WaveForm(forms.Form):
 
 
 class DataImportForm(forms.Form):
-    datafile = forms.FileField(label="受访者数据 (CSV 或 xlsx, UTF-8 或 GBK, 不超过 10 MB)")
+    datafile = forms.FileField(
+        label=f"受访者数据 (CSV 或 xlsx, UTF-8 或 GBK, 不超过 {DATA.max_mb} MB)"
+    )
+
+    def clean_datafile(self) -> Any:
+        upload = self.cleaned_data["datafile"]
+        check_upload_file(upload, DATA)  # by its size, before it is read
+        return upload
 
 
 class MarginImportForm(forms.Form):
@@ -91,6 +100,11 @@ class MarginImportForm(forms.Form):
         choices=[("", "由文件表头确定"), *[(v, BREAKDOWN_LABELS[v]) for v in MARGIN_VARIABLES]],
     )
     marginfile = forms.FileField(label="总体边际文件 (CSV: variable,value,Freq 或 value,Freq)")
+
+    def clean_marginfile(self) -> Any:
+        upload = self.cleaned_data["marginfile"]
+        check_upload_file(upload, DATA)
+        return upload
 
 
 class MarginEntryForm(forms.Form):

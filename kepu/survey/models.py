@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from kepu.core.versioning import Versioned
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import ScopedQuerySet
 from kepu.regions.models import Region
@@ -71,7 +72,7 @@ BREAKDOWN_LABELS = {name: label for name, label, _ in BREAKDOWNS}
 BREAKDOWN_CHOICES = {name: choices for name, _, choices in BREAKDOWNS if choices is not None}
 
 
-class Wave(models.Model):
+class Wave(Versioned):
     """One round of the literacy survey for a region and year."""
 
     title = models.CharField("名称", max_length=200)
@@ -106,6 +107,7 @@ class Wave(models.Model):
 
     scope_region = "region"
     scope_orgs = ("owner",)
+    scope_owner = "owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -148,6 +150,7 @@ class WaveTarget(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -195,6 +198,7 @@ class Respondent(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -218,6 +222,7 @@ class Margin(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -273,6 +278,7 @@ class EstimationRun(models.Model):
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
+    scope_owner = "wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -320,6 +326,7 @@ class Estimate(models.Model):
 
     scope_region = "run__wave__region"
     scope_orgs = ("run__wave__owner",)
+    scope_owner = "run__wave__owner"
 
     objects = ScopedQuerySet.as_manager()
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
+from kepu.core.versioning import StaleEditError
 from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import can_act_for_an_office
 from kepu.plans.models import Target
@@ -96,13 +97,19 @@ def wave_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "questionnaire": wave.questionnaire,
         "scoring": wave.scoring,
         "notes": wave.notes,
+        "version": wave.version,
     }
     form = WaveForm(request.POST or None, initial=initial, user=request.user, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
             services.wave_update(
-                user=request.user, wave=wave, fields=_wave_fields(form.cleaned_data)
+                user=request.user,
+                wave=wave,
+                fields=_wave_fields(form.cleaned_data),
+                version=form.cleaned_data["version"],
             )
+        except StaleEditError as exc:
+            form.stale(exc)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:

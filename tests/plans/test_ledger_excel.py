@@ -5,6 +5,7 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from kepu.core.importing import DataImportError
 from kepu.plans import excel, services
 from kepu.plans.models import Plan, Task
 from kepu.plans.selectors import LedgerFilters, task_ledger
@@ -62,7 +63,7 @@ def test_round_trip_export_then_import(world, plan, settings, tmp_path):
     from kepu.orgs.models import Organisation
 
     Organisation.objects.create(name="市某某局", kind="department", region=world.regions["city_a"])
-    imported = excel.ledger_import_xlsx(
+    imported = services.ledger_import(
         user=world.users["admin_a"],
         owner=world.orgs["office_a"],
         name="台账.xlsx",
@@ -99,8 +100,8 @@ def test_import_with_row_errors_saves_nothing(world):
         ]
     )
     before = (Plan.objects.count(), Task.objects.count())
-    with pytest.raises(excel.LedgerImportError) as exc:
-        excel.ledger_import_xlsx(
+    with pytest.raises(DataImportError) as exc:
+        services.ledger_import(
             user=world.users["admin_a"],
             owner=world.orgs["office_a"],
             name="台账.xlsx",
@@ -129,7 +130,7 @@ def test_import_valid_ledger(world):
             ],
         ]
     )
-    plan = excel.ledger_import_xlsx(
+    plan = services.ledger_import(
         user=world.users["admin_a"],
         owner=world.orgs["office_a"],
         name="x.xlsx",
@@ -143,8 +144,8 @@ def test_import_valid_ledger(world):
 
 
 def test_import_rejects_missing_header_and_bad_files(world):
-    with pytest.raises(excel.LedgerImportError, match="找不到表头"):
-        excel.ledger_import_xlsx(
+    with pytest.raises(DataImportError, match="找不到表头"):
+        services.ledger_import(
             user=world.users["admin_a"],
             owner=world.orgs["office_a"],
             name="x.xlsx",
@@ -154,15 +155,15 @@ def test_import_rejects_missing_header_and_bad_files(world):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="不是有效的 xlsx"):
-        excel.ledger_import_xlsx(
+        services.ledger_import(
             user=world.users["admin_a"],
             owner=world.orgs["office_a"],
             name="x.xlsx",
             data=b"plain text",
             title="t",
         )
-    with pytest.raises(excel.LedgerImportError, match="无法读取"):
-        excel.ledger_import_xlsx(
+    with pytest.raises(DataImportError, match="无法读取"):
+        services.ledger_import(
             user=world.users["admin_a"],
             owner=world.orgs["office_a"],
             name="x.xlsx",

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from kepu.core.files import DATA
 from kepu.regions.models import Level
 from kepu.survey import adapter, services
 from kepu.survey.models import EstimationRun, Margin, Measure, Respondent, RunStatus, Wave
@@ -259,7 +260,7 @@ def test_missing_columns_and_design_errors(world):
         ("data.csv", b"PK\x03\x04rest", "不是 CSV 文本"),
         ("data.xlsx", b"region_code,weight\n", "不是有效的 xlsx 文件"),
         ("data.csv", b"", "上传的文件是空的"),
-        ("data.csv", b"a" * (10 * 1024 * 1024 + 1), "文件过大"),
+        ("data.csv", b"a" * (DATA.max_bytes + 1), "文件过大"),
     ],
 )
 def test_upload_type_and_size_checks(world, name, data, message):

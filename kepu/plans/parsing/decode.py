@@ -31,6 +31,86 @@ KNOWN_UNSUPPORTED = {
     "pdf": "PDF 文件暂不支持, 请上传 .docx、.txt 或网页 (.html) 版本。",
 }
 
+# Caps: a plan document is at most a few thousand paragraphs. Anything far beyond is refused
+# with a clear message before it is parsed, so a small compressed file cannot unpack into
+# millions of paragraphs and exhaust memory (a zip bomb).
+MAX_CHARS = 1_000_000  # decoded text of a .txt / .html document
+MAX_PARAGRAPHS = 20_000  # lines of text, paragraphs of a .docx, blocks of a web page
+MAX_TABLE_CELLS = 200_000  # table cells of a .docx
+MAX_HTML_ELEMENTS = 100_000  # tags of a web page
+MAX_DOCX_XML_BYTES = 64 * 1024 * 1024  # word/document.xml unpacked
+MAX_DOCX_UNPACKED_BYTES = 256 * 1024 * 1024  # every member of the .docx unpacked
+
+
+def _too_many_paragraphs() -> ParseError:
+    return ParseError(
+        f"文档段落过多 (超过 {MAX_PARAGRAPHS:,} 段), 不像是一份规划文件; 请拆分后分别导入。"
+    )
+
+
+def check_text_size(text: str) -> None:
+    """Refuse a decoded document over :data:`MAX_CHARS` characters."""
+    if len(text) > MAX_CHARS:
+        raise ParseError(f"文档过长 ({len(text):,} 字, 上限 {MAX_CHARS:,} 字); 请拆分后分别导入。")
+
+
+def check_block_count(blocks: list[Block]) -> None:
+    """Refuse more than :data:`MAX_PARAGRAPHS` non-empty lines."""
+    count = 0
+    for b in blocks:
+        count += len(b.rows) if isinstance(b, Table) else bool(b.strip())
+        if count > MAX_PARAGRAPHS:
+            raise _too_many_paragraphs()
+
+
+_DOCX_PARA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?p[\s>/]")
+_DOCX_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?tc[\s>/]")
+
+
+def check_docx_size(data: bytes) -> None:
+    """Refuse a .docx that unpacks too large or holds too many paragraphs or cells.
+
+    Sizes come from the zip directory (the zip reader never inflates a member beyond its
+    declared size); paragraphs and cells are counted by streaming ``word/document.xml``
+    and stopping at the first one over the cap, before any XML is parsed.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ParseError("无法读取 .docx 文件: 文件已损坏或不是 Word 文档。") from exc
+    with zf:
+        infos = zf.infolist()
+        if sum(i.file_size for i in infos) > MAX_DOCX_UNPACKED_BYTES:
+            raise ParseError("Word 文件解压后过大, 不像是一份规划文件; 请检查文件。")
+        doc = next((i for i in infos if i.filename == "word/document.xml"), None)
+        if doc is None:
+            raise ParseError("无法读取 .docx 文件: 文件已损坏或不是 Word 文档。")
+        if doc.file_size > MAX_DOCX_XML_BYTES:
+            raise ParseError("Word 文件的正文过大, 不像是一份规划文件; 请拆分后分别导入。")
+        paragraphs = cells = 0
+        tail = b""
+        try:
+            with zf.open(doc) as fh:
+                while True:
+                    chunk = fh.read(1 << 20)
+                    buf = tail + chunk
+                    cut = len(buf) - 16 if chunk else len(buf)
+                    head, tail = buf[:cut], buf[cut:]
+                    paragraphs += len(_DOCX_PARA.findall(head))
+                    cells += len(_DOCX_CELL.findall(head))
+                    if paragraphs > MAX_PARAGRAPHS:
+                        raise _too_many_paragraphs()
+                    if cells > MAX_TABLE_CELLS:
+                        raise ParseError(
+                            f"文档中的表格单元格过多 (超过 {MAX_TABLE_CELLS:,} 个); "
+                            "请拆分后分别导入。"
+                        )
+                    if not chunk:
+                        break
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+            raise ParseError("无法读取 .docx 文件: 文件已损坏。") from exc
+
+
 # The most frequent characters of Chinese policy prose: a decoding that yields many of them is
 # almost certainly right.
 _COMMON = set(
@@ -109,7 +189,10 @@ _TAB_SPLIT = re.compile(r"\t+")
 
 def text_blocks(text: str) -> list[Block]:
     """Lines of a text file; runs of tab-separated lines become tables (copied from Word)."""
+    check_text_size(text)
     lines = re.split(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]", text)
+    if len(lines) > MAX_PARAGRAPHS and sum(1 for x in lines if x.strip()) > MAX_PARAGRAPHS:
+        raise _too_many_paragraphs()
     blocks: list[Block] = []
     table: Table | None = None
     for line in lines:
@@ -330,6 +413,7 @@ def docx_blocks(data: bytes) -> list[Block]:
         import docx
     except ImportError as exc:  # pragma: no cover - dependency is declared
         raise ParseError("缺少 python-docx, 无法读取 .docx 文件。") from exc
+    check_docx_size(data)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
@@ -470,6 +554,9 @@ def _html_text(node: Any) -> int:
     return len(node.get_text("", strip=True)) if hasattr(node, "get_text") else 0
 
 
+_HTML_TAG = re.compile(r"<[A-Za-z]")
+
+
 def html_blocks(data: bytes | str) -> list[Block]:
     try:
         from bs4 import BeautifulSoup, NavigableString, Tag
@@ -479,6 +566,10 @@ def html_blocks(data: bytes | str) -> list[Block]:
         text = _decode_html(data)
     else:
         text = data
+    if len(_HTML_TAG.findall(text)) > MAX_HTML_ELEMENTS:
+        raise ParseError(
+            f"网页元素过多 (超过 {MAX_HTML_ELEMENTS:,} 个), 不像是一份规划文件; 请检查文件。"
+        )
     try:
         soup = BeautifulSoup(text, "lxml")
     except Exception:
@@ -618,7 +709,10 @@ def _zip_is_docx(data: bytes) -> bool:
 def decode_bytes(data: bytes, filename: str) -> list[Block]:
     kind = file_kind(data, filename)
     if kind == "docx":
-        return docx_blocks(data)
-    if kind == "html":
-        return html_blocks(data)
-    return text_blocks(decode_text_bytes(data))
+        blocks = docx_blocks(data)
+    elif kind == "html":
+        blocks = html_blocks(data)
+    else:
+        blocks = text_blocks(decode_text_bytes(data))
+    check_block_count(blocks)
+    return blocks

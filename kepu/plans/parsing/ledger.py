@@ -119,7 +119,7 @@ def read_rows(data: bytes) -> list[list[str]]:
             raise ParseError("Excel 文件中没有工作表。")
         rows: list[list[str]] = []
         for row in wb.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLS):
-            rows.append([_cell(v) for v in row])
+            rows += [[_cell(v) for v in row]]
             if len(rows) > MAX_ROWS:
                 raise ParseError(f"表格超过 {MAX_ROWS} 行, 请拆分后再导入。")
     finally:

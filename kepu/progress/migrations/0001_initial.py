@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("orgs", "0001_initial"),
-        ("plans", "0002_plans_deadlines"),
+        ("plans", "0003_plans_deadlines"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

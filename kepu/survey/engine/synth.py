@@ -1,5 +1,8 @@
 """A realistic synthetic national literacy-survey sample and matching population margins.
 
+The files ``write_synth`` writes import into the platform as they are (``kepu.survey.
+importing`` reads these column names and codes; the codes are in :data:`LABELS`).
+
 Population: adults 18-69 in 31 provinces (GB/T 2260 codes), split urban/rural, with
 province populations and urbanisation rates close to the 2020 census.  The sample is a
 stratified (province x urban/rural) two-stage cluster sample with differential
@@ -36,7 +39,10 @@ PROVINCES: list[tuple[int, str, int, float]] = [
     (65, "新疆", 2585, 0.565),
 ]  # fmt: skip
 PROVINCE_NAMES = {code: name for code, name, _, _ in PROVINCES}
-GROUPS = {1: "青少年", 2: "农民", 3: "产业工人", 4: "老年人", 5: "领导干部和公务员", 6: "其他"}
+# The key groups of the adult literacy survey, as the platform records them (code 1 was
+# "青少年" once; pupils are not in an adult 18-69 sample, so it is now urban workers
+# outside industry, the survey's 城镇劳动者).
+GROUPS = {1: "城镇劳动者", 2: "农民", 3: "产业工人", 4: "老年人", 5: "领导干部和公务员", 6: "其他"}
 SEX = {1: "男", 2: "女"}
 AGE_BANDS = {1: "18-29岁", 2: "30-39岁", 3: "40-49岁", 4: "50-59岁", 5: "60-69岁"}
 EDUCATION = {1: "小学及以下", 2: "初中", 3: "高中/中专", 4: "大专", 5: "本科及以上"}
@@ -140,8 +146,9 @@ def synth(n: int = 10_000, *, seed: int = 20250101, n_psu: int | None = None) ->
     group = np.select([work == 0, work == 1, work == 2], [2, 3, 5], 6)
     cadre_boost = (edu >= 4) & (rng.random(n) < 0.08)
     group = np.where(cadre_boost, 5, group)
-    youth = (age == 1) & (rng.random(n) < 0.55)
-    group = np.where(youth, 1, group)
+    # urban workers outside industry and offices (one draw per row, as before)
+    urban_labour = (urban == 1) & (group == 6) & (rng.random(n) < 0.7)
+    group = np.where(urban_labour, 1, group)
     elderly = (age == 5) & (rng.random(n) < 0.85)
     group = np.where(elderly, 4, group)
 

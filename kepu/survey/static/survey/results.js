@@ -5,14 +5,18 @@
   var el = document.getElementById("survey-chart-data");
   if (!el || typeof echarts === "undefined") return;
   var data = JSON.parse(el.textContent);
+  // Tooltips are HTML: every text that came from users (wave titles, target labels,
+  // region and category names, flag reasons) goes through Kepu.esc (kepu/safe.js).
+  // Labels and axis labels are drawn on the canvas as plain text and are not escaped.
+  var esc = window.Kepu.esc;
   var BLUE = "#1d5fa8", AMBER = "#b9770e", RED = "#c0392b", GREY = "#667085";
   var charts = [];
 
   function fmt(v) { return v === null || v === undefined ? "—" : v.toFixed(2) + "%"; }
   function tip(c) {
-    var s = "<b>" + c.name + "</b><br>比例 " + fmt(c.value) +
-      "<br>95%置信区间 " + fmt(c.low) + " — " + fmt(c.high) + "<br>样本量 " + c.n;
-    if (c.flagged) s += "<br><span style='color:" + AMBER + "'>※ " + c.reason + "</span>";
+    var s = "<b>" + esc(c.name) + "</b><br>比例 " + fmt(c.value) +
+      "<br>95%置信区间 " + fmt(c.low) + " — " + fmt(c.high) + "<br>样本量 " + esc(c.n);
+    if (c.flagged) s += "<br><span style='color:" + AMBER + "'>※ " + esc(c.reason) + "</span>";
     return s;
   }
   function make(id) {
@@ -51,7 +55,8 @@
   function overallLine() {
     if (!data.overall) return undefined;
     return { silent: true, symbol: "none", lineStyle: { type: "dashed", color: GREY },
-      label: { formatter: data.region + " " + fmt(data.overall.value), color: GREY },
+      // a function, not a template string: "{b}" in a region name must stay text
+      label: { formatter: function () { return data.region + " " + fmt(data.overall.value); }, color: GREY },
       data: [data.overall.value !== null ? { xAxis: data.overall.value } : {}] };
   }
 
@@ -112,7 +117,7 @@
         if (lo === hi) { lo -= 1; hi += 1; }
         chart.hideLoading();
         chart.setOption({
-          tooltip: { trigger: "item", formatter: function (p) { return p.data && p.data.cell ? tip(p.data.cell) : p.name + "<br>无数据"; } },
+          tooltip: { trigger: "item", formatter: function (p) { return p.data && p.data.cell ? tip(p.data.cell) : esc(p.name) + "<br>无数据"; } },
           visualMap: { min: lo, max: hi, left: 10, bottom: 10, text: ["高 %", "低"], calculable: true,
             inRange: { color: ["#e8f0fa", "#7fa7d6", "#1d5fa8", "#0b2f5e"] } },
           series: [{
@@ -153,11 +158,11 @@
       grid: { left: 50, right: 90, top: 40, bottom: 50 },
       legend: { data: ["具备科学素质的比例", "目标"], top: 0 },
       tooltip: { trigger: "item", formatter: function (p) {
-        if (p.seriesName === "目标") return "目标 " + p.data.label;
+        if (p.seriesName === "目标") return "目标 " + esc(p.data.label);
         if (!p.data || !p.data.point) return "";
         var t = p.data.point;
-        var s = "<b>" + t.title + "</b><br>比例 " + fmt(t.value) + "<br>95%置信区间 " + fmt(t.low) + " — " + fmt(t.high);
-        if (t.target !== null) s += "<br>目标 " + t.target + "%, 差距 " + (t.gap > 0 ? "+" : "") + t.gap.toFixed(2) + " 个百分点";
+        var s = "<b>" + esc(t.title) + "</b><br>比例 " + fmt(t.value) + "<br>95%置信区间 " + fmt(t.low) + " — " + fmt(t.high);
+        if (t.target !== null) s += "<br>目标 " + esc(t.target) + "%, 差距 " + (t.gap > 0 ? "+" : "") + t.gap.toFixed(2) + " 个百分点";
         return s;
       } },
       xAxis: { type: "value", min: minY, max: maxY, interval: 1, name: "调查年份", nameLocation: "middle", nameGap: 28,

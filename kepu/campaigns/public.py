@@ -1,0 +1,282 @@
+"""The public activity portal (no login): campaign calendar and list, map data, activity
+detail, iCal feeds and open data. Only approved activities, never personal fields.
+Pages are cached briefly so the portal stays fast while offices work."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import cache_page
+
+from kepu.campaigns import awards, selectors
+from kepu.campaigns.excel import OPEN_DATA_FIELDS, open_data_row
+from kepu.campaigns.models import PUBLISHED, Activity, ActivityPhoto, ActivityType, Campaign, Mode
+from kepu.core.files import csv_safe
+from kepu.core.pagination import paginate
+from kepu.plans.models import KeyGroup
+from kepu.survey import geo
+
+CACHE_SECONDS = 60
+OPEN_DATA_LIMIT = 50_000
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _filters(request: HttpRequest) -> selectors.PublicFilters:
+    g = request.GET
+    kind, mode, group = g.get("kind", ""), g.get("mode", ""), g.get("group", "")
+    return selectors.PublicFilters(
+        region_code=g.get("region", "").strip()[:12],
+        date_from=_date(g.get("from", "")),
+        date_to=_date(g.get("to", "")),
+        kind=kind if kind in ActivityType.values else "",
+        mode=mode if mode in Mode.values else "",
+        key_group=group if group in KeyGroup.values else "",
+        q=g.get("q", "").strip()[:100],
+    )
+
+
+def _public_campaign(pk: int) -> Campaign:
+    return get_object_or_404(Campaign.objects.select_related("region"), pk=pk)
+
+
+@cache_page(CACHE_SECONDS)
+def portal_index(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.public_campaigns(), per_page=20)
+    return render(request, "campaigns/public/index.html", {"page": page})
+
+
+def _month(request: HttpRequest, campaign: Campaign) -> dt.date:
+    value = request.GET.get("month", "")
+    try:
+        year, month = (int(x) for x in value.split("-"))
+        return dt.date(year, month, 1)
+    except (ValueError, TypeError):
+        return campaign.event_start.replace(day=1)
+
+
+def _calendar(
+    campaign: Campaign, filters: selectors.PublicFilters, month: dt.date
+) -> list[list[dict[str, Any]]]:
+    last = calendar.monthrange(month.year, month.month)[1]
+    qs = selectors.public_activities(
+        campaign=campaign,
+        filters=selectors.PublicFilters(**{**filters.__dict__, "date_from": None, "date_to": None}),
+    ).filter(starts_at__date__gte=month, starts_at__date__lte=month.replace(day=last))
+    counts = {
+        row["day"]: row["n"]
+        for row in qs.order_by()
+        .annotate(day=TruncDate("starts_at"))
+        .values("day")
+        .annotate(n=Count("pk"))
+    }
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
+        weeks.append(
+            [
+                {"date": d, "in_month": d.month == month.month, "count": counts.get(d, 0)}
+                for d in week
+            ]
+        )
+    return weeks
+
+
+@cache_page(CACHE_SECONDS)
+def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _public_campaign(pk)
+    filters = _filters(request)
+    month = _month(request, campaign)
+    prev_month = (month - dt.timedelta(days=1)).replace(day=1)
+    next_month = (month + dt.timedelta(days=32)).replace(day=1)
+    page = paginate(
+        request, selectors.public_activities(campaign=campaign, filters=filters), per_page=20
+    )
+    query = request.GET.copy()
+    query.pop("month", None)
+    query.pop("page", None)
+    chart = {
+        "regions": selectors.public_region_counts(campaign=campaign),
+        "geo_url": reverse("portal:geo", args=[campaign.pk])
+        if geo.has_geometry(campaign.region)
+        else "",
+        "points_url": reverse("portal:points", args=[campaign.pk]),
+        "region": campaign.region.name,
+    }
+    return render(
+        request,
+        "campaigns/public/campaign.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "filters": filters,
+            "weeks": _calendar(campaign, filters, month),
+            "month": month,
+            "prev_month": prev_month,
+            "next_month": next_month,
+            "query": query.urlencode(),
+            "kinds": ActivityType.choices,
+            "modes": Mode.choices,
+            "groups": KeyGroup.choices,
+            "chart": chart,
+            "total": selectors.public_activities(campaign=campaign).count(),
+        },
+    )
+
+
+@cache_page(CACHE_SECONDS)
+def portal_awards(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _public_campaign(pk)
+    if campaign.awards_published_at is None:
+        raise Http404("评选结果尚未发布")
+    return render(
+        request,
+        "campaigns/public/awards.html",
+        {"campaign": campaign, "awards": awards.published_awards(campaign)},
+    )
+
+
+@cache_page(CACHE_SECONDS)
+def portal_activity(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = get_object_or_404(
+        Activity.objects.filter(status__in=PUBLISHED).select_related(
+            "campaign", "organiser", "region"
+        ),
+        pk=pk,
+    )
+    photos = activity.photos.filter(public=True)[:12]
+    return render(
+        request,
+        "campaigns/public/activity.html",
+        {"activity": activity, "campaign": activity.campaign, "photos": photos},
+    )
+
+
+def portal_poster(request: HttpRequest, pk: int) -> FileResponse:
+    activity = get_object_or_404(Activity.objects.filter(status__in=PUBLISHED), pk=pk)
+    if not activity.poster:
+        raise Http404("没有海报")
+    resp = FileResponse(activity.poster.open("rb"))
+    resp["Cache-Control"] = "public, max-age=3600"
+    return resp
+
+
+def portal_photo(request: HttpRequest, pk: int) -> FileResponse:
+    photo = get_object_or_404(
+        ActivityPhoto.objects.filter(public=True, activity__status__in=PUBLISHED), pk=pk
+    )
+    resp = FileResponse(photo.image.open("rb"))
+    resp["Cache-Control"] = "public, max-age=3600"
+    return resp
+
+
+@cache_page(CACHE_SECONDS * 10)
+def portal_geo(request: HttpRequest, pk: int) -> JsonResponse:
+    campaign = _public_campaign(pk)
+    data = geo.region_geojson(campaign.region)
+    if data is None:
+        raise Http404("该区域没有地图数据")
+    return JsonResponse(data)
+
+
+POINTS_LIMIT = 2000
+
+
+@cache_page(CACHE_SECONDS)
+def portal_points(request: HttpRequest, pk: int) -> JsonResponse:
+    """Activities with coordinates (at most 2,000, soonest first) for the map."""
+    campaign = _public_campaign(pk)
+    qs = (
+        selectors.public_activities(campaign=campaign, filters=_filters(request))
+        .filter(latitude__isnull=False, longitude__isnull=False)
+        .values("pk", "title", "latitude", "longitude")[:POINTS_LIMIT]
+    )
+    return JsonResponse(
+        {
+            "points": [
+                {
+                    "name": r["title"],
+                    "value": [float(r["longitude"]), float(r["latitude"])],
+                    "url": reverse("portal:activity", args=[r["pk"]]),
+                }
+                for r in qs
+            ]
+        }
+    )
+
+
+def _ical_text(value: str) -> str:
+    return value.replace("\r", " ").replace("\n", " ")
+
+
+@cache_page(CACHE_SECONDS)
+def portal_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """RFC 5545 feed of the campaign's approved activities (``?region=`` narrows it)."""
+    from icalendar import Calendar, Event
+
+    campaign = _public_campaign(pk)
+    filters = selectors.PublicFilters(region_code=request.GET.get("region", "").strip()[:12])
+    cal = Calendar()
+    cal.add("prodid", "-//Kepu//科普活动//ZH")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", campaign.title)
+    cal.add("x-wr-timezone", "Asia/Shanghai")
+    host = request.get_host().split(":")[0] or "kepu"
+    stamp = timezone.now()
+    qs = selectors.public_activities(campaign=campaign, filters=filters)[:OPEN_DATA_LIMIT]
+    for a in qs.iterator(chunk_size=2000):
+        ev = Event()
+        ev.add("uid", f"activity-{a.pk}@{host}")
+        ev.add("dtstamp", stamp)
+        ev.add("dtstart", a.starts_at)
+        ev.add("dtend", a.ends_at)
+        ev.add("summary", _ical_text(a.title))
+        ev.add("location", _ical_text(f"{a.region.name} {a.address}".strip()))
+        ev.add("description", _ical_text(f"{a.get_kind_display()} · {a.organiser.name}"))
+        ev.add("url", request.build_absolute_uri(reverse("portal:activity", args=[a.pk])))
+        cal.add_component(ev)
+    resp = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    resp["Content-Disposition"] = f'inline; filename="campaign-{campaign.pk}.ics"'
+    return resp
+
+
+@cache_page(CACHE_SECONDS)
+def portal_open_data(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    campaign = _public_campaign(pk)
+    qs = selectors.public_activities(campaign=campaign, filters=_filters(request))[:OPEN_DATA_LIMIT]
+    rows = (open_data_row(a) for a in qs.iterator(chunk_size=2000))
+    if fmt == "json":
+        return HttpResponse(
+            json.dumps({"campaign": campaign.title, "activities": list(rows)}, ensure_ascii=False),
+            content_type="application/json; charset=utf-8",
+        )
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    writer = csv.writer(buf)
+    writer.writerow([label for _, label in OPEN_DATA_FIELDS])
+    for row in rows:
+        values = [row[key] for key, _ in OPEN_DATA_FIELDS]
+        writer.writerow(
+            [
+                csv_safe("、".join(v) if isinstance(v, list) else ("" if v is None else v))
+                for v in values
+            ]
+        )
+    resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-activities.csv"'
+    return resp

@@ -1,0 +1,296 @@
+"""Reads for campaigns: scoped lists, review queues, quota progress and the public portal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from kepu.campaigns.models import PUBLISHED, Activity, Campaign, Quota, Status
+from kepu.orgs.models import Organisation
+from kepu.orgs.scoping import Action, user_grants
+from kepu.regions.models import Region
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    return [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
+
+
+def campaign_list(*, user: Any) -> QuerySet[Campaign]:
+    """Campaigns the user's offices run or oversee, and those open to the user's units
+    (a campaign of a region is open to every organisation inside it)."""
+    own = Campaign.objects.restrict(user, Action.VIEW).values("pk")
+    paths: set[str] = set()
+    for g in user_grants(user):
+        paths.update(_ancestor_paths(g.unit_region_path))
+    q = Q(pk__in=own)
+    if paths:
+        q |= Q(region__path__in=sorted(paths))
+    if getattr(user, "is_superuser", False):
+        q = Q()
+    return (
+        # Own campaigns come through restrict(); the others are those of the regions the
+        # user's organisations are in, which every organisation there may join.
+        # unscoped: restricted ids or campaigns open to the user's regions
+        Campaign.objects.filter(q)
+        .select_related("region", "owner")
+        .order_by("-year", "-event_start")
+    )
+
+
+def registering_orgs(*, user: Any, campaign: Campaign) -> QuerySet[Organisation]:
+    """Organisations ``user`` may register activities for in ``campaign``."""
+    return (
+        Organisation.objects.restrict(user, Action.ADD)
+        .filter(region__path__startswith=campaign.region.path, is_active=True)
+        .order_by("region__code", "name")
+    )
+
+
+@dataclass
+class ActivityFilters:
+    status: str = ""
+    kind: str = ""
+    region_code: str = ""
+    q: str = ""
+    organiser_id: int | None = None
+
+
+def activity_list(
+    *, user: Any, campaign: Campaign, filters: ActivityFilters | None = None
+) -> QuerySet[Activity]:
+    f = filters or ActivityFilters()
+    qs = Activity.objects.restrict(user, Action.VIEW).filter(campaign=campaign)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.region_code:
+        region = Region.objects.filter(code=f.region_code).first()
+        qs = qs.filter(region__path__startswith=region.path) if region else qs.none()
+    if f.organiser_id:
+        qs = qs.filter(organiser_id=f.organiser_id)
+    if f.q:
+        qs = qs.filter(title__icontains=f.q)
+    return qs.select_related("organiser", "region").order_by("starts_at", "pk")
+
+
+def review_queue(*, user: Any, campaign: Campaign) -> QuerySet[Activity]:
+    """Activities waiting for a decision that ``user``'s offices may take (first or final)."""
+    qs = activity_list(user=user, campaign=campaign).filter(
+        status__in=[Status.SUBMITTED, Status.FIRST_APPROVED]
+    )
+    if getattr(user, "is_superuser", False):
+        return qs
+    admin_paths = [
+        g.region_path
+        for g in user_grants(user)
+        if g.region_path is not None and g.role == "office_admin"
+    ]
+    if not admin_paths:
+        return qs.none()
+    q = Q(pk__in=[])
+    for p in admin_paths:
+        q |= Q(region__path__startswith=p)
+    return qs.filter(q)
+
+
+# --- quotas ---------------------------------------------------------------------------------
+@dataclass
+class QuotaRow:
+    organisation: Organisation
+    quota: Quota
+    registered: int
+    published: int
+    completed: int
+    light: str  # green | yellow | red
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.quota.min_count - self.published)
+
+
+def _light(published: int, need: int, campaign: Campaign, today: dt.date) -> str:
+    if published >= need:
+        return "green"
+    if today > campaign.registration_end:
+        return "red"
+    return "yellow"
+
+
+LIGHT_LABELS = {"green": "已达标", "yellow": "进行中", "red": "未达标"}
+
+
+def quota_organisations(*, user: Any, campaign: Campaign) -> QuerySet[Organisation]:
+    """Organisations a quota applies to, as far as ``user`` may see."""
+    kinds = sorted({k for q in campaign.quotas.all() for k in q.kinds})
+    return (
+        Organisation.objects.restrict(user, Action.VIEW)
+        .filter(region__path__startswith=campaign.region.path, kind__in=kinds, is_active=True)
+        .select_related("region")
+        .order_by("region__code", "name")
+    )
+
+
+def quota_rows(
+    *, campaign: Campaign, organisations: list[Organisation], today: dt.date | None = None
+) -> list[QuotaRow]:
+    """Progress of each organisation (a page of them) against its quota: one query."""
+    today = today or timezone.localdate()
+    quotas = list(campaign.quotas.all())
+    counts = {
+        row["organiser_id"]: row
+        # unscoped: counts for organisations the caller got through restrict()
+        for row in Activity.objects.filter(campaign=campaign, organiser__in=organisations)
+        .values("organiser_id")
+        .annotate(
+            registered=Count("pk"),
+            published=Count("pk", filter=Q(status__in=PUBLISHED)),
+            completed=Count("pk", filter=Q(status=Status.COMPLETED)),
+        )
+    }
+    rows = []
+    for org in organisations:
+        quota = next((q for q in quotas if org.kind in q.kinds), None)
+        if quota is None:
+            continue
+        c = counts.get(org.pk, {})
+        published = c.get("published", 0)
+        rows.append(
+            QuotaRow(
+                organisation=org,
+                quota=quota,
+                registered=c.get("registered", 0),
+                published=published,
+                completed=c.get("completed", 0),
+                light=_light(published, quota.min_count, campaign, today),
+            )
+        )
+    return rows
+
+
+def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
+    """Per child region of the campaign's region: organisations under a quota, how many met
+    it, activities published and completed. Aggregated in the database."""
+    orgs = quota_organisations(user=user, campaign=campaign)
+    depth = campaign.region.path.count("/")
+    children = {
+        r.path: r
+        for r in Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
+    }
+    quotas = list(campaign.quotas.all())
+    need_by_kind = {}
+    for q in quotas:
+        for k in q.kinds:
+            need_by_kind.setdefault(k, q.min_count)
+    per_org = (
+        # unscoped: counts for organisations restricted above (orgs)
+        Activity.objects.filter(
+            campaign=campaign, status__in=PUBLISHED, organiser__in=orgs.values("pk")
+        )
+        .values("organiser_id", "organiser__kind", "organiser__region__path")
+        .annotate(n=Count("pk"), done=Count("pk", filter=Q(status=Status.COMPLETED)))
+    )
+    org_counts = orgs.values("region__path", "kind").annotate(n=Count("pk"))
+    table: dict[str, dict[str, Any]] = {}
+
+    def bucket(path: str) -> dict[str, Any] | None:
+        parts = path.split("/")
+        key = "/".join(parts[: depth + 1]) + "/"
+        region = children.get(key) or (campaign.region if path == campaign.region.path else None)
+        if region is None:
+            return None
+        return table.setdefault(
+            region.path,
+            {"region": region, "orgs": 0, "met": 0, "published": 0, "completed": 0},
+        )
+
+    for row in org_counts:
+        b = bucket(row["region__path"])
+        if b:
+            b["orgs"] += row["n"]
+    for row in per_org:
+        b = bucket(row["organiser__region__path"])
+        if not b:
+            continue
+        b["published"] += row["n"]
+        b["completed"] += row["done"]
+        if row["n"] >= need_by_kind.get(row["organiser__kind"], 10**9):
+            b["met"] += 1
+    return sorted(table.values(), key=lambda b: b["region"].code)
+
+
+# --- public portal --------------------------------------------------------------------------
+@dataclass
+class PublicFilters:
+    region_code: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    kind: str = ""
+    key_group: str = ""
+    mode: str = ""
+    q: str = ""
+
+
+def public_activities(
+    *, campaign: Campaign, filters: PublicFilters | None = None
+) -> QuerySet[Activity]:
+    """Approved activities of a campaign, for everyone. No personal fields are selected."""
+    f = filters or PublicFilters()
+    # unscoped: the public portal shows approved activities to everyone
+    qs = Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
+    if f.region_code:
+        region = Region.objects.filter(code=f.region_code).only("path").first()
+        qs = qs.filter(region__path__startswith=region.path) if region else qs.none()
+    if f.date_from:
+        qs = qs.filter(ends_at__date__gte=f.date_from)
+    if f.date_to:
+        qs = qs.filter(starts_at__date__lte=f.date_to)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.mode:
+        qs = qs.filter(mode=f.mode)
+    if f.key_group:
+        # JSON containment is not on SQLite; key groups are few, an icontains on the JSON
+        # text of the list is exact enough for codes that never overlap.
+        qs = qs.filter(key_groups__icontains=f'"{f.key_group}"')
+    if f.q:
+        qs = qs.filter(Q(title__icontains=f.q) | Q(address__icontains=f.q))
+    return (
+        qs.select_related("organiser", "region")
+        .defer("contact_name", "contact_phone", "volunteers", "review_comment", "created_by")
+        .order_by("starts_at", "pk")
+    )
+
+
+def public_campaigns() -> QuerySet[Campaign]:
+    return (
+        # unscoped: campaigns with approved activities are public
+        Campaign.objects.filter(activities__status__in=PUBLISHED)
+        .distinct()
+        .select_related("region")
+        .order_by("-year", "-event_start")
+    )
+
+
+def public_region_counts(*, campaign: Campaign) -> list[dict[str, Any]]:
+    """Published activities per child region of the campaign's region (for the map)."""
+    depth = campaign.region.path.count("/")
+    children = list(
+        Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
+    )
+    counts: dict[str, int] = {}
+    rows = (
+        # unscoped: public counts of approved activities
+        Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
+        .values("region__path")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        parts = row["region__path"].split("/")
+        key = "/".join(parts[: depth + 1]) + "/"
+        counts[key] = counts.get(key, 0) + row["n"]
+    return [{"name": r.name, "code": r.code, "value": counts.get(r.path, 0)} for r in children]

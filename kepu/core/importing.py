@@ -1,0 +1,225 @@
+"""What every import shares: the one import-error class, the row-error collector, and
+streaming readers for spreadsheets and CSV with row and size caps.
+
+Imports are all-or-nothing. They parse the whole file first (no database transaction
+is open while parsing), collect row errors with :class:`RowErrors` (the first
+:data:`MAX_REPORTED_ERRORS` are kept, the rest only counted: "另有 N 处错误"), raise
+:class:`DataImportError` if there are any, and only then write in one short atomic
+block with ``bulk_create`` in batches.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kepu.core.files import cell_text
+
+MAX_REPORTED_ERRORS = 100
+
+
+class DataImportError(Exception):
+    """An import failed and nothing was saved; ``errors`` are Chinese messages."""
+
+    def __init__(self, errors: list[str] | str) -> None:
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        super().__init__(self.errors)
+
+    def __str__(self) -> str:
+        return "；".join(self.errors)
+
+
+@dataclass
+class RowErrors:
+    """Row errors of one import: keeps the first ``limit`` messages, counts the rest."""
+
+    limit: int = MAX_REPORTED_ERRORS
+    kept: list[tuple[int, int, str]] = field(default_factory=list)  # (line, seq, message)
+    total: int = 0
+    general: list[str] = field(default_factory=list)
+
+    def add(self, line: int, message: str) -> None:
+        """A problem in row ``line`` (as the user numbers rows: header is 1)."""
+        self.total += 1
+        if len(self.kept) < self.limit:
+            self.kept.append((line, self.total, message))
+
+    def add_general(self, message: str) -> None:
+        """A problem with the whole file (missing column, too many rows …)."""
+        self.general.append(message)
+
+    @property
+    def full(self) -> bool:
+        """Enough messages are kept; callers may skip costly checks from now on."""
+        return len(self.kept) >= self.limit
+
+    def __bool__(self) -> bool:
+        return bool(self.total or self.general)
+
+    def __len__(self) -> int:
+        return self.total + len(self.general)
+
+    def lines(self) -> set[int]:
+        return {line for line, _, _ in self.kept}
+
+    def messages(self) -> list[str]:
+        out = list(self.general)
+        out.extend(f"第{line}行: {msg}" for line, _, msg in sorted(self.kept))
+        if self.total > len(self.kept):
+            out.append(f"另有 {self.total - len(self.kept)} 处错误未列出; 请修正后重新导入。")
+        return out
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise DataImportError(self.messages())
+
+
+# --- spreadsheets ------------------------------------------------------------------------
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class SheetLimits:
+    """Caps for one kind of spreadsheet: data rows, cells and unpacked XML bytes."""
+
+    rows: int
+    cells: int
+    unpacked_bytes: int
+
+
+def _first_sheet_member(zf: zipfile.ZipFile) -> str | None:
+    names = zf.namelist()
+    try:
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        first = re.search(r"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", book) or re.search(
+            r"<(?:\w+:)?sheet\b[^>]*?\bid=\"([^\"]+)\"", book
+        )
+        if first:
+            rid = first.group(1)
+            rel = re.search(
+                rf"<Relationship\b[^>]*\bId=\"{re.escape(rid)}\"[^>]*\bTarget=\"([^\"]+)\"", rels
+            ) or re.search(
+                rf"<Relationship\b[^>]*\bTarget=\"([^\"]+)\"[^>]*\bId=\"{re.escape(rid)}\"", rels
+            )
+            if rel:
+                target = rel.group(1).lstrip("/")
+                member = target if target.startswith("xl/") else f"xl/{target}"
+                if member in names:
+                    return member
+    except (KeyError, UnicodeError, zipfile.BadZipFile):
+        pass
+    sheets = sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
+    return sheets[0] if sheets else None
+
+
+def check_xlsx_size(data: bytes, limits: SheetLimits) -> None:
+    """Refuse a workbook over the caps before any XML is parsed.
+
+    The unpacked size comes from the zip directory (the zip reader never inflates a
+    member beyond its declared size); rows and cells are counted by streaming the first
+    sheet's XML and stopping at the first row over the cap, so a small file that
+    unpacks to millions of rows is refused in a fraction of a second.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataImportError("无法读取 Excel 文件: 文件已损坏或不是 xlsx 文件。") from exc
+    with zf:
+        unpacked = sum(info.file_size for info in zf.infolist())
+        if unpacked > limits.unpacked_bytes:
+            raise DataImportError(
+                f"Excel 文件解压后过大 ({unpacked / 1024 / 1024:.0f} MB), "
+                f"上限为 {limits.unpacked_bytes // 1024 // 1024} MB; 请拆分后导入。"
+            )
+        member = _first_sheet_member(zf)
+        if member is None:
+            raise DataImportError("Excel 文件中没有工作表。")
+        rows = cells = 0
+        tail = b""
+        try:
+            with zf.open(member) as fh:
+                while chunk := fh.read(_CHUNK):
+                    buf = tail + chunk
+                    # a tag split across chunks is counted in the next round
+                    cut = max(0, len(buf) - 16)
+                    head, tail = buf[:cut], buf[cut:]
+                    rows += len(_ROW_TAG.findall(head))
+                    cells += len(_CELL_TAG.findall(head))
+                    _check_counts(rows, cells, limits)
+            rows += len(_ROW_TAG.findall(tail))
+            cells += len(_CELL_TAG.findall(tail))
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+            raise DataImportError("无法读取 Excel 文件: 文件已损坏。") from exc
+        _check_counts(rows, cells, limits)
+
+
+def _check_counts(rows: int, cells: int, limits: SheetLimits) -> None:
+    # the header row is allowed on top of the data rows
+    if rows > limits.rows + 1:
+        raise DataImportError(f"表格行数超过上限 ({limits.rows:,} 行); 请拆分后分批导入。")
+    if cells > limits.cells:
+        raise DataImportError(f"表格单元格数超过上限 ({limits.cells:,} 个); 请删除多余的列。")
+
+
+def xlsx_rows(data: bytes, limits: SheetLimits) -> Iterator[list[str]]:
+    """The first sheet's rows as stripped strings, streamed (openpyxl read-only).
+
+    Checks the caps first (:func:`check_xlsx_size`), and stops with an error if the
+    sheet still turns out longer than the cap while reading. Trailing empty cells are
+    kept; callers skip blank rows.
+    """
+    check_xlsx_size(data, limits)
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise DataImportError(
+            f"无法读取 Excel 文件: 文件已损坏或格式不支持 ({exc.__class__.__name__})。"
+        ) from exc
+    try:
+        if not wb.worksheets:
+            raise DataImportError("Excel 文件中没有工作表。")
+        ws = wb.worksheets[0]
+        for count, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            if count > limits.rows + 1:
+                raise DataImportError(f"表格行数超过上限 ({limits.rows:,} 行); 请拆分后分批导入。")
+            yield [cell_text(v) for v in row]
+    except DataImportError:
+        raise
+    except Exception as exc:
+        raise DataImportError(f"读取 Excel 文件时出错 ({exc.__class__.__name__})。") from exc
+    finally:
+        wb.close()
+
+
+# --- CSV ---------------------------------------------------------------------------------
+def csv_rows(text: str, *, max_rows: int) -> Iterator[list[str]]:
+    """Rows of a CSV text (delimiter sniffed: comma, tab or semicolon), stripped, streamed."""
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        for count, row in enumerate(reader, start=1):
+            if count > max_rows + 1:
+                raise DataImportError(f"数据行数超过上限 ({max_rows:,} 行); 请拆分后分批导入。")
+            yield [c.strip() for c in row]
+    except csv.Error as exc:
+        raise DataImportError(f"CSV 文件格式有误: 第{reader.line_num}行 ({exc})。") from exc
+
+
+def decode_csv(data: bytes) -> str:
+    """Decode a CSV with the project's one text decoder (UTF-8/BOM, UTF-16, GB18030 …)."""
+    from kepu.plans.parsing.decode import decode_text_bytes
+
+    return decode_text_bytes(data)
