@@ -9,7 +9,6 @@ import zipfile
 
 import pytest
 
-from tests.browser.conftest import browser, page  # noqa: F401 (browser fixtures)
 from tests.browser.test_browser_shell import login
 
 pytestmark = pytest.mark.browser
