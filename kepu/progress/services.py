@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from kepu.audit.models import AuditEntry
@@ -645,3 +645,45 @@ def notice_send_back(
             comment=comment.strip(),
         )
     return notice
+
+
+def report_split(
+    *, user: Any, report: Report, organisations: Iterable[Organisation]
+) -> list[Report]:
+    """分解落实 further down: a county office splits its assignment among its own member
+    units (or townships); each gets its own report, linked to the county's."""
+    ensure_in_scope(user, report, Action.VIEW)
+    if not report.organisation.is_office or not can_act_for_unit(user, report.organisation_id):
+        raise PermissionDenied("只有承担该任务的办公室可以继续分解。")
+    region_path = report.organisation.region.path
+    orgs = [o for o in organisations if o.pk != report.organisation_id]
+    if not orgs:
+        raise ValidationError("请选择要分解到的单位。")
+    if any(not o.region.path.startswith(region_path) for o in orgs):
+        raise PermissionDenied("只能分解到本辖区内的单位。")
+    with transaction.atomic():
+        taken = set(
+            Report.objects.filter(round=report.round, task=report.task).values_list(
+                "organisation_id", flat=True
+            )
+        )
+        new = [
+            Report(
+                round=report.round,
+                task=report.task,
+                organisation=o,
+                role=UnitRole.COOPERATE,
+                via=f"{report.organisation.name}分解"[:200],
+                parent=report,
+            )
+            for o in orgs
+            if o.pk not in taken
+        ]
+        Report.objects.bulk_create(new)
+        for r, o in zip(new, [o for o in orgs if o.pk not in taken], strict=True):
+            r._audit_scope = (o.region.path, o.pk)
+        audit_rows(action="create", rows=new, actor=user)
+        ReportingRound.objects.filter(pk=report.round_id).update(
+            slot_count=models.F("slot_count") + len(new)
+        )
+    return new

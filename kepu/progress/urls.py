@@ -13,6 +13,7 @@ urlpatterns = [
     path("rounds/<int:pk>/review/", views.review_queue, name="review"),
     path("reports/", views.my_reports, name="reports"),
     path("reports/<int:pk>/", views.report_detail, name="report"),
+    path("reports/<int:pk>/split/", views.report_split, name="report_split"),
     path("reports/<int:pk>/review/", views.report_review, name="report_review"),
     path("reports/<int:report_pk>/notice/", views.notice_create, name="notice_create"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -217,8 +218,43 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evidence": list(report.evidence.all()),
             "events": list(report.events.all()),
             "can_supervise": services.can_act_for_office(request.user, report.round.office),
+            "split_choices": _split_choices(request.user, report)
+            if services.can_act_for_unit(request.user, report.organisation_id)
+            else [],
+            "children": list(report.children.select_related("organisation")),
         },
     )
+
+
+def _split_choices(user: Any, report: Report) -> Any:
+    """Units inside the reporting office's region it may split its assignment to."""
+    if not report.organisation.is_office:
+        return Organisation.objects.none()
+    return (
+        Organisation.objects.restrict(user, Action.VIEW)
+        .filter(region__path__startswith=report.organisation.region.path, is_active=True)
+        .exclude(pk=report.organisation_id)
+        .filter(models.Q(is_member_unit=True) | models.Q(kind="township"))
+        .order_by("name")[:200]
+    )
+
+
+@login_required
+@require_POST
+def report_split(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    if not services.can_act_for_unit(request.user, report.organisation_id):
+        raise PermissionDenied("只有承担该任务的办公室可以继续分解。")
+    ids = [int(v) for v in request.POST.getlist("organisation") if v.isdigit()]
+    chosen = [o for o in _split_choices(request.user, report) if o.pk in ids]
+    try:
+        new = services.report_split(user=request.user, report=report, organisations=chosen)
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, f"已分解给 {len(new)} 个单位。")
+    return redirect("progress:report", pk=pk)
 
 
 @login_required

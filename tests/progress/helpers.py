@@ -71,6 +71,7 @@ def progress_objects(world, text: str = "进展") -> dict:
         "progress": {"pk": round_.pk},
         "progress:report": {"pk": report.pk},
         "progress:report_review": {"pk": report.pk},
+        "progress:report_split": {"pk": report.pk},
         "progress:notice_create": {"report_pk": report.pk},
         "progress:evidence": {"pk": report.evidence.get().pk},
         "progress:notice": {"pk": notice.pk},

@@ -249,3 +249,32 @@ def test_links_must_be_web_addresses(pw, round_):
             narrative="x",
             links="javascript:alert(1)",
         )
+
+
+def test_county_splits_its_assignment_to_its_own_units(pw, round_):
+    from kepu.orgs.models import Organisation, OrgKind
+
+    county = pw.orgs["county_office_a"]
+    dept = Organisation.objects.create(
+        name="麒麟区教育体育局",
+        kind=OrgKind.DEPARTMENT,
+        region=pw.regions["county_a"],
+        is_member_unit=True,
+    )
+    report = Report.objects.get(round=round_, organisation=county)
+    new = services.report_split(
+        user=pw.users["county_admin_a"], report=report, organisations=[dept, pw.orgs["town_a"]]
+    )
+    assert {r.organisation for r in new} == {dept}  # the township already had its own slot
+    child = new[0]
+    assert child.parent == report and child.via == "麒麟区科学技术协会分解"
+    with pytest.raises(PermissionDenied):  # not the sibling county, nor outside the county
+        services.report_split(user=pw.users["county_admin_a2"], report=report, organisations=[dept])
+    sibling = Report.objects.get(round=round_, organisation=pw.orgs["county_office_a2"])
+    with pytest.raises(PermissionDenied):
+        services.report_split(
+            user=pw.users["county_admin_a2"], report=sibling, organisations=[dept]
+        )
+    assert AuditEntry.objects.filter(
+        content_type__model="report", object_id=str(child.pk), action="create"
+    ).exists()

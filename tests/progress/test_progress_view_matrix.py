@@ -299,3 +299,22 @@ def test_inbox_shows_only_ones_own_notifications(client, pw):
 
     assert Notification.objects.get(user=pw.users["staff_a1"]).read_at is not None
     assert Notification.objects.get(user=pw.users["staff_a2"]).read_at is None
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_report_split(client, pw, round_, who):
+    from kepu.orgs.models import Organisation, OrgKind
+
+    dept = Organisation.objects.create(
+        name="麒麟区教育体育局",
+        kind=OrgKind.DEPARTMENT,
+        region=pw.regions["county_a"],
+        is_member_unit=True,
+    )
+    report = unit_report(round_, pw, org="county_office_a", number="2")
+    resp = _client(client, pw, who).post(
+        reverse("progress:report_split", args=[report.pk]), {"organisation": [dept.pk]}
+    )
+    _check(resp, who, {"super": 302, "county_admin_a": 302, "admin_a": 403, "viewer_a": 403})
+    split = Report.objects.filter(parent=report, organisation=dept).exists()
+    assert split == (who in ("super", "county_admin_a"))
