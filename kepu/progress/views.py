@@ -229,7 +229,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _split_choices(user: Any, report: Report) -> Any:
     """Units inside the reporting office's region it may split its assignment to."""
     if not report.organisation.is_office:
-        return Organisation.objects.none()
+        return Organisation.objects.restrict(user, Action.VIEW).none()
     return (
         Organisation.objects.restrict(user, Action.VIEW)
         .filter(region__path__startswith=report.organisation.region.path, is_active=True)
