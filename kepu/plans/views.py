@@ -327,4 +327,10 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     tasks = list(selectors.my_tasks(user=request.user, role=role))
     org_ids = {g.organisation_id for g in user_grants(request.user)}
     rows = [(t, selectors.my_role_in(t, org_ids)) for t in tasks]
-    return render(request, "plans/my_tasks.html", {"rows": rows, "role": role})
+    from django.utils import timezone
+
+    from kepu.progress.selectors import attach_status, open_reports_by_task
+
+    attach_status(tasks, today=timezone.localdate(), warn_days=14)
+    reports = open_reports_by_task(user=request.user, task_ids=[t.pk for t in tasks])
+    return render(request, "plans/my_tasks.html", {"rows": rows, "role": role, "reports": reports})

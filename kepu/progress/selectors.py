@@ -291,3 +291,25 @@ def dashboard(*, user: Any, round_: ReportingRound, today: dt.date) -> dict[str,
         "overdue": overdue,
         "key_groups": key_groups,
     }
+
+
+def open_reports_by_task(*, user: Any, task_ids: list[int]) -> dict[int, int]:
+    """{task id: report id} of the user's own reports still to write in open rounds."""
+    org_ids = my_org_ids(user)
+    if not org_ids or not task_ids:
+        return {}
+    rows = (
+        Report.objects.restrict(user, Action.VIEW)
+        .filter(
+            organisation_id__in=org_ids,
+            task_id__in=task_ids,
+            round__status="open",
+            status__in=(ReportStatus.PENDING, ReportStatus.DRAFT, ReportStatus.RETURNED),
+        )
+        .order_by("task_id", "-round__closes_on")
+        .values_list("task_id", "pk")
+    )
+    out: dict[int, int] = {}
+    for task_id, pk in rows:
+        out.setdefault(task_id, pk)
+    return out

@@ -68,8 +68,8 @@ def test_ledger_export_is_scoped(client, world, city_plans, who):
         assert is_login_redirect(resp)
         return
     assert resp.status_code == 200
-    ws = load_workbook(io.BytesIO(resp.content)).active
-    contents = {ws.cell(r, 2).value for r in range(3, ws.max_row + 1)}
+    wb = load_workbook(io.BytesIO(resp.content))  # one sheet per plan
+    contents = {ws.cell(r, 3).value for ws in wb.worksheets for r in range(4, ws.max_row + 1)}
     assert ("开展中小学科学教育。培训科学教师300人以上。" in contents) == (who in READ_A)
     assert ("昆明的任务。" in contents) == (who in {"super", "admin_b"})
 

@@ -189,3 +189,11 @@ def test_todo_counts_and_home(pw, round_, client):
     html = client.get(reverse("home")).content.decode()
     assert 'id="todo-review"><span class="num">1</span>' in html
     assert report.status == ReportStatus.SUBMITTED
+
+
+def test_my_tasks_shows_deadline_status_and_the_report_to_write(pw, round_, client):
+    client.force_login(pw.users["staff_a1"])
+    html = client.get(reverse("plans:my_tasks")).content.decode()
+    report = Report.objects.get(round=round_, organisation=pw.orgs["unit_a1"], task__number="1")
+    assert "2026年12月底前" in html and "未开始" in html
+    assert reverse("progress:report", args=[report.pk]) in html
