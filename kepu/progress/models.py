@@ -125,7 +125,8 @@ class Report(Versioned):
     # Opening a national round writes 500,000 rows in one statement, so indexes are kept
     # to what the pages use (round via the unique (round, task, organisation),
     # organisation via (organisation, status)) and the three keys carry no database
-    # constraint (whose deferred checks cost more than the insert itself): the insert
+    # constraint (whose deferred checks cost more than the insert itself; parent and
+    # reviewed_by below likewise): the insert
     # selects them from existing rows, and Django applies on_delete=CASCADE itself.
     round = models.ForeignKey(
         ReportingRound,
@@ -161,6 +162,7 @@ class Report(Versioned):
         on_delete=models.CASCADE,
         related_name="children",
         db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(
         "状态", max_length=12, choices=ReportStatus.choices, default=ReportStatus.PENDING
@@ -182,6 +184,7 @@ class Report(Versioned):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

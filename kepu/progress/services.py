@@ -248,12 +248,14 @@ def round_open(
             round_.tasks.set(task_list)
         _insert_direct_slots(round_, by_task=bool(task_list))
         _audit_direct_slots(round_, user)
-        taken = set(Report.objects.filter(round=round_).values_list("task_id", "organisation_id"))
-        rows = [
-            row
-            for row in _cascade_slots(round_, [t.pk for t in task_list] or None)
-            if (row[0], row[1]) not in taken
-        ]
+        rows = _cascade_slots(round_, [t.pk for t in task_list] or None)
+        if rows:  # a unit both named and covered by "各…" keeps its named slot
+            taken = set(
+                Report.objects.filter(round=round_, task_id__in={r[0] for r in rows}).values_list(
+                    "task_id", "organisation_id"
+                )
+            )
+            rows = [row for row in rows if (row[0], row[1]) not in taken]
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
             batch = [
