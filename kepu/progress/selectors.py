@@ -157,45 +157,50 @@ def review_queue(*, user: Any, round_: ReportingRound) -> QuerySet[Report]:
 
 
 def round_rollup(*, user: Any, round_: ReportingRound) -> QuerySet[Task]:
-    """The round's tasks with counts of the reports the user may see, per status."""
-    visible = Report.objects.restrict(user, Action.VIEW).filter(round=round_)
-    ids = visible.values("task_id")
-    n = {
-        "total": Count("reports", filter=Q(reports__in=visible)),
-        "pending": Count(
-            "reports",
-            filter=Q(reports__in=visible, reports__status=ReportStatus.PENDING),
-        ),
-        "written": Count(
-            "reports",
-            filter=Q(
-                reports__in=visible,
-                reports__status__in=(ReportStatus.DRAFT, ReportStatus.RETURNED),
-            ),
-        ),
-        "submitted": Count(
-            "reports", filter=Q(reports__in=visible, reports__status=ReportStatus.SUBMITTED)
-        ),
-        "accepted": Count(
-            "reports", filter=Q(reports__in=visible, reports__status=ReportStatus.ACCEPTED)
-        ),
-        "late": Count("reports", filter=Q(reports__in=visible, reports__is_late=True)),
-        "done": Count(
-            "reports",
-            filter=Q(
-                reports__in=visible,
-                reports__status=ReportStatus.ACCEPTED,
-                reports__state=ProgressState.DONE,
-            ),
-        ),
-    }
+    """The round's tasks that have a report the user may see (paginate, then
+    :func:`attach_rollup` on the page)."""
+    ids = Report.objects.restrict(user, Action.VIEW).filter(round=round_).values("task_id")
     return (
-        # unscoped: narrowing to tasks of reports restricted above (visible)
-        Task.objects.filter(pk__in=ids)
+        Task.objects.filter(pk__in=ids)  # unscoped: narrowing to tasks of visible reports
         .select_related("plan")
-        .annotate(**{f"n_{k}": v for k, v in n.items()})
         .order_by("plan_id", "order")
     )
+
+
+def attach_rollup(tasks: Iterable[Task], *, user: Any, round_: ReportingRound) -> None:
+    """Per task of one page: how many visible reports are in each state (one query)."""
+    tasks = list(tasks)
+    counts: dict[int, dict[str, int]] = {
+        t.pk: dict.fromkeys(
+            ("total", "pending", "written", "submitted", "accepted", "late", "done"), 0
+        )
+        for t in tasks
+    }
+    rows = (
+        Report.objects.restrict(user, Action.VIEW)
+        .filter(round=round_, task_id__in=list(counts))
+        .values_list("task_id", "status", "state", "is_late")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for task_id, status, state, late, n in rows:
+        c = counts[task_id]
+        c["total"] += n
+        if status == ReportStatus.PENDING:
+            c["pending"] += n
+        elif status in (ReportStatus.DRAFT, ReportStatus.RETURNED):
+            c["written"] += n
+        elif status == ReportStatus.SUBMITTED:
+            c["submitted"] += n
+        elif status == ReportStatus.ACCEPTED:
+            c["accepted"] += n
+            if state == ProgressState.DONE:
+                c["done"] += n
+        if late:
+            c["late"] += n
+    for t in tasks:
+        for k, v in counts[t.pk].items():
+            setattr(t, f"n_{k}", v)
 
 
 def round_totals(*, user: Any, round_: ReportingRound) -> dict[str, int]:

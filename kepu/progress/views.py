@@ -91,6 +91,7 @@ def round_create(request: HttpRequest) -> HttpResponse:
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = get_object_or_404(selectors.round_list(user=request.user), pk=pk)
     page = paginate(request, selectors.round_rollup(user=request.user, round_=round_))
+    selectors.attach_rollup(page.object_list, user=request.user, round_=round_)
     setting = services.office_setting(round_.office)
     selectors.attach_status(
         page.object_list, today=timezone.localdate(), warn_days=setting.warn_days

@@ -197,3 +197,21 @@ def test_my_tasks_shows_deadline_status_and_the_report_to_write(pw, round_, clie
     report = Report.objects.get(round=round_, organisation=pw.orgs["unit_a1"], task__number="1")
     assert "2026年12月底前" in html and "未开始" in html
     assert reverse("progress:report", args=[report.pk]) in html
+
+
+def test_round_rollup_counts(pw, round_):
+    from kepu.progress.selectors import attach_rollup, round_rollup
+
+    report = Report.objects.get(round=round_, organisation=pw.orgs["unit_a1"], task__number="1")
+    services.report_save(user=pw.users["staff_a1"], report=report, version=None, state="done",
+                         narrative="完成")
+    services.report_submit(user=pw.users["staff_a1"], report=report)
+    services.report_review(user=pw.users["admin_a"], report=report, accept=True)
+    tasks = list(round_rollup(user=pw.users["admin_a"], round_=round_))
+    attach_rollup(tasks, user=pw.users["admin_a"], round_=round_)
+    got = {t.number: (t.n_total, t.n_pending, t.n_accepted, t.n_done) for t in tasks}
+    assert got == {"1": (2, 1, 1, 1), "2": (3, 3, 0, 0), "3": (3, 3, 0, 0)}
+    # a county sees only its own assignment in the roll-up
+    tasks = list(round_rollup(user=pw.users["county_admin_a"], round_=round_))
+    attach_rollup(tasks, user=pw.users["county_admin_a"], round_=round_)
+    assert [(t.number, t.n_total) for t in tasks] == [("2", 2)]  # its office and its township
