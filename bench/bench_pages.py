@@ -175,7 +175,7 @@ class Session:
         u = urllib.parse.urlsplit(base_url)
         self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
         self.behind_https = BEHIND_HTTPS if behind_https is None else behind_https
-        self.origin = f"{'https' if behind_https else 'http'}://{self.host}:{self.port}"
+        self.origin = f"{'https' if self.behind_https else 'http'}://{self.host}:{self.port}"
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
 
@@ -310,13 +310,22 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self.proc is not None
         probe = Session(self.url, timeout=5)
         for _ in range(120):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn 启动失败, 见 {self.log}")
             try:
                 if probe.get("/accounts/login/").status == 200:
-                    return self
+                    return
             except OSError:
                 pass
             time.sleep(0.5)

@@ -10,7 +10,9 @@ Everything comes from environment variables with safe defaults:
   ``KEPU_SECRET_KEY`` and ``KEPU_ALLOWED_HOSTS`` required).
 - ``KEPU_DEBUG``: overrides DEBUG either way.
 - ``KEPU_ALLOWED_HOSTS``: comma separated; ``KEPU_CSRF_TRUSTED_ORIGINS`` likewise.
-- ``KEPU_SECURE_SSL_REDIRECT``, ``KEPU_HSTS_SECONDS``: HTTPS hardening in production.
+- ``KEPU_SECURE_SSL_REDIRECT``, ``KEPU_HSTS_SECONDS``: HTTPS hardening in production;
+  ``KEPU_HTTPS=0`` switches it off for the local production-mode server of scripts/start.sh.
+- ``KEPU_TRUSTED_PROXIES``: reverse proxies whose X-Forwarded-For names the client.
 - ``KEPU_STATIC_ROOT``, ``KEPU_MEDIA_ROOT``: where collected static and uploads live.
 - ``KEPU_SQLITE_BUSY_TIMEOUT_MS``: how long an SQLite writer waits for the lock (20000).
 - ``KEPU_MAX_REQUEST_BYTES``: the request-body limit (default 101 MB: the largest upload
@@ -50,6 +52,10 @@ if not SECRET_KEY:
     SECRET_KEY = "kepu-development-only-insecure-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = _env_list("KEPU_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "KEPU_ENV=production requires KEPU_ALLOWED_HOSTS (the site's host names, comma separated)."
+    )
 if TESTING:
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 CSRF_TRUSTED_ORIGINS = _env_list("KEPU_CSRF_TRUSTED_ORIGINS")
@@ -72,6 +78,7 @@ INSTALLED_APPS = [
     "kepu.plans",
     "kepu.survey",
     "kepu.campaigns",
+    "kepu.registry",
     "kepu.progress",
     "kepu.notifications",
 ]
@@ -163,10 +170,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: this many failures for one username (or one address) within
-# the window lock further attempts until the window has passed.
+# Login throttling (kepu/core/throttle.py): N failures of one account from one address,
+# or N × factor failures from one address, lock further attempts until the window has
+# passed; an account with N failures stays open to addresses that never failed on it.
 KEPU_LOGIN_MAX_FAILURES = int(os.environ.get("KEPU_LOGIN_MAX_FAILURES", "5"))
 KEPU_LOGIN_WINDOW_SECONDS = int(os.environ.get("KEPU_LOGIN_WINDOW_SECONDS", "900"))
+KEPU_LOGIN_ADDRESS_FACTOR = int(os.environ.get("KEPU_LOGIN_ADDRESS_FACTOR", "4"))
+# Reverse proxies (addresses or networks, comma separated) whose X-Forwarded-For is
+# believed; empty: the client is REMOTE_ADDR.  Example: 127.0.0.1,10.0.0.0/8
+KEPU_TRUSTED_PROXIES = _env_list("KEPU_TRUSTED_PROXIES")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -182,6 +194,10 @@ STATICFILES_DIRS = [
     ("vendor/echarts", _node_modules / "echarts" / "dist"),
 ]
 STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
+STATICFILES_FINDERS = [
+    "kepu.core.staticfiles.VendorFileSystemFinder",  # collects only the vendor files we load
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -220,11 +236,14 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# KEPU_HTTPS=0: production mode served over plain HTTP on a local machine (scripts/start.sh
+# on 127.0.0.1): no HTTPS redirect, no Secure-only cookies, no HSTS.  Never behind a public name.
+HTTPS = _env_bool("KEPU_HTTPS", True)
 if PRODUCTION:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = _env_bool("KEPU_SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("KEPU_HSTS_SECONDS", "31536000"))
+    SESSION_COOKIE_SECURE = HTTPS
+    CSRF_COOKIE_SECURE = HTTPS
+    SECURE_SSL_REDIRECT = HTTPS and _env_bool("KEPU_SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("KEPU_HSTS_SECONDS", "31536000")) if HTTPS else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = _env_bool("KEPU_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from kepu.audit.views import audit_list
 from kepu.core import views as core_views
+from kepu.core.autocomplete import autocomplete
 
 admin.site.site_header = "科普平台管理后台"
 admin.site.site_title = "科普平台"
@@ -31,7 +32,9 @@ urlpatterns = [
     path("survey/", include("kepu.survey.urls")),
     path("campaigns/", include("kepu.campaigns.urls")),
     path("portal/", include("kepu.campaigns.public_urls")),
+    path("registry/", include("kepu.registry.urls")),
     path("audit/", audit_list, name="audit"),
+    path("autocomplete/<slug:source>/", autocomplete, name="autocomplete"),
     path("progress/", include("kepu.progress.urls")),
     path("notifications/", include("kepu.notifications.urls")),
     path("admin/", admin.site.urls),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent install: .venv with the locked Python packages, and the npm assets.
-# Sourced by scripts/start.sh and scripts/test.sh; safe to run on its own.
+# Called by scripts/start.sh (runtime packages: requirements.lock) and scripts/test.sh
+# (`--dev`: also the test and development tools of requirements-dev.lock); safe to run
+# on its own.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,12 +26,21 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+runtime_hash=$(hash_of requirements.lock pyproject.toml)
+dev_hash=$(hash_of requirements-dev.lock requirements.lock pyproject.toml)
 stamp=.venv/.kepu-python-stamp
-want=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "==> installing Python packages (requirements.lock)"
+if [ "${1:-}" = "--dev" ]; then
+  lock=requirements-dev.lock want="dev:$dev_hash"
+else
+  lock=requirements.lock want="runtime:$runtime_hash"
+fi
+have=$(cat "$stamp" 2>/dev/null || true)
+# A venv with the dev tools of the same locks serves the runtime too.
+if [ "$have" != "$want" ] && [ "$have" != "dev:$dev_hash" ]; then
+  echo "==> installing Python packages ($lock)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements.lock
+  .venv/bin/python -m pip install -q -r "$lock"
   .venv/bin/python -m pip install -q --no-deps -e .
   echo "$want" > "$stamp"
 fi

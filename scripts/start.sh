@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # First command: install everything, migrate SQLite, import divisions, load demo data,
 # then serve on http://127.0.0.1:8000 (with the background task worker). Idempotent.
+# It serves like production (DEBUG off, gunicorn, WhiteNoise: scripts/serve.sh); the
+# developer mode with autoreload is scripts/dev.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
 .venv/bin/kepu setup
 mkdir -p var
 .venv/bin/kepu manage db_worker --interval 1 > var/worker.log 2>&1 &
@@ -13,5 +17,5 @@ worker=$!
 reminder=$!
 trap 'kill $worker $reminder 2>/dev/null || true' EXIT INT TERM
 echo
-echo "科普平台已启动: http://127.0.0.1:8000  (按 Ctrl+C 停止; 后台任务日志: var/worker.log)"
-.venv/bin/kepu serve "${KEPU_ADDR:-127.0.0.1:8000}"
+echo "科普平台已启动: http://${KEPU_ADDR:-127.0.0.1:8000}  (按 Ctrl+C 停止; 后台任务日志: var/worker.log)"
+bash scripts/serve.sh

@@ -3,6 +3,6 @@
 # PostgreSQL when KEPU_TEST_DATABASE_URL is set). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --dev
 bash scripts/system-deps.sh
 exec .venv/bin/pytest "$@"

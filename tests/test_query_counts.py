@@ -1,13 +1,22 @@
-"""N+1 guards: list views issue the same number of queries for 3 rows as for 30."""
+"""N+1 guards: every list page issues the same number of queries for a few rows as for
+more rows than fit on one page (pagination: 50 a page)."""
 
 from __future__ import annotations
 
+import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kepu.orgs.models import Organisation, OrgKind
+from kepu.orgs.models import Membership, Organisation, OrganisationAlias, OrgKind
+from kepu.orgs.scoping import Role
+from kepu.plans.models import Plan
 from kepu.plans.services import PlanFields, plan_create_from_parsed
+from kepu.regions.models import Level, Region
+from kepu.survey.models import Wave, WaveKind
+
+MANY = 60  # more than one page
 
 
 def _queries(client, url, params=None) -> int:
@@ -33,7 +42,7 @@ def _plan(world, n_tasks: int):
         }
         for k in range(1, n_tasks + 1)
     ]
-    plan_create_from_parsed(
+    return plan_create_from_parsed(
         user=world.users["admin_a"],
         owner=world.orgs["office_a"],
         parsed={"tasks": tasks},
@@ -66,3 +75,189 @@ def test_org_list_queries_do_not_grow_with_organisations(client, world):
             name=f"曲靖市测试单位{k}", kind=OrgKind.DEPARTMENT, region=world.regions["city_a"]
         )
     assert _queries(client, reverse("orgs:list")) == small
+
+
+def _same_queries(client, url, grow, params=None) -> None:
+    small = _queries(client, url, params)
+    grow()
+    assert _queries(client, url, params) == small
+
+
+LEDGER_FILTERS = {
+    "region": "530300",
+    "q": "任务",
+    "has_target": "on",
+    "role": "lead",
+    "key_group": "",
+}
+
+
+@pytest.mark.parametrize("page", ["1", "2"])
+def test_ledger_with_filters_queries_do_not_grow(client, world, page):
+    client.force_login(world.users["admin_a"])
+    _plan(world, 3)
+    params = {**LEDGER_FILTERS, "organisation": world.orgs["unit_a1"].pk, "page": page}
+    _same_queries(client, reverse("plans:ledger"), lambda: _plan(world, MANY), params)
+
+
+def test_ledger_of_one_plan_queries_do_not_grow(client, world):
+    client.force_login(world.users["admin_a"])
+    small = _plan(world, 3)
+    large = _plan(world, MANY)
+    url = reverse("plans:ledger")
+    assert _queries(client, url, {"plan": small.pk}) == _queries(client, url, {"plan": large.pk})
+
+
+def test_ledger_for_a_unit_queries_do_not_grow(client, world):
+    client.force_login(world.users["staff_a2"])
+    _plan(world, 3)
+    _same_queries(client, reverse("plans:ledger"), lambda: _plan(world, MANY))
+
+
+def test_plan_list_queries_do_not_grow_with_plans(client, world):
+    client.force_login(world.users["admin_a"])
+    _plan(world, 3)
+
+    def grow():
+        Plan.objects.bulk_create(
+            [
+                Plan(
+                    title=f"要点计划{k}",
+                    region=world.regions["city_a"],
+                    owner=world.orgs["office_a"],
+                )
+                for k in range(MANY)
+            ]
+        )
+        _plan(world, 5)
+
+    _same_queries(client, reverse("plans:list"), grow)
+
+
+def test_plan_detail_queries_do_not_grow_with_tasks(client, world):
+    client.force_login(world.users["admin_a"])
+    small = _plan(world, 3)
+    large = _plan(world, MANY)
+    for params in ({}, {"page": "2"}):
+        assert _queries(client, reverse("plans:detail", args=[small.pk]), params) == _queries(
+            client, reverse("plans:detail", args=[large.pk]), params
+        )
+
+
+def test_my_tasks_page_two_queries_do_not_grow(client, world):
+    client.force_login(world.users["staff_a1"])
+    _plan(world, 3)
+    _same_queries(
+        client, reverse("plans:my_tasks"), lambda: _plan(world, MANY), {"page": "2", "role": "lead"}
+    )
+
+
+def _many_orgs(world, n=MANY):
+    orgs = Organisation.objects.bulk_create(
+        [
+            Organisation(
+                name=f"曲靖市批量单位{k}", kind=OrgKind.DEPARTMENT, region=world.regions["city_a"]
+            )
+            for k in range(n)
+        ]
+    )
+    OrganisationAlias.objects.bulk_create(
+        [OrganisationAlias(organisation=o, name=f"批量别名{o.pk}") for o in orgs]
+    )
+    User = get_user_model()
+    for k, o in enumerate(orgs[:3]):
+        u = User.objects.create_user(username=f"batch{k}")
+        Membership.objects.create(user=u, organisation=o, role=Role.VIEWER)
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "曲靖"}, {"q": "曲靖", "kind": "department"}])
+def test_org_list_with_search_queries_do_not_grow(client, world, params):
+    client.force_login(world.users["admin_a"])
+    _same_queries(client, reverse("orgs:list"), lambda: _many_orgs(world), params)
+
+
+def test_org_detail_queries_do_not_grow_with_members(client, world):
+    client.force_login(world.users["admin_a"])
+    org = world.orgs["unit_a1"]
+
+    def grow():
+        User = get_user_model()
+        users = User.objects.bulk_create(
+            [User(username=f"member{k}", first_name=f"成员{k}") for k in range(MANY)]
+        )
+        Membership.objects.bulk_create(
+            [Membership(user=u, organisation=org, role=Role.UNIT_STAFF) for u in users]
+        )
+
+    _same_queries(client, reverse("orgs:detail", args=[org.pk]), grow)
+
+
+def test_wave_list_queries_do_not_grow_with_waves(client, world):
+    client.force_login(world.users["admin_a"])
+
+    def waves(years):
+        Wave.objects.bulk_create(
+            [
+                Wave(
+                    title=f"{y}年调查",
+                    kind=WaveKind.LOCAL,
+                    year=y,
+                    region=world.regions["city_a"],
+                    owner=world.orgs["office_a"],
+                )
+                for y in years
+            ]
+        )
+
+    waves([2020])
+    _same_queries(client, reverse("survey:waves"), lambda: waves(range(2021, 2021 + MANY)))
+
+
+def _many_regions(world):
+    county = world.regions["county_a"]
+    Region.objects.bulk_create(
+        [
+            Region(
+                code=f"530302{k:03d}",
+                name=f"测试街道{k}",
+                level=Level.TOWNSHIP,
+                parent=county,
+                path=f"{county.path}530302{k:03d}/",
+            )
+            for k in range(2, 2 + MANY)
+        ]
+    )
+
+
+@pytest.mark.parametrize("who", ["admin_a", "staff_a1", "super"])
+@pytest.mark.parametrize(
+    "source,query",
+    [
+        ("orgs", ""),
+        ("orgs", "曲靖"),
+        ("plans", ""),
+        ("plans", "要点"),
+        ("regions", ""),
+        ("regions", "街道"),
+        ("regions", "5303"),
+    ],
+)
+def test_autocomplete_queries_do_not_grow(client, world, who, source, query):
+    client.force_login(world.users[who])
+    _plan(world, 1)
+
+    def grow():
+        _many_orgs(world)
+        _many_regions(world)
+        Plan.objects.bulk_create(
+            [
+                Plan(
+                    title=f"要点计划{k}",
+                    region=world.regions["city_a"],
+                    owner=world.orgs["office_a"],
+                )
+                for k in range(MANY)
+            ]
+        )
+
+    _same_queries(client, reverse("autocomplete", args=[source]), grow, {"q": query})

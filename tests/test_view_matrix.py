@@ -28,15 +28,12 @@ def _assert_login_redirect(resp):
     assert resp["Location"].startswith(reverse("login"))
 
 
-# --- pages every signed-in user may open ---------------------------------------------
-@pytest.mark.parametrize("who", USERS)
+# --- pages every signed-in user may open (exact statuses through the matrix helper) -------
 @pytest.mark.parametrize("name", ["home", "my_permissions", "orgs:list", "audit"])
-def test_signed_in_pages(client, world, who, name):
-    resp = _client(client, world, who).get(reverse(name))
-    if who == "anon":
-        _assert_login_redirect(resp)
-    else:
-        assert resp.status_code == 200
+def test_signed_in_pages(client, world, name):
+    from tests.matrix import MATRIX, MatrixData, check_row
+
+    assert check_row(client, world, MatrixData(world), name, MATRIX[name]) == []
 
 
 def test_home_shows_the_users_organisation_and_region(client, world):
@@ -257,3 +254,105 @@ def test_server_error_page_is_chinese_and_standalone(rf):
 
     resp = error_500(rf.get("/"))
     assert resp.status_code == 500 and "服务器内部错误" in resp.content.decode()
+
+
+# --- autocomplete sources: scoped like the lists they replace ---------------------------
+AUTOCOMPLETE_SEES = {
+    # source: {name: users who get it}
+    "orgs": {
+        "曲靖市教育体育局": {"super", "admin_a", "viewer_a", "staff_a1"},
+        "昆明市教育局": {"super", "admin_b"},
+    },
+    "plans": {
+        "曲靖的计划": {"super", "admin_a", "viewer_a", "staff_a1"},
+        "昆明的计划": {"super", "admin_b"},
+    },
+    "regions": {
+        "曲靖市": {"super", "admin_a", "viewer_a", "staff_a1", "staff_a2"},
+        "麒麟区": {"super", "admin_a", "viewer_a"},
+        "昆明市": {"super", "admin_b"},
+    },
+}
+
+
+@pytest.fixture
+def named_plans(world):
+    from kepu.plans.services import PlanFields, plan_create_from_parsed
+
+    for key, title, unit in (("a", "曲靖的计划", "市教体局"), ("b", "昆明的计划", "市教育局")):
+        plan_create_from_parsed(
+            user=world.users[f"admin_{key}"],
+            owner=world.orgs[f"office_{key}"],
+            parsed={
+                "tasks": [
+                    {
+                        "path": [],
+                        "title": "任务",
+                        "text": "任务。",
+                        "lead": [unit],
+                        "cooperate": [],
+                        "responsible": [unit],
+                        "targets": [],
+                    }
+                ]
+            },
+            fields=PlanFields(title=title),
+        )
+
+
+@pytest.mark.parametrize("who", USERS)
+@pytest.mark.parametrize("source", sorted(AUTOCOMPLETE_SEES))
+@pytest.mark.parametrize("query", ["", "市", "曲靖", "昆明", "5301", "5303"])
+def test_autocomplete_is_scoped(client, world, named_plans, who, source, query):
+    resp = _client(client, world, who).get(reverse("autocomplete", args=[source]), {"q": query})
+    if who == "anon":
+        _assert_login_redirect(resp)
+        return
+    assert resp.status_code == 200
+    labels = {r["label"] for r in resp.json()["results"]}
+    for name, allowed in AUTOCOMPLETE_SEES[source].items():
+        if name in labels:
+            assert who in allowed, (who, source, query, name)
+    if query == "":
+        for name, allowed in AUTOCOMPLETE_SEES[source].items():
+            assert (name in labels) == (who in allowed), (who, source, name)
+
+
+def test_autocomplete_unknown_source_is_404(client, world):
+    assert _client(client, world, "admin_a").get("/autocomplete/users/").status_code == 404
+
+
+def test_autocomplete_results_are_limited(client, world):
+    from kepu.core.autocomplete import LIMIT
+
+    Organisation.objects.bulk_create(
+        [
+            Organisation(
+                name=f"曲靖市限量单位{k}", kind="department", region=world.regions["city_a"]
+            )
+            for k in range(LIMIT + 5)
+        ]
+    )
+    data = _client(client, world, "admin_a").get("/autocomplete/orgs/", {"q": "限量"}).json()
+    assert len(data["results"]) == LIMIT and data["more"] is True
+
+
+def test_autocomplete_finds_regions_by_code_and_name(client, world):
+    c = _client(client, world, "admin_a")
+    by_code = c.get("/autocomplete/regions/", {"q": "530302"}).json()["results"]
+    assert [r["label"] for r in by_code] == ["麒麟区", "南宁街道"]
+    assert by_code[0]["id"] == "530302"
+    by_name = c.get("/autocomplete/regions/", {"q": "南宁"}).json()["results"]
+    assert [r["id"] for r in by_name] == ["530302001"]
+
+
+def test_org_form_parent_is_searched_not_listed(client, world):
+    org = world.orgs["unit_a1"]
+    org.parent = world.orgs["office_a"]
+    org.save()
+    html = _client(client, world, "admin_a").get(reverse("orgs:edit", args=[org.pk]))
+    html = html.content.decode()
+    assert 'data-autocomplete-url="/autocomplete/orgs/"' in html
+    assert 'value="曲靖市科学技术协会"' in html
+    assert "曲靖市卫生健康委员会" not in html  # other organisations are not listed
+    assert '<select name="parent"' not in html

@@ -25,6 +25,8 @@ class AuditEntry(models.Model):
         CREATE = "create", "新建"
         UPDATE = "update", "修改"
         DELETE = "delete", "删除"
+        LOGIN = "login", "登录"
+        LOGIN_FAILED = "login_failed", "登录失败"
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -36,7 +38,7 @@ class AuditEntry(models.Model):
         related_name="+",
     )
     actor_name = models.CharField("操作人", max_length=150, blank=True)
-    action = models.CharField("操作", max_length=10, choices=Action.choices)
+    action = models.CharField("操作", max_length=20, choices=Action.choices)
     content_type = models.ForeignKey(ContentType, verbose_name="对象类型", on_delete=models.PROTECT)
     object_id = models.CharField("对象ID", max_length=64)
     object_repr = models.CharField("对象", max_length=300)

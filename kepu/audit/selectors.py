@@ -213,6 +213,12 @@ def _value(f: Any, value: Any, model: type | None, names: dict[tuple[type, str],
     return _text(value)
 
 
+def _in_field_order(model: type[models.Model] | None, changes: dict[str, Any]) -> list:
+    """The model's field order (PostgreSQL's jsonb does not keep the written order)."""
+    order = {f.name: i for i, f in enumerate(model._meta.fields)} if model else {}
+    return sorted(changes.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+
+
 def entry_rows(entries: Iterable[AuditEntry]) -> list[EntryRow]:
     """The page's entries as they are shown (a fixed number of queries per page)."""
     entries = list(entries)
@@ -221,7 +227,7 @@ def entry_rows(entries: Iterable[AuditEntry]) -> list[EntryRow]:
     for e in entries:
         model = e.content_type.model_class()
         changes = []
-        for name, pair in (e.changes or {}).items():
+        for name, pair in _in_field_order(model, e.changes or {}):
             f = _field(model, name)
             before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
             changes.append(

@@ -109,9 +109,9 @@ def _total(
     clean: dict[str, float] = {}
     errors = []
     for c in criteria:
-        raw = scores.get(str(c.pk), scores.get(c.pk))
+        raw = scores.get(str(c.pk))
         try:
-            value = float(raw)
+            value = float(raw)  # type: ignore[arg-type]  # None and text are refused below
         except (TypeError, ValueError):
             errors.append(f"请填写「{c.name}」的得分。")
             continue

@@ -55,7 +55,7 @@ class QuotaForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("who") and not data.get("min_count"):
             self.add_error("min_count", "请填写场次要求。")
         if data.get("who") and not data.get("kinds"):

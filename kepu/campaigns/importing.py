@@ -144,10 +144,10 @@ def activities_import(
         )
     orgs = list(registering_orgs(user=user, campaign=campaign).select_related("region"))
     by_name: dict[str, Any] = {}
-    for org in orgs:
-        by_name.setdefault(org.name, org)
-        if org.short_name:
-            by_name.setdefault(org.short_name, org)
+    for known in orgs:
+        by_name.setdefault(known.name, known)
+        if known.short_name:
+            by_name.setdefault(known.short_name, known)
     errors = RowErrors()
     header: dict[str, int] | None = None
     parsed: list[tuple[int, Any, dict[str, Any]]] = []

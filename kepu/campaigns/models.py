@@ -231,7 +231,7 @@ class ActivityPhoto(models.Model):
         ordering = ["activity", "pk"]
 
     def __str__(self) -> str:
-        return self.caption or self.image.name
+        return self.caption or self.image.name or ""
 
     def audit_scope(self) -> tuple[str, int | None]:
         return self.activity.region.path, self.activity.organiser_id
@@ -381,9 +381,9 @@ class Nomination(Versioned):
 
     @property
     def nominee_name(self) -> str:
-        if self.activity_id:
+        if self.activity is not None:
             return self.activity.title
-        return self.organisation.name if self.organisation_id else ""
+        return self.organisation.name if self.organisation is not None else ""
 
     def audit_scope(self) -> tuple[str, int | None]:
         return self.region.path, self.nominated_by_id

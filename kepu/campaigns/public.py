@@ -78,7 +78,10 @@ def _calendar(
     qs = selectors.public_activities(
         campaign=campaign,
         filters=selectors.PublicFilters(**{**filters.__dict__, "date_from": None, "date_to": None}),
-    ).filter(starts_at__date__gte=month, starts_at__date__lte=month.replace(day=last))
+    ).filter(
+        starts_at__gte=selectors.day_start(month),
+        starts_at__lt=selectors.day_start(month.replace(day=last) + dt.timedelta(days=1)),
+    )
     counts = {
         row["day"]: row["n"]
         for row in qs.order_by()
@@ -211,7 +214,7 @@ def portal_points(request: HttpRequest, pk: int) -> JsonResponse:
             "points": [
                 {
                     "name": r["title"],
-                    "value": [float(r["longitude"]), float(r["latitude"])],
+                    "value": [float(r["longitude"] or 0), float(r["latitude"] or 0)],
                     "url": reverse("portal:activity", args=[r["pk"]]),
                 }
                 for r in qs

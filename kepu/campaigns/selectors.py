@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from kepu.campaigns.models import PUBLISHED, Activity, Campaign, Quota, Status
@@ -141,8 +142,8 @@ def quota_rows(
     """Progress of each organisation (a page of them) against its quota: one query."""
     today = today or timezone.localdate()
     quotas = list(campaign.quotas.all())
-    counts = {
-        row["organiser_id"]: row
+    counts: dict[int, dict[str, Any]] = {
+        row["organiser_id"]: dict(row)
         # unscoped: counts for organisations the caller got through restrict()
         for row in Activity.objects.filter(campaign=campaign, organiser__in=organisations)
         .values("organiser_id")
@@ -182,7 +183,7 @@ def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
         for r in Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
     }
     quotas = list(campaign.quotas.all())
-    need_by_kind = {}
+    need_by_kind: dict[str, int] = {}
     for q in quotas:
         for k in q.kinds:
             need_by_kind.setdefault(k, q.min_count)
@@ -212,15 +213,28 @@ def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
         b = bucket(row["region__path"])
         if b:
             b["orgs"] += row["n"]
-    for row in per_org:
-        b = bucket(row["organiser__region__path"])
+    for org_row in per_org:
+        b = bucket(org_row["organiser__region__path"])
         if not b:
             continue
-        b["published"] += row["n"]
-        b["completed"] += row["done"]
-        if row["n"] >= need_by_kind.get(row["organiser__kind"], 10**9):
+        b["published"] += org_row["n"]
+        b["completed"] += org_row["done"]
+        if org_row["n"] >= need_by_kind.get(org_row["organiser__kind"], 10**9):
             b["met"] += 1
     return sorted(table.values(), key=lambda b: b["region"].code)
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight of ``day`` in the site's time zone (date filters as index-friendly ranges)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def key_group_q(group: str) -> Q:
+    """Activities serving a key group: JSONB containment (GIN-indexed) on PostgreSQL; the
+    quoted code in the JSON text elsewhere (codes never overlap)."""
+    if connection.vendor == "postgresql":
+        return Q(key_groups__contains=[group])
+    return Q(key_groups__icontains=f'"{group}"')
 
 
 # --- public portal --------------------------------------------------------------------------
@@ -246,17 +260,15 @@ def public_activities(
         region = Region.objects.filter(code=f.region_code).only("path").first()
         qs = qs.filter(region__path__startswith=region.path) if region else qs.none()
     if f.date_from:
-        qs = qs.filter(ends_at__date__gte=f.date_from)
+        qs = qs.filter(ends_at__gte=day_start(f.date_from))
     if f.date_to:
-        qs = qs.filter(starts_at__date__lte=f.date_to)
+        qs = qs.filter(starts_at__lt=day_start(f.date_to + dt.timedelta(days=1)))
     if f.kind:
         qs = qs.filter(kind=f.kind)
     if f.mode:
         qs = qs.filter(mode=f.mode)
     if f.key_group:
-        # JSON containment is not on SQLite; key groups are few, an icontains on the JSON
-        # text of the list is exact enough for codes that never overlap.
-        qs = qs.filter(key_groups__icontains=f'"{f.key_group}"')
+        qs = qs.filter(key_group_q(f.key_group))
     if f.q:
         qs = qs.filter(Q(title__icontains=f.q) | Q(address__icontains=f.q))
     return (
@@ -267,10 +279,11 @@ def public_activities(
 
 
 def public_campaigns() -> QuerySet[Campaign]:
+    # unscoped: approved activities are public
+    published = Activity.objects.filter(campaign=OuterRef("pk"), status__in=PUBLISHED)
     return (
         # unscoped: campaigns with approved activities are public
-        Campaign.objects.filter(activities__status__in=PUBLISHED)
-        .distinct()
+        Campaign.objects.filter(Exists(published))
         .select_related("region")
         .order_by("-year", "-event_start")
     )

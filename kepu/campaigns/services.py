@@ -246,7 +246,11 @@ def check_activity(campaign: Campaign, f: ActivityFields) -> None:
         errors["region"] = f"活动地点必须在「{campaign.region.name}」范围内。"
     if (f.latitude is None) != (f.longitude is None):
         errors["latitude"] = "经纬度须同时填写。"
-    elif f.latitude is not None and not (-90 <= f.latitude <= 90 and -180 <= f.longitude <= 180):
+    elif (
+        f.latitude is not None
+        and f.longitude is not None
+        and not (-90 <= f.latitude <= 90 and -180 <= f.longitude <= 180)
+    ):
         errors["latitude"] = "经纬度超出范围。"
     if errors:
         raise ValidationError(errors)

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -226,7 +227,9 @@ def _import_confirm(request: HttpRequest, owners: list, token: str) -> HttpRespo
     if form.is_valid() and quotas.is_valid():
         allowed = Organisation.objects.restrict(request.user, Action.VIEW)
         ids = [
-            int(v) for k, v in request.POST.items() if k.startswith("organiser_") and v.isdigit()
+            int(v)
+            for k in request.POST
+            if k.startswith("organiser_") and (v := request.POST.get(k, "")).isdigit()
         ]
         organizers = list(allowed.filter(pk__in=ids))
         try:
@@ -586,7 +589,7 @@ def activity_complete(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request, pk, Action.CHANGE)
     form = CompleteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("campaigns:activity", pk=pk)
     try:
         services.activity_complete(
@@ -629,12 +632,15 @@ def activities_import(request: HttpRequest, pk: int) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             errors = ["请选择要导入的 Excel 文件。"]
-        elif upload.size > SPREADSHEET.max_bytes:
+        elif (upload.size or 0) > SPREADSHEET.max_bytes:
             errors = [f"文件过大, 上限为 {SPREADSHEET.max_bytes // 1024 // 1024} MB。"]
         else:
             try:
                 result = importing.activities_import(
-                    user=request.user, campaign=campaign, name=upload.name, data=upload.read()
+                    user=request.user,
+                    campaign=campaign,
+                    name=upload.name or "",
+                    data=upload.read(),
                 )
             except ValidationError as exc:
                 errors = exc.messages
@@ -698,7 +704,10 @@ def award_nominate(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         name = request.POST.get("organisation", "").strip()[:200]
         organisation = (
-            Organisation.objects.restrict(request.user, Action.VIEW).matching_name(name).first()
+            Organisation.objects.restrict(request.user, Action.VIEW)
+            .filter(Q(name=name) | Q(short_name=name) | Q(aliases__name=name))
+            .distinct()
+            .first()
             if name
             else None
         )

@@ -6,4 +6,9 @@ class CoreConfig(AppConfig):
     verbose_name = "平台"
 
     def ready(self) -> None:
-        from kepu.core import checks  # noqa: F401  (registers the scoping checks)
+        from kepu.core import (
+            checks,  # noqa: F401  (registers the scoping checks)
+            signals,
+        )
+
+        signals.connect()

@@ -10,7 +10,7 @@ NAV = [
     ("progress", "进展填报", "progress:rounds"),
     ("campaigns", "科普活动", "campaigns:list"),
     ("survey", "素质监测", "survey:waves"),
-    ("registry", "基地与队伍", None),
+    ("registry", "基地与队伍", "registry:bases"),
     ("assessment", "考核", None),
     ("orgs", "组织机构", "orgs:list"),
 ]

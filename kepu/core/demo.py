@@ -22,6 +22,7 @@ LOADERS = [
     "kepu.plans.demo.load",
     "kepu.survey.demo.load",
     "kepu.campaigns.demo.load",
+    "kepu.registry.demo.load",
     "kepu.progress.demo.load",
 ]
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 
 from kepu.core import throttle
 
@@ -15,21 +16,25 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     }
 
     def clean(self):
-        from django.conf import settings
-
         username = (self.data.get("username") or "").strip()
+        if not username:
+            return super().clean()
         ip = throttle.client_ip(self.request) if self.request else None
-        if username and throttle.is_locked(username, ip):
+        attempt = throttle.attempt_begin(username=username, ip=ip)
+        if attempt is None:
+            # Refused before the password is checked: still a failure for the audit log.
+            user_login_failed.send(
+                sender=throttle.__name__,
+                credentials={"username": username},
+                request=self.request,
+                locked=True,
+            )
             raise forms.ValidationError(
                 self.error_messages["locked"],
                 code="locked",
-                params={"minutes": settings.KEPU_LOGIN_WINDOW_SECONDS // 60},
+                params={"minutes": throttle.lock_minutes()},
             )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if username:
-                throttle.record_failure(username, ip)
-            raise
-        throttle.clear_failures(username)
+        # A wrong password or an inactive account raises here; the attempt stays counted.
+        cleaned = super().clean()
+        throttle.attempt_succeeded(attempt)
         return cleaned

@@ -11,15 +11,19 @@ to ``obj`` and before ``save``)::
 refusal lists every named field where the two differ (related rows, e.g. a task's
 units, through ``extra``).
 
-and in a form: ``class TaskForm(VersionedForm, forms.Form)`` adds the hidden ``version``
-field; the view passes ``form.cleaned_data["version"]`` to the service and shows
-``StaleEditError.differences`` (field label, the value the user submitted, the value
-saved by the other person) beside the form when the service raises.
+In a form, ``class TaskForm(VersionedForm, forms.Form)`` adds the hidden ``version``
+field and hidden copies of the values the user was shown; the view passes
+``form.cleaned_data["version"]`` to the service and, when it raises, calls
+``form.stale(exc, initial_of(exc.current))``: the template ``core/_stale.html`` then lists
+each field whose saved value differs from what the user saw (您看到的 / 对方保存的),
+with the user's input still in the form. Without ``saved`` (or when the client posted no
+seen values) it shows ``StaleEditError.differences``: submitted beside saved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django import forms
@@ -78,7 +82,7 @@ class StaleEditError(ValidationError):
                 self.differences.append((label, yours or "(空)", theirs or "(空)"))
         super().__init__(
             "保存失败: 在您打开之后, 其他人已修改并保存了这条记录 (当前为第 %(v)s 版)。"
-            "您的修改没有保存, 请核对下方对方保存的内容后重新编辑。",
+            "您的修改没有保存, 请核对「保存冲突」中对方保存的内容后重新保存。",
             code="stale",
             params={"v": current.version},
         )
@@ -113,20 +117,73 @@ def version_check(
 
 
 class VersionedForm(forms.Form):
-    """Mixin for edit forms of versioned records: the version the user started from."""
+    """Mixin for edit forms of versioned records.
+
+    Carries the version the user started from (hidden ``version``) and, for every
+    editable field, the value the user saw when the page was rendered (Django's hidden
+    ``initial-<name>`` inputs). When the save is refused, :meth:`stale` lists each field
+    whose saved value differs from what the user saw: what the other person changed,
+    in the form's own terms, while the user's input stays in the form.
+    """
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
     stale_differences: list[tuple[str, str, str]] | None = None
+    stale_mine_label = "您看到的"
 
-    def stale(self, exc: StaleEditError) -> None:
-        """Attach a stale-edit refusal to the form (the template lists the differences)."""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "version" and not field.disabled:
+                field.show_hidden_initial = True
+
+    def _as_posted(self, field: forms.Field, value: Any) -> str:
+        """``value`` as the hidden initial input carries it."""
+        rendered = field.hidden_widget().format_value(field.prepare_value(value))
+        return "" if rendered is None else str(rendered)
+
+    def _shown(self, field: forms.Field, raw: str) -> str:
+        """A posted value as people read it: choice labels, names, 是/否."""
+        if raw in ("", "None", "[]", "{}"):
+            return "(空)"
+        if isinstance(field, forms.BooleanField):
+            return "是" if raw == "True" else "否"
+        if isinstance(field, forms.ModelChoiceField):
+            # The seen value is posted by the client: names come only from the field's
+            # own (scoped) choices, so no id can reveal a record out of the user's sight.
+            obj = field.queryset.filter(pk=raw).first() if raw.isdigit() else None
+            return str(obj) if obj is not None else f"#{raw}"
+        if isinstance(field, forms.ChoiceField):
+            return str(dict((str(k), v) for k, v in field.choices).get(raw, raw))
+        raw = " ".join(raw.split())
+        return raw if len(raw) <= DISPLAY_LIMIT else raw[:DISPLAY_LIMIT] + "…"
+
+    def stale(self, exc: StaleEditError, saved: Mapping[str, Any] | None = None) -> None:
+        """Attach a stale-edit refusal to the form (the template lists the differences).
+
+        ``saved`` is the form's initial data built from the row as saved now
+        (``exc.current``), the same way the view built it for the user; without it the
+        service's differences (submitted beside saved) are shown.
+        """
         self.add_error(None, exc.messages)
-        self.stale_differences = exc.differences
-        # The next submit starts from what is saved now.
         data = self.data.copy()
+        # The next submit starts from what is saved now.
         data[self.add_prefix("version")] = str(exc.current.version)
+        posted_initials = any(k.startswith(self.add_initial_prefix("")) for k in self.data)
+        if saved is None or not posted_initials:  # e.g. an API client or an old page
+            self.stale_mine_label = "您提交的"
+            self.stale_differences = exc.differences
+        else:
+            self.stale_differences = []
+            for name, field in self.fields.items():
+                if name == "version" or name not in saved or field.disabled:
+                    continue
+                key = self.add_initial_prefix(name)
+                seen = self.data.get(key, "")
+                theirs = self._as_posted(field, saved[name])
+                if seen != theirs:
+                    label = re.split(r"\s*[(（]", str(field.label or name))[0]
+                    self.stale_differences.append(
+                        (label, self._shown(field, seen), self._shown(field, theirs))
+                    )
+                data[key] = theirs
         self.data = data
-
-
-def version_initial(obj: Any) -> dict[str, Any]:
-    return {"version": getattr(obj, "version", None)}

@@ -383,7 +383,7 @@ def organisations_import(
     codes = sorted({r.region.strip() for r in rows if r.region.strip()})
     regions: dict[str, Region] = {}
     for chunk in _chunks(codes):
-        regions.update({r.code: r for r in Region.objects.filter(code__in=chunk)})
+        regions.update({r.code: r for r in Region.objects.filter(code__in=chunk).order_by()})
 
     plans: list[_OrgPlan] = []
     by_key: dict[tuple[str, str], int] = {}  # (region code, name) -> plan index
@@ -448,12 +448,11 @@ def organisations_import(
         plans.append(_OrgPlan(row=row, org=org, aliases=sorted(set(aliases))))
 
     # Existing organisations with the same name in the same region.
-    region_ids = {p.org.region_id for p in plans}
     names = sorted({p.org.name for p in plans})
     for chunk in _chunks(names):
-        for region_id, existing in Organisation.objects.filter(
-            name__in=chunk, region_id__in=region_ids
-        ).values_list("region_id", "name"):
+        for region_id, existing in (
+            Organisation.objects.filter(name__in=chunk).order_by().values_list("region_id", "name")
+        ):
             for idx in by_name.get(existing, []):
                 if plans[idx].org.region_id == region_id:
                     errors.add(
@@ -468,10 +467,10 @@ def organisations_import(
     existing_by_name: dict[str, list[Organisation]] = defaultdict(list)
     existing_by_id: dict[int, Organisation] = {}
     for chunk in _chunks(parent_names):
-        for o in Organisation.objects.filter(name__in=chunk).select_related("region"):
+        for o in Organisation.objects.filter(name__in=chunk).order_by().select_related("region"):
             existing_by_name[o.name].append(o)
     for chunk in _chunks(parent_ids):
-        for o in Organisation.objects.filter(pk__in=chunk).select_related("region"):
+        for o in Organisation.objects.filter(pk__in=chunk).order_by().select_related("region"):
             existing_by_id[o.pk] = o
     for p in plans:
         text = p.row.parent.strip()
@@ -721,13 +720,17 @@ def users_import(
     names = [t for t in org_texts if not t.isdigit()]
     region_q = scope.region_q("region__path")
     for chunk in _chunks(names):
-        for o in Organisation.objects.filter(
-            region_q, name__in=chunk, is_active=True
-        ).select_related("region"):
+        for o in (
+            Organisation.objects.filter(region_q, name__in=chunk, is_active=True)
+            .order_by()
+            .select_related("region")
+        ):
             orgs_by_name[o.name].append(o)
     for chunk in _chunks(ids):
-        for o in Organisation.objects.filter(region_q, pk__in=chunk, is_active=True).select_related(
-            "region"
+        for o in (
+            Organisation.objects.filter(region_q, pk__in=chunk, is_active=True)
+            .order_by()
+            .select_related("region")
         ):
             orgs_by_id[o.pk] = o
 
@@ -803,7 +806,9 @@ def users_import(
     existing: set[str] = set()
     usernames = sorted(seen)
     for chunk in _chunks(usernames):
-        existing.update(User.objects.filter(username__in=chunk).values_list("username", flat=True))
+        existing.update(
+            User.objects.filter(username__in=chunk).order_by().values_list("username", flat=True)
+        )
     if existing:
         for row in rows:
             if row.username.strip() in existing:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from kepu.core.autocomplete import AutocompleteWidget
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.models import Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import Action, Role
@@ -35,7 +36,10 @@ class OrganisationForm(forms.Form):
     kind = forms.ChoiceField(label="类型", choices=OrgKind.choices)
     region = RegionCodeField(label="所在区域(区划代码)")
     parent = forms.ModelChoiceField(
-        label="上级单位", queryset=Organisation.objects.none(), required=False
+        label="上级单位",
+        queryset=Organisation.objects.none(),
+        required=False,
+        widget=AutocompleteWidget("orgs", placeholder="输入名称搜索上级单位"),
     )
     is_member_unit = forms.BooleanField(label="纲要成员单位", required=False)
     aliases = forms.CharField(

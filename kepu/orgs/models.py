@@ -33,8 +33,10 @@ class OrganisationQuerySet(ScopedQuerySet):
 
 
 class Organisation(Versioned):
-    name = models.CharField("名称", max_length=200)
-    short_name = models.CharField("简称", max_length=100, blank=True)
+    # Indexed alone for exact name matching (documents name units; the unique
+    # constraint leads with the region); trigram indexes serve substring search.
+    name = models.CharField("名称", max_length=200, db_index=True)
+    short_name = models.CharField("简称", max_length=100, blank=True, db_index=True)
     kind = models.CharField("类型", max_length=32, choices=OrgKind.choices)
     region = models.ForeignKey(
         Region, verbose_name="所在区域", on_delete=models.PROTECT, related_name="organisations"

@@ -52,7 +52,7 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
@@ -408,15 +408,40 @@ def can_restructure(user: Any, organisation: Any) -> bool:
     )
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+# Organisation fields that decide what grants its members hold, or where it sits.
+ORG_STRUCTURAL_FIELDS = ("kind", "region_id", "parent_id", "is_member_unit", "is_active")
+RESTRUCTURE_DENIED = "只有上级办公室的管理员可以修改组织的类型、所在区域、上级单位和启用状态。"
+
+
+def _structural_change(user: Any, obj: models.Model, action: Action | str) -> bool:
+    """For an organisation about to be saved: whether the save creates an office or
+    changes a structural field. Checked here, in the one gate, so that every service that
+    saves an organisation (the plan import creates some) obeys the rule; refused at once
+    when the user may not restructure the organisation as it is now."""
+    if obj._meta.label != "orgs.Organisation":
+        return False
+    if obj.pk is None or Action(action) == Action.ADD:
+        return bool(obj.is_office)  # type: ignore[attr-defined]
+    before = type(obj)._default_manager.select_related("region").filter(pk=obj.pk).first()
+    if before is None:
+        return bool(obj.is_office)  # type: ignore[attr-defined]
+    changed = any(getattr(before, f) != getattr(obj, f) for f in ORG_STRUCTURAL_FIELDS)
+    if changed and not can_restructure(user, before):
+        raise PermissionDenied(RESTRUCTURE_DENIED)
+    return changed
+
+
 def save_in_scope(
     user: Any,
-    obj: models.Model,
+    obj: _M,
     action: Action | str,
     *,
     after_save: Callable[[], None] | None = None,
     update_fields: Iterable[str] | None = None,
     check: Callable[[], None] | None = None,
-) -> models.Model:
+) -> _M:
     """Save ``obj`` and re-check, in the same transaction, that it is in scope.
 
     The user's grants are re-read after the write (the write may have changed them: an
@@ -425,6 +450,7 @@ def save_in_scope(
     rules that need the written state. Raises ``PermissionDenied`` (and rolls back) if
     the saved object is outside what ``user`` may ``action``.
     """
+    structural = _structural_change(user, obj, action)
     try:
         with transaction.atomic():
             obj.save(update_fields=update_fields)
@@ -432,6 +458,8 @@ def save_in_scope(
                 after_save()
             forget_grants(user)
             ensure_in_scope(user, obj, action)
+            if structural and not can_restructure(user, type(obj)._default_manager.get(pk=obj.pk)):
+                raise PermissionDenied(RESTRUCTURE_DENIED)
             if check is not None:
                 check()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,27 +10,104 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from rapidfuzz import fuzz, process
 
-from kepu.orgs.models import OFFICE_KINDS, Organisation, OrganisationAlias
+from kepu.core.autocomplete import Choice
+from kepu.orgs.models import OFFICE_KINDS, Membership, Organisation, OrganisationAlias
 from kepu.orgs.scoping import Action, Grant, user_grants
+from kepu.regions.models import Region
+
+
+def name_search_ids(query: str) -> QuerySet:
+    """Ids of organisations whose name, short name or an alias contains ``query``.
+
+    A UNION of three plain ``icontains`` searches (``UPPER(col) LIKE UPPER('%q%')``),
+    each of which the trigram GIN indexes of ``orgs_scale_indexes`` serve on
+    PostgreSQL; an OR across the alias join would force a scan of every organisation.
+    SQLite scans.
+    """
+    return (
+        # unscoped: a narrowing subquery; every caller applies it to a restricted queryset
+        Organisation.objects.filter(name__icontains=query)
+        .order_by()
+        .values("pk")
+        .union(
+            # unscoped: part of the narrowing subquery above
+            Organisation.objects.filter(short_name__icontains=query).order_by().values("pk"),
+            # unscoped: part of the narrowing subquery above
+            OrganisationAlias.objects.filter(name__icontains=query)
+            .order_by()
+            .values("organisation_id"),
+            all=True,
+        )
+    )
 
 
 def organisation_list(
     *, user: Any, query: str = "", kind: str = "", region_code: str = ""
 ) -> QuerySet[Organisation]:
+    """The organisations ``user`` sees, filtered; paginate it, then :func:`with_member_counts`."""
     qs = Organisation.objects.restrict(user, Action.VIEW).select_related("region", "parent")
     if query:
-        qs = qs.filter(
-            Q(name__icontains=query)
-            | Q(short_name__icontains=query)
-            | Q(aliases__name__icontains=query)
-        ).distinct()
+        qs = qs.filter(pk__in=name_search_ids(query))
     if kind:
         qs = qs.filter(kind=kind)
     if region_code:
         qs = qs.filter(region__code=region_code)
-    return qs.annotate(member_count=Count("memberships", distinct=True)).order_by(
-        "region__code", "name"
+    return qs.order_by("region__code", "name", "pk")
+
+
+def with_member_counts(orgs: Iterable[Organisation]) -> list[Organisation]:
+    """Set ``member_count`` on each organisation of one page (one grouped query)."""
+    orgs = list(orgs)
+    counts = dict(
+        # unscoped: counts for organisations the caller already restricted
+        Membership.objects.filter(organisation__in=[o.pk for o in orgs])
+        .values("organisation")
+        .annotate(n=Count("pk"))
+        .values_list("organisation", "n")
     )
+    for o in orgs:
+        o.member_count = counts.get(o.pk, 0)  # type: ignore[attr-defined]
+    return orgs
+
+
+def organisation_search(*, user: Any, query: str, limit: int) -> list[Choice]:
+    """Autocomplete source: organisations in ``user``'s view scope matching ``query``."""
+    qs = Organisation.objects.restrict(user, Action.VIEW)
+    if query:
+        qs = qs.filter(pk__in=name_search_ids(query))
+    rows = qs.select_related("region").order_by("name", "pk")[:limit]
+    return [Choice(id=str(o.pk), label=o.name, hint=o.region.name) for o in rows]
+
+
+def regions_in_scope(*, user: Any) -> QuerySet[Region]:
+    """Regions ``user`` may look at: each office's subtree and each unit's own region."""
+    qs = Region.objects.all()
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return qs
+    grants = user_grants(user)
+    if not grants or not user.is_active:
+        return qs.none()
+    q = Q(pk__in=[g.region_id for g in grants if g.region_path is None])
+    for g in grants:
+        if g.region_path is not None:
+            q |= Q(path__startswith=g.region_path)
+    return qs.filter(q)
+
+
+def region_search(*, user: Any, query: str, limit: int) -> list[Choice]:
+    """Autocomplete source: regions in ``user``'s scope by name or division-code prefix."""
+    qs = regions_in_scope(user=user)
+    if query.isdigit():
+        qs = qs.filter(code__startswith=query)
+    elif query:
+        qs = qs.filter(name__icontains=query)
+    rows = qs.select_related("parent").order_by("level", "code")[:limit]
+    return [
+        Choice(
+            id=r.code, label=r.name, hint=f"{r.code}" + (f" · {r.parent.name}" if r.parent else "")
+        )
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)

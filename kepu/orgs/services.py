@@ -12,6 +12,7 @@ from django.db import transaction
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Membership, Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import (
+    RESTRUCTURE_DENIED,
     Action,
     Role,
     can_restructure,
@@ -28,7 +29,6 @@ ORG_FIELDS = ("name", "short_name", "kind", "region", "parent", "is_member_unit"
 # office administrator above the organisation may change them (scoping.can_restructure).
 STRUCTURAL_FIELDS = ("kind", "region", "parent", "is_member_unit", "is_active")
 
-RESTRUCTURE_DENIED = "只有上级办公室的管理员可以修改组织的类型、所在区域、上级单位和启用状态。"
 ROLE_DENIED = "不能授予高于自己在该组织范围内的角色。"
 
 # Roles from weakest to strongest (a membership never grants more than its granter holds).
@@ -188,7 +188,10 @@ def _alias_difference(aliases: str | list[str] | None) -> Any:
 
 
 def organisation_delete(*, user: Any, organisation: Organisation) -> None:
+    """Delete an organisation: structural, so only an office administrator above it
+    (an office cannot delete itself and its colleagues' memberships with it)."""
     ensure_in_scope(user, organisation, Action.DELETE)
+    _ensure_can_restructure(user, organisation)
     if organisation.children.exists():
         raise ValidationError("该组织下还有下级单位, 不能删除。")
     organisation.delete()

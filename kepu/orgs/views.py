@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
 from kepu.orgs import services
 from kepu.orgs.forms import (
@@ -17,7 +20,7 @@ from kepu.orgs.forms import (
 )
 from kepu.orgs.models import Membership, Organisation, OrgKind
 from kepu.orgs.scoping import Action, can, can_restructure, get_in_scope
-from kepu.orgs.selectors import organisation_list
+from kepu.orgs.selectors import can_act_for_an_office, organisation_list, with_member_counts
 
 
 def _form_error(form, exc: ValidationError) -> None:
@@ -30,19 +33,19 @@ def _form_error(form, exc: ValidationError) -> None:
 
 @login_required
 def org_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").strip()[:100]
     kind = request.GET.get("kind", "")
-    orgs = organisation_list(user=request.user, query=query, kind=kind)
+    page = paginate(request, organisation_list(user=request.user, query=query, kind=kind))
     return render(
         request,
         "orgs/list.html",
         {
-            "orgs": orgs,
+            "page": page,
+            "orgs": with_member_counts(page.object_list),
             "query": query,
             "kind": kind,
             "kinds": OrgKind.choices,
-            "can_add": Organisation.objects.restrict(request.user, Action.ADD).exists()
-            or request.user.is_superuser,
+            "can_add": can_act_for_an_office(user=request.user),
         },
     )
 
@@ -53,14 +56,21 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Organisation.objects.restrict(request.user, Action.VIEW).select_related("region", "parent"),
         pk=pk,
     )
-    members = Membership.objects.restrict(request.user, Action.VIEW).filter(organisation=org)
+    members = (
+        Membership.objects.restrict(request.user, Action.VIEW)
+        .filter(organisation=org)
+        .select_related("user")
+        .order_by("user__username", "pk")
+    )
+    members_page = paginate(request, members)
     return render(
         request,
         "orgs/detail.html",
         {
             "org": org,
             "aliases": org.aliases.all(),
-            "members": members.select_related("user"),
+            "members": members_page.object_list,
+            "members_page": members_page,
             "can_change": can(request.user, org, Action.CHANGE),
             "can_delete": can(request.user, org, Action.DELETE),
             "can_manage": can(request.user, org, Action.MANAGE),
@@ -71,6 +81,9 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def org_create(request: HttpRequest) -> HttpResponse:
+    # Only offices add organisations (a unit's reach is itself: it could add nothing).
+    if not can_act_for_an_office(user=request.user):
+        raise PermissionDenied("只有办公室可以新建组织。")
     form = OrganisationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -83,12 +96,8 @@ def org_create(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/form.html", {"form": form, "title": "新建组织"})
 
 
-@login_required
-def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    org = get_in_scope(
-        Organisation.objects.select_related("region"), request.user, Action.CHANGE, pk=pk
-    )
-    initial = {
+def _org_initial(org: Organisation) -> dict[str, Any]:
+    return {
         "name": org.name,
         "short_name": org.short_name,
         "kind": org.kind,
@@ -98,6 +107,14 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "aliases": "、".join(a.name for a in org.aliases.all()),
         "version": org.version,
     }
+
+
+@login_required
+def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_in_scope(
+        Organisation.objects.select_related("region"), request.user, Action.CHANGE, pk=pk
+    )
+    initial = _org_initial(org)
     structural = can_restructure(request.user, org)
     if request.method == "POST" and not structural and _posts_structural_change(request, initial):
         raise PermissionDenied(services.RESTRUCTURE_DENIED)
@@ -117,7 +134,7 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.changes(),
             )
         except StaleEditError as exc:
-            form.stale(exc)
+            form.stale(exc, _org_initial(exc.current))
         except ValidationError as exc:
             _form_error(form, exc)
         else:

@@ -5,13 +5,17 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from kepu.core.autocomplete import AutocompleteWidget
 from kepu.core.files import DOCUMENT, SPREADSHEET, check_upload_file
 from kepu.core.versioning import VersionedForm
-from kepu.orgs.models import OrgKind
-from kepu.orgs.selectors import office_choices
+from kepu.orgs.models import Organisation, OrgKind
+from kepu.orgs.scoping import Action
+from kepu.orgs.selectors import office_choices, regions_in_scope
 from kepu.orgs.services import split_names
-from kepu.plans.models import KeyGroup, PlanKind, UnitRole
+from kepu.plans.models import KeyGroup, Plan, PlanKind, Section, UnitRole
+from kepu.plans.selectors import MAX_SECTIONS_SHOWN
 from kepu.plans.services import PERIOD_YEARS, PlanFields, TaskEdit, UnitChoice
+from kepu.regions.models import Region
 
 
 class DocumentUploadForm(forms.Form):
@@ -83,7 +87,9 @@ class PlanPreviewForm(forms.Form):
     ``t<i>-…`` and ``u<j>-…`` and read by :meth:`plan_fields` / :meth:`unit_choices`)."""
 
     title = forms.CharField(
-        label="标题", max_length=300, error_messages={"required": "请填写规划标题。"}
+        label="标题",
+        max_length=300,
+        error_messages={"required": "请填写规划标题。", "max_length": "标题最多 300 个字。"},
     )
     kind = forms.ChoiceField(
         label="类型",
@@ -193,10 +199,28 @@ class PlanPreviewForm(forms.Form):
 
 
 class LedgerFilterForm(forms.Form):
-    plan = forms.TypedChoiceField(label="规划", required=False, coerce=int, empty_value=None)
+    """The ledger's filters. Plan, unit and region are searched (autocomplete) within the
+    user's scope, never listed; a value outside the scope makes the form invalid."""
+
+    plan = forms.ModelChoiceField(
+        label="规划",
+        required=False,
+        queryset=Plan.objects.none(),
+        widget=AutocompleteWidget("plans", placeholder="全部规划(输入标题搜索)"),
+    )
+    region = forms.ModelChoiceField(
+        label="区域",
+        required=False,
+        queryset=Region.objects.none(),
+        to_field_name="code",
+        widget=AutocompleteWidget("regions", placeholder="全部区域(名称或区划代码)"),
+    )
     section = forms.TypedChoiceField(label="章节", required=False, coerce=int, empty_value=None)
-    organisation = forms.TypedChoiceField(
-        label="单位", required=False, coerce=int, empty_value=None
+    organisation = forms.ModelChoiceField(
+        label="单位",
+        required=False,
+        queryset=Organisation.objects.none(),
+        widget=AutocompleteWidget("orgs", placeholder="全部单位(输入名称搜索)"),
     )
     role = forms.ChoiceField(
         label="角色",
@@ -207,7 +231,26 @@ class LedgerFilterForm(forms.Form):
         label="重点人群", required=False, choices=[("", "全部重点人群"), *KeyGroup.choices]
     )
     has_target = forms.BooleanField(label="只看有量化目标的任务", required=False)
-    q = forms.CharField(label="关键词", required=False)
+    q = forms.CharField(label="关键词", required=False, max_length=100)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = Plan.objects.restrict(user, Action.VIEW)
+        self.fields["organisation"].queryset = Organisation.objects.restrict(user, Action.VIEW)
+        self.fields["region"].queryset = regions_in_scope(user=user)
+        plan_id = str(self.data.get("plan") or "")
+        sections = (
+            Section.objects.restrict(user, Action.VIEW)
+            .filter(plan_id=int(plan_id))
+            .order_by("order", "pk")
+            .values_list("pk", "depth", "title")[:MAX_SECTIONS_SHOWN]
+            if plan_id.isdigit()
+            else []
+        )
+        self.fields["section"].choices = [
+            ("", "全部章节"),
+            *[(pk, f"{'　' * depth}{title}") for pk, depth, title in sections],
+        ]
 
 
 class TaskUnitsForm(VersionedForm, forms.Form):

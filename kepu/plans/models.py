@@ -119,7 +119,8 @@ class Section(models.Model):
     class Meta:
         verbose_name = "章节"
         verbose_name_plural = "章节"
-        ordering = ["plan", "order"]
+        # by the column, not the related plan's ordering (no join)
+        ordering = ["plan_id", "order"]
 
     def __str__(self) -> str:
         return self.title
@@ -162,7 +163,10 @@ class Task(Versioned):
     class Meta:
         verbose_name = "任务"
         verbose_name_plural = "任务"
-        ordering = ["plan", "order"]
+        # by the column, not the related plan's ordering (no join); the index serves
+        # the ledger's ORDER BY plan_id, order with LIMIT (pagination)
+        ordering = ["plan_id", "order"]
+        indexes = [models.Index(fields=["plan", "order"], name="task_plan_order_idx")]
 
     def __str__(self) -> str:
         return self.title
@@ -212,7 +216,10 @@ class TaskUnit(models.Model):
     class Meta:
         verbose_name = "任务单位"
         verbose_name_plural = "任务单位"
-        ordering = ["task", "order"]
+        # "task" would order by the task's own ordering and join tasks and plans on
+        # every prefetch; the column and its index do not
+        ordering = ["task_id", "order"]
+        indexes = [models.Index(fields=["task", "order"], name="taskunit_task_order_idx")]
         constraints = [
             models.UniqueConstraint(fields=["task", "name", "role"], name="task_unit_unique")
         ]
@@ -255,7 +262,7 @@ class Target(models.Model):
     class Meta:
         verbose_name = "目标"
         verbose_name_plural = "目标"
-        ordering = ["plan", "task", "pk"]
+        ordering = ["plan_id", "task_id", "pk"]
 
     def __str__(self) -> str:
         return self.text

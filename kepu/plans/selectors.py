@@ -2,24 +2,61 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from kepu.core.autocomplete import Choice
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, user_grants
 from kepu.orgs.selectors import OrgMatch, organisation_match
 from kepu.plans.models import Plan, PlanDraft, Section, Target, Task, TaskUnit, UnitRole
 
+# A plan's structure shown on its page: beyond this many sections the page says how
+# many more there are (the ledger filters by any of them).
+MAX_SECTIONS_SHOWN = 300
+
 
 def plan_list(*, user: Any) -> QuerySet[Plan]:
+    """Plans ``user`` sees, newest first; paginate it, then :func:`with_task_counts`."""
     return (
         Plan.objects.restrict(user, Action.VIEW)
         .select_related("region", "owner")
-        .annotate(task_count=Count("tasks", distinct=True))
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
     )
+
+
+def with_task_counts(plans: Iterable[Plan]) -> list[Plan]:
+    """Set ``task_count`` on each plan of one page (one grouped query over their tasks)."""
+    plans = list(plans)
+    counts = dict(
+        # unscoped: counts for plans the caller already restricted
+        Task.objects.filter(plan__in=[p.pk for p in plans])
+        .values("plan")
+        .annotate(n=Count("pk"))
+        .values_list("plan", "n")
+    )
+    for p in plans:
+        p.task_count = counts.get(p.pk, 0)  # type: ignore[attr-defined]
+    return plans
+
+
+def plan_search(*, user: Any, query: str, limit: int) -> list[Choice]:
+    """Autocomplete source: plans in ``user``'s view scope whose title contains ``query``."""
+    qs = Plan.objects.restrict(user, Action.VIEW)
+    if query:
+        qs = qs.filter(title__icontains=query)
+    rows = qs.select_related("region").order_by("-created_at", "-pk")[:limit]
+    return [
+        Choice(
+            id=str(p.pk),
+            label=p.title,
+            hint=" · ".join(filter(None, [p.region.name, p.doc_number])),
+        )
+        for p in rows
+    ]
 
 
 def _with_details(qs: QuerySet[Task]) -> QuerySet[Task]:
@@ -38,12 +75,16 @@ class LedgerFilters:
     key_group: str = ""
     has_target: bool = False
     query: str = ""
+    region_path: str = ""  # a region's materialised path: it and everything below it
 
 
 def task_ledger(*, user: Any, filters: LedgerFilters) -> QuerySet[Task]:
     qs = Task.objects.restrict(user, Action.VIEW)
     if filters.plan:
         qs = qs.filter(plan_id=filters.plan)
+    if filters.region_path:
+        # the indexed prefix of the materialised path (varchar_pattern_ops on PostgreSQL)
+        qs = qs.filter(plan__region__path__startswith=filters.region_path)
     if filters.section:
         section = Section.objects.filter(pk=filters.section).first()
         ids = [filters.section]
@@ -68,8 +109,9 @@ def task_ledger(*, user: Any, filters: LedgerFilters) -> QuerySet[Task]:
     if filters.has_target:
         qs = qs.filter(pk__in=Target.objects.filter(task__isnull=False).values("task_id"))
     if filters.query:
+        # plain icontains: served by the trigram GIN indexes on PostgreSQL, a scan on SQLite
         qs = qs.filter(Q(title__icontains=filters.query) | Q(text__icontains=filters.query))
-    return _with_details(qs).order_by("plan_id", "order")
+    return _with_details(qs).order_by("plan_id", "order", "pk")
 
 
 def task_detail(*, user: Any, pk: int) -> Task:
@@ -84,7 +126,7 @@ def my_tasks(*, user: Any, role: str = "") -> QuerySet[Task]:
         unit_q &= Q(units__role=role)
     ids = Task.objects.filter(unit_q).values("pk")
     return _with_details(Task.objects.restrict(user, Action.VIEW).filter(pk__in=ids)).order_by(
-        "plan_id", "order"
+        "plan_id", "order", "pk"
     )
 
 
@@ -148,9 +190,9 @@ def draft_preview(*, user: Any, draft: PlanDraft) -> dict[str, Any]:
         "units": units,
         "tree": tree,
         "unmatched": sum(1 for u in units if u.status == "unmatched"),
-        "candidates": candidates.order_by("name").only("pk", "name"),
     }
 
 
-def plan_sections(plan: Plan) -> list[Section]:
-    return list(plan.sections.order_by("order"))
+def plan_sections(plan: Plan, *, limit: int = MAX_SECTIONS_SHOWN) -> list[Section]:
+    """The plan's sections in order, at most ``limit`` (plus one to tell that more exist)."""
+    return list(plan.sections.order_by("order", "pk")[: limit + 1])

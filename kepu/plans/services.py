@@ -84,9 +84,9 @@ def plan_draft_create(
 
 
 def plan_draft_cancel(*, user: Any, draft: PlanDraft) -> None:
-    ensure_in_scope(user, draft, Action.ADD)
     with transaction.atomic():
         draft = _lock_draft(draft)
+        ensure_in_scope(user, draft, Action.ADD)
         draft_file = draft.source_file
         draft.delete()
     draft_file.delete(save=False)  # after the row is gone for good
@@ -409,10 +409,10 @@ def plan_draft_confirm(
 ) -> Plan:
     """Turn a draft into a plan. Exactly one of several concurrent confirms succeeds; the
     others get :class:`DraftGone` (a ValidationError with a Chinese message)."""
-    ensure_in_scope(user, draft, Action.ADD)
     validate_plan_fields(fields)
     with transaction.atomic():
         draft = _lock_draft(draft)
+        ensure_in_scope(user, draft, Action.ADD)
         # The file is read while the row is locked, and deleted only after the commit.
         try:
             with draft.source_file.open("rb") as fh:

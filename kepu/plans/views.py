@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,8 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
+from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
-from kepu.orgs.models import Organisation, OrgKind
+from kepu.orgs.models import OrgKind
 from kepu.orgs.scoping import Action, can, get_in_scope, user_grants
 from kepu.orgs.selectors import can_act_for_an_office
 from kepu.orgs.services import split_names
@@ -23,19 +26,25 @@ from kepu.plans.forms import (
     TaskUnitsForm,
 )
 from kepu.plans.ledger_import import duplicate_warnings, ledger_draft_create
-from kepu.plans.models import KeyGroup, Plan, PlanDraft, PlanKind, Section, Task, UnitRole
-
+from kepu.plans.models import KeyGroup, Plan, PlanDraft, PlanKind, Task, UnitRole
 
 # --- plans ---------------------------------------------------------------------------
+MAX_DRAFTS_SHOWN = 20
+
+
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.plan_list(user=request.user))
     return render(
         request,
         "plans/plan_list.html",
         {
-            "plans": selectors.plan_list(user=request.user),
+            "page": page,
+            "plans": selectors.with_task_counts(page.object_list),
             "can_import": can_act_for_an_office(user=request.user),
-            "drafts": PlanDraft.objects.restrict(request.user, Action.ADD).order_by("-created_at"),
+            "drafts": PlanDraft.objects.restrict(request.user, Action.ADD)
+            .only("pk", "source_name", "created_at")
+            .order_by("-created_at", "-pk")[:MAX_DRAFTS_SHOWN],
         },
     )
 
@@ -44,14 +53,18 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.plan_list(user=request.user), pk=pk)
     tasks = selectors.task_ledger(user=request.user, filters=selectors.LedgerFilters(plan=plan.pk))
+    page = paginate(request, tasks)
+    sections = selectors.plan_sections(plan)
     return render(
         request,
         "plans/plan_detail.html",
         {
             "plan": plan,
-            "sections": selectors.plan_sections(plan),
-            "tasks": tasks,
-            "doc_targets": plan.targets.filter(task__isnull=True),
+            "sections": sections[: selectors.MAX_SECTIONS_SHOWN],
+            "more_sections": len(sections) > selectors.MAX_SECTIONS_SHOWN,
+            "page": page,
+            "tasks": page.object_list,
+            "doc_targets": plan.targets.filter(task__isnull=True).order_by("pk")[:100],
             "can_delete": can(request.user, plan, Action.DELETE),
         },
     )
@@ -188,53 +201,48 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
 
 
 # --- ledger ------------------------------------------------------------------------------
-def _ledger_filters(request: HttpRequest) -> tuple[LedgerFilterForm, selectors.LedgerFilters]:
-    user = request.user
-    form = LedgerFilterForm(request.GET or None)
-    plans = selectors.plan_list(user=user)
-    form.fields["plan"].choices = [("", "全部规划"), *[(p.pk, p.title) for p in plans]]
-    form.fields["section"].choices = [
-        ("", "全部章节"),
-        *[
-            (s.pk, f"{'　' * s.depth}{s.title}")
-            for s in Section.objects.restrict(user, Action.VIEW)
-            .filter(
-                plan_id=request.GET.get("plan") if (request.GET.get("plan") or "").isdigit() else -1
-            )
-            .order_by("order")
-        ],
-    ]
-    orgs = Organisation.objects.restrict(user, Action.VIEW).filter(task_units__isnull=False)
-    form.fields["organisation"].choices = [
-        ("", "全部单位"),
-        *[(o.pk, o.name) for o in orgs.distinct().order_by("name")],
-    ]
-    filters = selectors.LedgerFilters()
-    if form.is_valid():
-        d = form.cleaned_data
-        filters = selectors.LedgerFilters(
-            plan=d["plan"],
-            section=d["section"],
-            organisation=d["organisation"],
-            role=d["role"],
-            key_group=d["key_group"],
-            has_target=d["has_target"],
-            query=d["q"].strip(),
-        )
-    return form, filters
+def _ledger_filters(
+    request: HttpRequest,
+) -> tuple[LedgerFilterForm, selectors.LedgerFilters | None]:
+    """The ledger's filter form and filters; ``None`` when a filter is invalid or out of
+    the user's scope (an unknown plan, unit or region must never widen the ledger)."""
+    form = LedgerFilterForm(request.GET or None, user=request.user)
+    if not form.is_bound:
+        return form, selectors.LedgerFilters()
+    if not form.is_valid():
+        return form, None
+    d = form.cleaned_data
+    return form, selectors.LedgerFilters(
+        plan=d["plan"].pk if d["plan"] else None,
+        section=d["section"],
+        organisation=d["organisation"].pk if d["organisation"] else None,
+        role=d["role"],
+        key_group=d["key_group"],
+        has_target=d["has_target"],
+        query=d["q"].strip(),
+        region_path=d["region"].path if d["region"] else "",
+    )
 
 
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     form, filters = _ledger_filters(request)
-    tasks = selectors.task_ledger(user=request.user, filters=filters)
+    if filters is None:
+        tasks = Task.objects.restrict(request.user, Action.VIEW).none()
+    else:
+        tasks = selectors.task_ledger(user=request.user, filters=filters)
+    page = paginate(request, tasks)
+    export_query = request.GET.copy()
+    export_query.pop("page", None)
+    export_query.pop("per_page", None)
     return render(
         request,
         "plans/ledger.html",
         {
             "form": form,
-            "tasks": tasks,
-            "query_string": request.GET.urlencode(),
+            "page": page,
+            "tasks": page.object_list,
+            "query_string": export_query.urlencode(),
             "key_groups": dict(KeyGroup.choices),
             "can_import": can_act_for_an_office(user=request.user),
         },
@@ -243,13 +251,15 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def ledger_export(request: HttpRequest) -> HttpResponse:
-    _, filters = _ledger_filters(request)
+    form, filters = _ledger_filters(request)
+    if filters is None:
+        raise Http404("筛选条件无效或不在您的范围内。")
     tasks = selectors.task_ledger(user=request.user, filters=filters)
     title = "任务台账"
-    if filters.plan:
-        plan = selectors.plan_list(user=request.user).filter(pk=filters.plan).first()
-        if plan is not None:
-            title = f"{plan.title} 任务台账"
+    if form.is_bound and form.cleaned_data["plan"] is not None:
+        title = f"{form.cleaned_data['plan'].title} 任务台账"
+    if form.is_bound and form.cleaned_data["region"] is not None:
+        title = f"{form.cleaned_data['region'].name} {title}"
     data = excel.ledger_workbook(title=title, tasks=tasks)
     return xlsx_response(data, f"{title}.xlsx")
 
@@ -271,19 +281,22 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    task = get_object_or_404(Task.objects.restrict(request.user, Action.VIEW), pk=pk)
-    if not can(request.user, task.plan, Action.CHANGE):
-        raise PermissionDenied
-    initial = {
+def _task_initial(task: Task) -> dict[str, Any]:
+    return {
         "title": task.title,
         "lead": "、".join(u.name for u in task.lead_units),
         "cooperate": "、".join(u.name for u in task.cooperating_units),
         "responsible": "、".join(u.name for u in task.unroled_units),
         "version": task.version,
     }
-    form = TaskUnitsForm(request.POST or None, initial=initial)
+
+
+@login_required
+def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task.objects.restrict(request.user, Action.VIEW), pk=pk)
+    if not can(request.user, task.plan, Action.CHANGE):
+        raise PermissionDenied
+    form = TaskUnitsForm(request.POST or None, initial=_task_initial(task))
     deadline_form = TaskDeadlineForm(
         request.POST or None, initial={"deadline": task.deadline, "due_on": task.due_on}
     )
@@ -300,7 +313,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 version=d["version"],
             )
         except StaleEditError as exc:
-            form.stale(exc)
+            form.stale(exc, _task_initial(exc.current))
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
@@ -324,13 +337,18 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     role = request.GET.get("role", "")
     if role not in ("", UnitRole.LEAD, UnitRole.COOPERATE):
         role = ""
-    tasks = list(selectors.my_tasks(user=request.user, role=role))
+    page = paginate(request, selectors.my_tasks(user=request.user, role=role))
     org_ids = {g.organisation_id for g in user_grants(request.user)}
-    rows = [(t, selectors.my_role_in(t, org_ids)) for t in tasks]
+    rows = [(t, selectors.my_role_in(t, org_ids)) for t in page.object_list]
     from django.utils import timezone
 
     from kepu.progress.selectors import attach_status, open_reports_by_task
 
+    tasks = [t for t, _ in rows]
     attach_status(tasks, today=timezone.localdate(), warn_days=14)
     reports = open_reports_by_task(user=request.user, task_ids=[t.pk for t in tasks])
-    return render(request, "plans/my_tasks.html", {"rows": rows, "role": role, "reports": reports})
+    return render(
+        request,
+        "plans/my_tasks.html",
+        {"rows": rows, "role": role, "page": page, "reports": reports},
+    )

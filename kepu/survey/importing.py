@@ -17,6 +17,7 @@ a file has that layout, its numeric codes are read with the synth code book
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kepu.audit.services import audit_import_summary, audit_rows
@@ -366,26 +367,6 @@ class RespondentRow:
     literate: bool = False
     answers: dict[str, str] | None = None
 
-    def respondent(self, wave: Wave) -> Respondent:
-        return Respondent(
-            wave=wave,
-            row_number=self.row_number,
-            external_id=self.external_id,
-            region=self.region,
-            subregion=self.subregion,
-            urban_rural=self.urban_rural,
-            sex=self.sex,
-            age_band=self.age_band,
-            education=self.education,
-            key_group=self.key_group,
-            stratum=self.stratum,
-            psu=self.psu,
-            weight=self.weight,
-            answers=self.answers,
-            score=self.score,
-            literate=self.literate,
-        )
-
 
 class RowParser:
     """Per-column parsers for one wave and one file layout, with caches (a national
@@ -566,6 +547,66 @@ def design_errors(parsed: list[RespondentRow]) -> list[str]:
     return errors
 
 
+def insert_respondents(wave: Wave, rows: list[RespondentRow]) -> None:
+    """Insert checked rows in one multi-row statement per batch.
+
+    This is ``Respondent.objects.bulk_create`` without building a model instance and
+    preparing 16 fields through the ORM per row (that was 80% of a national import):
+    the values are already checked and typed, so they go to ``COPY`` (PostgreSQL) or
+    ``executemany`` (SQLite) as they are.
+    Fields this import does not fill get their model default.
+    """
+    meta = Respondent._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    answers = meta.get_field("answers")
+    qn = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    defaults = {f.attname: f.get_db_prep_save(f.get_default(), connection) for f in fields}
+    if connection.vendor == "postgresql":
+        # COPY takes JSON as text
+        def answer_value(value: dict[str, str] | None) -> Any:
+            return None if value is None else json.dumps(value, ensure_ascii=False)
+    else:
+
+        def answer_value(value: dict[str, str] | None) -> Any:
+            return answers.get_db_prep_save(value, connection)
+
+    def params(r: RespondentRow) -> list[Any]:
+        values = {
+            "wave_id": wave.pk,
+            "row_number": r.row_number,
+            "external_id": r.external_id,
+            "region_id": r.region.pk,
+            "subregion_id": r.subregion.pk if r.subregion is not None else None,
+            "urban_rural": r.urban_rural,
+            "sex": r.sex,
+            "age_band": r.age_band,
+            "education": r.education,
+            "key_group": r.key_group,
+            "stratum": r.stratum,
+            "psu": r.psu,
+            "weight": r.weight,
+            "answers": answer_value(r.answers),
+            "score": r.score,
+            "literate": r.literate,
+        }
+        return [values[f.attname] if f.attname in values else defaults[f.attname] for f in fields]
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: one stream for the whole batch, the fastest bulk path PostgreSQL has.
+            columns = ", ".join(qn(f.column) for f in fields)
+            raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+            with raw.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(params(r))
+        else:
+            cursor.executemany(sql, [params(r) for r in rows])
+
+
 def _no_progress(fraction: float, message: str) -> None:
     return None
 
@@ -636,7 +677,7 @@ def import_respondents(
         wave.respondents.all().delete()
         for start in range(0, len(parsed), WRITE_BATCH):
             batch = parsed[start : start + WRITE_BATCH]
-            Respondent.objects.bulk_create([r.respondent(wave) for r in batch])
+            insert_respondents(wave, batch)
             report(0.7 + 0.3 * (start + len(batch)) / len(parsed), "正在保存")
         wave.data_source_name = name[:255]
         wave.data_imported_at = timezone.now()

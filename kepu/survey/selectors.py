@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from kepu.survey.models import (
     EstimationRun,
     Margin,
     Measure,
+    Respondent,
     RunStatus,
     Wave,
     WaveTarget,
@@ -30,12 +32,25 @@ def wave_list(*, user: Any) -> QuerySet[Wave]:
     return (
         Wave.objects.restrict(user, Action.VIEW)
         .select_related("region", "owner")
-        .annotate(
-            respondent_count=Count("respondents", distinct=True),
-            latest_rate=Subquery(latest_rate.values("estimate")[:1]),
-        )
+        .annotate(latest_rate=Subquery(latest_rate.values("estimate")[:1]))
         .order_by("region__code", "-year", "-pk")
     )
+
+
+def with_respondent_counts(waves: Iterable[Wave]) -> list[Wave]:
+    """Set ``respondent_count`` on each wave of one page: one query grouped by wave id
+    over the respondents' wave index (never a GROUP BY over the wave rows and their JSON)."""
+    waves = list(waves)
+    counts = dict(
+        # unscoped: counts for waves the caller already restricted
+        Respondent.objects.filter(wave__in=[w.pk for w in waves])
+        .values("wave")
+        .annotate(n=Count("pk"))
+        .values_list("wave", "n")
+    )
+    for w in waves:
+        w.respondent_count = counts.get(w.pk, 0)  # type: ignore[attr-defined]
+    return waves
 
 
 def wave_get(*, user: Any, pk: int, action: Action | str = Action.VIEW) -> Wave:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
+from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
 from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import can_act_for_an_office
@@ -41,11 +43,13 @@ def _wave(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Wave:
 # --- waves ------------------------------------------------------------------------------
 @login_required
 def wave_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.wave_list(user=request.user))
     return render(
         request,
         "survey/wave_list.html",
         {
-            "waves": selectors.wave_list(user=request.user),
+            "page": page,
+            "waves": selectors.with_respondent_counts(page.object_list),
             "can_create": can_act_for_an_office(user=request.user),
         },
     )
@@ -85,10 +89,8 @@ def wave_create(request: HttpRequest) -> HttpResponse:
     return render(request, "survey/wave_form.html", {"form": form, "wave": None})
 
 
-@login_required
-def wave_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    wave = _wave(request, pk, Action.CHANGE)
-    initial = {
+def _wave_initial(wave: Wave) -> dict[str, Any]:
+    return {
         "title": wave.title,
         "kind": wave.kind,
         "year": wave.year,
@@ -99,7 +101,14 @@ def wave_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "notes": wave.notes,
         "version": wave.version,
     }
-    form = WaveForm(request.POST or None, initial=initial, user=request.user, editing=True)
+
+
+@login_required
+def wave_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk, Action.CHANGE)
+    form = WaveForm(
+        request.POST or None, initial=_wave_initial(wave), user=request.user, editing=True
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.wave_update(
@@ -109,7 +118,7 @@ def wave_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 version=form.cleaned_data["version"],
             )
         except StaleEditError as exc:
-            form.stale(exc)
+            form.stale(exc, _wave_initial(exc.current))
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:

@@ -33,7 +33,10 @@ def test_upload_correct_confirm_and_find_task(page, live_server, world, tmp_path
     # "教育体育局" is not an exact name or alias: it is offered as a fuzzy suggestion
     row = page.locator("tr.unit-row[data-unit='教育体育局']")
     assert "近似" in row.inner_text() or "未匹配" in row.inner_text()
-    row.locator("select.org-select").select_option(str(world.orgs["unit_a1"].pk))
+    # the organisation is searched (only suggestions are listed), then chosen
+    row.locator("input.autocomplete-input").fill("教育体育")
+    row.locator("li.autocomplete-option").first.click()
+    assert row.locator("select.org-select").input_value() == str(world.orgs["unit_a1"].pk)
     row.locator("input[type=checkbox]").check()  # remember the spelling as an alias
     page.click("#confirm")
     page.wait_for_selector("text=共 2 项任务")

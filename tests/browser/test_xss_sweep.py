@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from kepu.plans import services as plan_services
 from tests.browser.test_browser_shell import login
@@ -103,6 +104,10 @@ class Sweep:
         page.on("dialog", self._dialog)
         page.on("console", self._console)
         page.on("pageerror", lambda err: self.problems.append(f"{page.url}: page error {err}"))
+        self.pending: dict[str, str] = {}
+        page.on("request", lambda r: self.pending.__setitem__(r.url, r.method))
+        page.on("requestfinished", lambda r: self.pending.pop(r.url, None))
+        page.on("requestfailed", lambda r: self.pending.pop(r.url, None))
 
     def _dialog(self, dialog):
         self.problems.append(f"{self.page.url}: dialog {dialog.type} {dialog.message!r}")
@@ -112,13 +117,25 @@ class Sweep:
         if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text:
             self.problems.append(f"{self.page.url}: CSP violation: {msg.text[:200]}")
 
-    def visit(self, path: str, *, charts: bool = False) -> None:
+    def visit(self, path: str, *, charts: bool | str = False) -> None:
         page = self.page
         page.goto(self.base + path)
-        page.wait_for_load_state("networkidle", timeout=90_000)
+        try:
+            # not "networkidle": polling and map fetches can keep a loaded machine from it
+            page.wait_for_load_state("load", timeout=90_000)
+            if charts == "portal":
+                page.wait_for_selector("#portal-map canvas", timeout=90_000)
+                page.wait_for_timeout(500)  # the geometry and the points are fetched
+            elif charts:
+                # the map is drawn after its geometry has been fetched
+                page.wait_for_selector(
+                    "#survey-map[data-ready='1'] canvas, #survey-map[data-kind='bar'] canvas",
+                    timeout=90_000,
+                )
+                page.wait_for_selector("#survey-trend canvas", timeout=90_000)
+        except PlaywrightTimeoutError as exc:
+            raise AssertionError(f"{path}: still loading {self.pending}") from exc
         if charts:
-            page.wait_for_selector("#survey-map canvas", timeout=15000)
-            page.wait_for_selector("#survey-trend canvas", timeout=15000)
             tips = _hover_charts(page)
             self.tooltips += tips
             for html in tips:
@@ -184,6 +201,26 @@ def test_planted_markup_never_runs_on_any_page(
             sweep.visit(path)
         for wave in (p.wave, p.earlier_wave):
             sweep.visit(reverse("survey:wave", args=[wave.pk]), charts=True)
+        c, a = p.campaign.pk, p.activity.pk
+        for path in (
+            reverse("campaigns:list"),
+            reverse("campaigns:detail", args=[c]),
+            reverse("campaigns:edit", args=[c]),
+            reverse("campaigns:activities", args=[c]),
+            reverse("campaigns:review", args=[c]),
+            reverse("campaigns:quotas", args=[c]),
+            reverse("campaigns:awards", args=[c]),
+            reverse("campaigns:activity", args=[a]),
+            reverse("campaigns:activity_edit", args=[a]),
+        ):
+            sweep.visit(path)
+
+        # the public portal, signed out: index, the campaign with its map, the activity
+        context.clear_cookies()
+        sweep.visit(reverse("portal:index"))
+        sweep.visit(reverse("portal:campaign", args=[c]), charts="portal")
+        sweep.visit(reverse("portal:activity", args=[a]))
+        sweep.visit(reverse("portal:awards", args=[c]))
 
         # the hostile member (hostile username and full name): my tasks, home
         context.clear_cookies()

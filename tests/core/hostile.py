@@ -54,6 +54,17 @@ FIELDS = (
     "trend_wave.title",
     "trend_target.label",
     "region.name",
+    "campaign.title",
+    "campaign.theme",
+    "campaign.summary_column",
+    "quota.who",
+    "activity.title",
+    "activity.address",
+    "activity.co_organisers",
+    "activity.audience",
+    "activity.summary",
+    "activity.contact_name",
+    "activity.volunteers",
 )
 
 
@@ -66,6 +77,8 @@ class Planted:
     wave: Wave
     earlier_wave: Wave
     target: WaveTarget
+    campaign: Any = None
+    activity: Any = None
 
 
 def plant(world: Any, text: Callable[[str], str]) -> Planted:
@@ -173,8 +186,11 @@ def plant(world: Any, text: Callable[[str], str]) -> Planted:
     for w in (earlier, wave):
         survey_services.run_start(user=admin, wave=w)
         w.refresh_from_db()
+    campaign, activity = _plant_campaign(world, text)
     User = get_user_model()
     return Planted(
+        campaign=campaign,
+        activity=activity,
         org=org,
         member=User.objects.get(pk=membership.user_id),
         plan=plan,
@@ -183,3 +199,56 @@ def plant(world: Any, text: Callable[[str], str]) -> Planted:
         earlier_wave=earlier,
         target=target,
     )
+
+
+def _plant_campaign(world: Any, text: Callable[[str], str]) -> tuple[Any, Any]:
+    """A campaign of the city office with one approved (public) activity of a unit."""
+    from unittest import mock
+
+    from kepu.campaigns import services as campaign_services
+    from tests.campaigns.conftest import TODAY, activity_fields, fields
+
+    with mock.patch.object(campaign_services, "_today", lambda: TODAY):
+        campaign = campaign_services.campaign_create(
+            user=world.users["admin_a"],
+            fields=fields(
+                title=text("campaign.title"),
+                theme=text("campaign.theme"),
+                summary_columns=[
+                    "序号",
+                    "活动名称",
+                    "活动地点",
+                    "承办单位",
+                    "受众对象",
+                    "活动内容",
+                    "联系人",
+                    text("campaign.summary_column"),
+                ],
+            ),
+            quotas=[
+                campaign_services.QuotaFields(
+                    who=text("quota.who"), min_count=1, kinds=[OrgKind.DEPARTMENT]
+                )
+            ],
+        )
+        activity = campaign_services.activity_register(
+            user=world.users["staff_a1"],
+            campaign=campaign,
+            organiser=world.orgs["unit_a1"],
+            fields=activity_fields(
+                world,
+                title=text("activity.title"),
+                address=text("activity.address"),
+                co_organisers=text("activity.co_organisers"),
+                audience=text("activity.audience"),
+                summary=text("activity.summary"),
+                contact_name=text("activity.contact_name"),
+                volunteers=text("activity.volunteers"),
+                latitude=25.49,  # a point on the public map, named by the title
+                longitude=103.79,
+            ),
+        )
+        activity = campaign_services.activity_review(
+            user=world.users["admin_a"], activity=activity, approve=True
+        )
+    return campaign, activity

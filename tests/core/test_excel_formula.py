@@ -8,12 +8,14 @@ Excel's quote prefix so it stays text when edited.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -90,6 +92,23 @@ def test_every_export_writes_user_text_as_text(planted, client, world, payload):
     expected = {p.wave.title, p.earlier_wave.title, p.target.display, p.wave.data_source_name}
     expected = {e for e in expected if e}
     _assert_text_only(cells, expected, "survey export")
+    # 3. the campaign summary table (汇总表), in the campaign's own columns
+    resp = client.get(reverse("campaigns:summary", args=[p.campaign.pk]))
+    assert resp.status_code == 200
+    a = p.activity
+    expected = {a.title, a.co_organisers, a.audience, a.summary, a.contact_name}
+    expected.add(next(c for c in p.campaign.summary_columns if c.endswith(payload.strip()[-3:])))
+    _assert_text_only(_cells(resp.content), expected, "campaign summary")
+
+    # 4. the public open-data CSV: formula-like fields get an apostrophe
+    cache.clear()  # the portal caches its public responses (by campaign id)
+    resp = client.get(reverse("portal:open_csv", args=[p.campaign.pk]))
+    assert resp.status_code == 200
+    rows = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
+    fields = [f for row in rows[1:] for f in row]
+    assert fields and not [f for f in fields if f.startswith(FORMULA_PREFIXES)], fields
+    assert "'" + a.title in fields
+
     # numbers stay numbers, negative ones included
     numeric = [
         c for c in cells if isinstance(c.value, int | float) and not isinstance(c.value, bool)

@@ -69,6 +69,7 @@ def objects(world, settings, tmp_path):
     campaign_objects = _campaign_objects(world)
     return {
         **campaign_objects,
+        **_registry_objects(world),
         **_progress_objects(world, planted.task),
         "orgs:invite": {"uidb64": "MQ", "token": "no-such-token"},
         "orgs": {"pk": planted.org.pk},
@@ -78,6 +79,7 @@ def objects(world, settings, tmp_path):
         "plans:task_edit": {"pk": planted.task.pk},
         "plans:draft": {"pk": draft.pk},
         "plans:draft_cancel": {"pk": draft.pk},
+        "autocomplete": {"source": "orgs"},
         "survey": {
             "pk": planted.wave.pk,
             "target_pk": planted.target.pk,
@@ -127,6 +129,37 @@ def _campaign_objects(world) -> dict:
         "portal:activity": {"pk": activity.pk},
         "portal:poster": {"pk": activity.pk},
         "portal:photo": {"pk": photo.pk},
+    }
+
+
+def _registry_objects(world) -> dict:
+    from kepu.registry import services as registry_services
+    from kepu.registry.scoring import DEFAULT_SHEET
+    from tests.registry.conftest import base_fields
+
+    admin = world.users["admin_a"]
+    base = registry_services.base_apply(
+        user=admin,
+        organisation=world.orgs["unit_a1"],
+        fields=base_fields(world, region=world.regions["city_a"]),
+    )
+    registry_services.base_certify(
+        user=admin, base=base, approve=True, valid_from=2026, valid_to=2030
+    )
+    sheet = registry_services.sheet_create(user=admin, year=2026, data=DEFAULT_SHEET)
+    review = registry_services.review_open(user=admin, base=base, sheet=sheet, year=2026)
+    expert = registry_services.expert_save(
+        user=admin,
+        fields=registry_services.ExpertFields(
+            name="专家", region=world.regions["city_a"], fields=["健康"]
+        ),
+    )
+    return {
+        "registry": {"pk": base.pk},
+        "registry:review": {"pk": review.pk},
+        "registry:sheet": {"pk": sheet.pk},
+        "registry:sheet_export": {"pk": sheet.pk},
+        "registry:expert_edit": {"pk": expert.pk},
     }
 
 

@@ -9,6 +9,7 @@ in the form (and saves once resubmitted from the refreshed version).
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -40,16 +41,51 @@ def _clients(world) -> tuple[Client, Client]:
     return first, second
 
 
+class _FormFields(HTMLParser):
+    """The fields a browser would post back unchanged (inputs, textareas, selects)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, str] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and name != "csrfmiddlewaretoken":
+            if a.get("type") == "checkbox":
+                if "checked" in a:
+                    self.data[name] = a.get("value") or "on"
+            elif a.get("type") != "submit":
+                self.data[name] = a.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = ""
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in a:
+            self.data[self._select] = a.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea] += (
+                data.removeprefix("\n") if not self.data[self._textarea] else data
+            )
+
+
 def _form_data(response) -> dict[str, str]:
-    """What a browser would post back unchanged: every field's rendered value."""
-    form = response.context["form"]
-    data = {}
-    for name, field in form.fields.items():
-        value = field.prepare_value(form[name].value())
-        if value is None or value is False:
-            continue
-        data[name] = "on" if value is True else str(value)
-    return data
+    html = response.content.decode()
+    form = next(f for f in html.split("<form")[1:] if 'name="version"' in f.split("</form>")[0])
+    parser = _FormFields()
+    parser.feed("<form" + form.split("</form>")[0])
+    return parser.data
 
 
 def _stale_table(html: str) -> list[tuple[str, str, str]]:
@@ -121,8 +157,12 @@ def test_second_task_edit_is_refused_and_first_changes_stay(world, task):
     assert resp.status_code == 200
     html = resp.content.decode()
     assert "保存失败" in html and "其他人已修改" in html
-    assert ("牵头单位", "市教体局", "市教体局、市科协") in _stale_table(html)
-    assert ("配合单位", "市卫健委、市教育局", "(空)") in _stale_table(html)
+    # what the first person changed: the lead and cooperating units as seen and as saved
+    assert _stale_table(html) == [
+        ("牵头单位", "市教体局", "市教体局、市科协"),
+        ("配合单位", "市卫健委", "(空)"),
+    ]
+    assert "<th>您看到的</th><th>对方保存的</th>" in html
     # nothing lost: the first person's units are saved, the second's input is in the form
     task.refresh_from_db()
     assert _units(task)["lead"] == ["市教体局", "市科协"] and _units(task)["cooperate"] == []
@@ -143,7 +183,7 @@ def test_task_title_conflict_is_shown(world, task):
     a, b = _form_data(first.get(url)), _form_data(second.get(url))
     assert first.post(url, {**a, "title": "甲改的标题"}).status_code == 302
     resp = second.post(url, {**b, "title": "乙改的标题"})
-    assert ("任务", "乙改的标题", "甲改的标题") in _stale_table(resp.content.decode())
+    assert _stale_table(resp.content.decode()) == [("任务", "开展中小学科学教育", "甲改的标题")]
     assert Task.objects.get(pk=task.pk).title == "甲改的标题"
 
 
@@ -160,10 +200,10 @@ def test_second_organisation_edit_is_refused(world):
     )
     resp = second.post(url, {**b, "name": "曲靖市教育局"})
     assert resp.status_code == 200
-    table = _stale_table(resp.content.decode())
-    assert ("简称", "市教体局", "教体局") in table
-    assert ("名称", "曲靖市教育局", "曲靖市教育体育局") in table
-    assert ("别名", "市教育局", "市教育局、教育局") in table
+    assert _stale_table(resp.content.decode()) == [
+        ("简称", "市教体局", "教体局"),
+        ("别名", "市教育局", "市教育局、教育局"),
+    ]
     org.refresh_from_db()
     assert (org.name, org.short_name, org.version) == ("曲靖市教育体育局", "教体局", 2)
     assert resp.context["form"]["name"].value() == "曲靖市教育局"
@@ -179,11 +219,10 @@ def test_second_wave_edit_is_refused(world):
     assert first.post(url, {**a, "notes": "甲的说明", "min_n": "50"}).status_code == 302
     resp = second.post(url, {**b, "title": "乙改的名称"})
     assert resp.status_code == 200
-    table = _stale_table(resp.content.decode())
-    assert ("说明", "(空)", "甲的说明") in table
-    assert ("最少样本量", "30", "50") in table
-    assert ("名称", "乙改的名称", wave.title) in table
-    assert not any(label in ("问卷", "计分规则") for label, *_ in table)
+    assert _stale_table(resp.content.decode()) == [
+        ("最少样本量", "30", "50"),
+        ("说明", "(空)", "甲的说明"),
+    ]
     saved = Wave.objects.get(pk=wave.pk)
     assert (saved.title, saved.notes, saved.min_n, saved.version) == (wave.title, "甲的说明", 50, 2)
     assert resp.context["form"]["title"].value() == "乙改的名称"
@@ -197,3 +236,50 @@ def test_stale_values_are_escaped(world):
     assert first.post(url, {**a, "short_name": "<img src=x onerror=alert(1)>"}).status_code == 302
     html = second.post(url, {**b, "name": "新名称"}).content.decode()
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_post_without_seen_values_shows_submitted_beside_saved(world, task):
+    """A client that does not send the hidden values it was shown (an old page, a
+    script) still gets the refusal, with its submitted values beside the saved ones."""
+    first, second = _clients(world)
+    url = f"/plans/tasks/{task.pk}/edit/"
+    a, b = _form_data(first.get(url)), _form_data(second.get(url))
+    assert first.post(url, {**a, "title": "甲改的标题"}).status_code == 302
+    bare = {k: v for k, v in b.items() if not k.startswith("initial-")}
+    resp = second.post(url, {**bare, "title": "乙改的标题"})
+    html = resp.content.decode()
+    assert "<th>您提交的</th><th>对方保存的</th>" in html
+    assert _stale_table(html) == [("任务", "乙改的标题", "甲改的标题")]
+    assert Task.objects.get(pk=task.pk).title == "甲改的标题"
+
+
+def test_a_second_refusal_compares_with_the_refreshed_values(world, task):
+    """After a refusal the form has seen what is saved now: a third person's save is
+    reported against that, not against the first page."""
+    first, second = _clients(world)
+    url = f"/plans/tasks/{task.pk}/edit/"
+    a, b = _form_data(first.get(url)), _form_data(second.get(url))
+    assert first.post(url, {**a, "title": "甲改的标题"}).status_code == 302
+    refused = second.post(url, {**b, "responsible": "市科协"})
+    again = _form_data(refused)
+    assert again["initial-title"] == "甲改的标题" and again["version"] == "2"
+    assert again["responsible"] == "市科协"
+    a2 = _form_data(first.get(url))
+    assert first.post(url, {**a2, "title": "甲又改的标题"}).status_code == 302
+    resp = second.post(url, again)
+    assert _stale_table(resp.content.decode()) == [("任务", "甲改的标题", "甲又改的标题")]
+
+
+def test_a_forged_seen_value_reveals_no_name_out_of_sight(world):
+    """The seen values come from the client: an id posted there is named only when the
+    field's own scoped choices contain it."""
+    org = world.orgs["unit_a1"]
+    first, second = _clients(world)
+    url = f"/orgs/{org.pk}/edit/"
+    a, b = _form_data(first.get(url)), _form_data(second.get(url))
+    assert first.post(url, {**a, "short_name": "教体局"}).status_code == 302
+    forged = {**b, "initial-parent": str(world.orgs["office_b"].pk)}  # another city's office
+    html = second.post(url, forged).content.decode()
+    table = _stale_table(html)
+    assert ("上级单位", f"#{world.orgs['office_b'].pk}", "(空)") in table
+    assert "昆明市科学技术协会" not in html

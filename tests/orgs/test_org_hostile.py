@@ -404,3 +404,128 @@ def test_office_admin_may_appoint_within_reach(world):
         password="Fresh-pass-123",
     )
     assert m.role == Role.OFFICE_ADMIN
+
+
+# --- create: every field with hostile values -----------------------------------------------
+CREATE_ALLOWED_REGIONS = {
+    # who: division codes inside their reach (where they may create)
+    "super": {"530300", "530100", "530000", "530302"},
+    "admin_a": {"530300", "530302"},
+    "admin_b": {"530100"},
+    "county_admin_a": {"530302"},
+    "office_staff_a": {"530300", "530302"},  # unit staff of the office: no new offices
+}
+OFFICE_MAKERS = {"super", "admin_a", "admin_b", "county_admin_a"}
+CREATE_CASES = [
+    # (field overrides, valid?) on top of a plain department in 曲靖市
+    ({}, True),
+    ({"kind": OrgKind.ASSOCIATION}, True),
+    ({"kind": OrgKind.OFFICE, "region": "530302"}, True),
+    ({"kind": "superoffice"}, False),
+    ({"region": "530100"}, True),
+    ({"region": "530000"}, True),
+    ({"region": "999999"}, False),
+    ({"parent": "office_b"}, True),
+    ({"parent": "abc"}, False),
+    ({"name": "名" * 201}, False),
+    ({"short_name": "简" * 101}, False),
+    ({"aliases": "别" * 201}, False),
+]
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_hostile_organisation_creates(client, hostile_world, who):
+    world = hostile_world
+    c = _as(client, world, who)
+    url = reverse("orgs:create")
+    for overrides, valid in CREATE_CASES:
+        data = {"name": "新建的单位", "kind": OrgKind.DEPARTMENT, "region": "530300"}
+        data.update(overrides)
+        if data.get("parent") in world.orgs:
+            data["parent"] = world.orgs[data["parent"]].pk
+        parent_visible = "parent" not in overrides or who in ("super", "admin_b")
+        with _posted(c, url, data) as resp:
+            created = Organisation.objects.filter(name="新建的单位").first()
+            cell = (who, overrides)
+            if who == "anon":
+                assert resp.status_code == 302 and resp["Location"].startswith(reverse("login"))
+            elif who not in CREATE_ALLOWED_REGIONS:
+                assert resp.status_code == 403, cell
+            elif not valid or not parent_visible:
+                assert resp.status_code == 200 and 'class="errorlist' in resp.content.decode()
+            elif data["region"] not in CREATE_ALLOWED_REGIONS[who]:
+                assert resp.status_code == 403, cell
+            elif data["kind"] in ("association", "office") and who not in OFFICE_MAKERS:
+                assert resp.status_code == 403, cell
+            else:
+                assert resp.status_code == 302, cell
+                assert created is not None and created.region.code == data["region"], cell
+                continue
+            assert created is None, cell
+
+
+@pytest.mark.parametrize(
+    ("who", "target", "status"),
+    [
+        ("admin_a", "office_a", 403),  # an office does not delete itself
+        ("county_admin_a", "county_office_a", 403),
+        ("staff_a1", "unit_a1", 403),
+        ("admin_a", "town_a", 302),  # below: allowed
+        ("super", "office_a", 302),
+    ],
+)
+def test_deleting_an_organisation_is_for_the_office_above(client, world, who, target, status):
+    org = world.orgs[target]
+    resp = _as(client, world, who).post(reverse("orgs:delete", args=[org.pk]))
+    assert resp.status_code == status
+    assert Organisation.objects.filter(pk=org.pk).exists() == (status != 302)
+
+
+def test_the_gate_itself_refuses_structural_saves_from_any_service(hostile_world):
+    """save_in_scope checks organisations whatever service saves them (the plan import
+    creates organisations too): no new office and no structural change without the right."""
+    from kepu.orgs.scoping import save_in_scope
+
+    world = hostile_world
+    unit = Organisation.objects.get(pk=world.orgs["unit_a1"].pk)
+    unit.kind = OrgKind.ASSOCIATION
+    with pytest.raises(PermissionDenied):
+        save_in_scope(world.users["staff_a1"], unit, Action.CHANGE)
+    unit.refresh_from_db()
+    assert unit.kind == OrgKind.DEPARTMENT
+    office = Organisation(name="新办", kind=OrgKind.OFFICE, region=world.regions["city_a"])
+    with pytest.raises(PermissionDenied):
+        save_in_scope(world.users["office_staff_a"], office, Action.ADD)
+    assert not Organisation.objects.filter(name="新办").exists()
+    office = Organisation(name="新办", kind=OrgKind.OFFICE, region=world.regions["county_a"])
+    save_in_scope(world.users["admin_a"], office, Action.ADD)
+    assert Organisation.objects.filter(name="新办").exists()
+
+
+def test_plan_import_cannot_create_an_office_for_office_staff(hostile_world, settings, tmp_path):
+    from kepu.plans.services import PlanFields, UnitChoice, plan_draft_confirm, plan_draft_create
+
+    settings.MEDIA_ROOT = tmp_path
+    world = hostile_world
+    staff = world.users["office_staff_a"]
+    draft = plan_draft_create(
+        user=staff,
+        owner=world.orgs["office_a"],
+        name="p.txt",
+        data="要点\n一、工作\n1.开展讲座。(市新协会牵头)\n".encode(),
+    )
+    with pytest.raises(PermissionDenied):
+        plan_draft_confirm(
+            user=staff,
+            draft=draft,
+            fields=PlanFields(title="要点"),
+            unit_choices={"市新协会": UnitChoice(create_kind=OrgKind.ASSOCIATION)},
+        )
+    assert not Organisation.objects.filter(name="市新协会").exists()
+    plan = plan_draft_confirm(
+        user=staff,
+        draft=draft,
+        fields=PlanFields(title="要点"),
+        unit_choices={"市新协会": UnitChoice(create_kind=OrgKind.SOCIETY)},
+    )
+    assert plan.pk and Organisation.objects.get(name="市新协会").kind == OrgKind.SOCIETY

@@ -1,7 +1,7 @@
 """Fail closed: views and selectors reach scoped models only through ``restrict(...)``.
 
 An AST scan of every ``views.py`` and ``selectors.py`` (and ``views/`` / ``selectors/``
-packages) under ``kepu/``. It flags, for every model whose default manager is a
+packages) under ``kepu/``, and of every other module that serves a URL. It flags, for every model whose default manager is a
 ``ScopedQuerySet``:
 
 - ``Model.objects.<anything but restrict>`` (also ``_default_manager``/``_base_manager``);
@@ -42,6 +42,14 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "aliases of the candidates the caller restricted"
     ),
     ("kepu/orgs/selectors.py", "office_choices", "Organisation"): "superusers only",
+    # the public portal: published activities and campaigns are public by design
+    # (campaigns' selectors mark theirs with '# unscoped:')
+    ("kepu/campaigns/public.py", "_public_campaign", "Campaign"): "public portal",
+    ("kepu/campaigns/public.py", "portal_activity", "Activity"): "public: published only",
+    ("kepu/campaigns/public.py", "portal_poster", "Activity"): "public: published only",
+    ("kepu/campaigns/public.py", "portal_photo", "ActivityPhoto"): (
+        "public: public photos of published activities"
+    ),
     ("kepu/orgs/selectors.py", "acting_office", "Organisation"): (
         "pk chosen from the user's own office grants"
     ),
@@ -56,11 +64,32 @@ def scoped_model_names() -> set[str]:
     }
 
 
+def _url_callback_modules(patterns=None) -> set[str]:
+    from django.urls import URLResolver, get_resolver
+
+    modules: set[str] = set()
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            modules |= _url_callback_modules(p.url_patterns)
+        else:
+            view = getattr(p.callback, "view_class", p.callback)
+            modules.add(view.__module__)
+    return modules
+
+
 def scanned_files() -> list[Path]:
+    """Every views/selectors module, and every module that serves a URL (a public
+    portal in ``public.py`` is a view module by another name)."""
+    import sys
+
     files: set[Path] = set()
     for name in ("views", "selectors"):
         files.update((ROOT / "kepu").rglob(f"{name}.py"))
         files.update((ROOT / "kepu").rglob(f"{name}/*.py"))
+    for module in _url_callback_modules():
+        path = Path(getattr(sys.modules.get(module), "__file__", "") or "")
+        if path.is_file() and (ROOT / "kepu") in path.resolve().parents:
+            files.add(path.resolve())
     return sorted(files)
 
 
@@ -131,6 +160,11 @@ def unscoped_uses(path: Path, models: set[str]) -> list[tuple[int, str, str, str
             continue
         found.append((line, _function(node, parents), model, lines[line - 1].strip()))
     return found
+
+
+def test_url_modules_are_scanned():
+    names = {p.relative_to(ROOT).as_posix() for p in scanned_files()}
+    assert "kepu/core/views.py" in names and "kepu/orgs/views.py" in names
 
 
 def test_views_and_selectors_use_restrict():

@@ -203,8 +203,9 @@ def test_round_rollup_counts(pw, round_):
     from kepu.progress.selectors import attach_rollup, round_rollup
 
     report = Report.objects.get(round=round_, organisation=pw.orgs["unit_a1"], task__number="1")
-    services.report_save(user=pw.users["staff_a1"], report=report, version=None, state="done",
-                         narrative="完成")
+    services.report_save(
+        user=pw.users["staff_a1"], report=report, version=None, state="done", narrative="完成"
+    )
     services.report_submit(user=pw.users["staff_a1"], report=report)
     services.report_review(user=pw.users["admin_a"], report=report, accept=True)
     tasks = list(round_rollup(user=pw.users["admin_a"], round_=round_))

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("orgs", "0002_orgs_versioning"),
-        ("plans", "0003_plans_deadlines"),
+        ("plans", "0004_plans_deadlines"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,13 +1,14 @@
 /* Public campaign page: activities per sub-region on the map (or ranked bars where the
    region has no geometry), with activity points where coordinates exist.
-   Data: #portal-chart-data. Every name reaching a tooltip is escaped (encodeHTML). */
+   Data: #portal-chart-data. Every name reaching a tooltip is escaped with the one helper,
+   Kepu.esc (kepu/safe.js, loaded by the portal's base template). */
 (function () {
   "use strict";
   var el = document.getElementById("portal-chart-data");
   var node = document.getElementById("portal-map");
   if (!el || !node || typeof echarts === "undefined") return;
   var data = JSON.parse(el.textContent);
-  var esc = echarts.format.encodeHTML;
+  var esc = window.Kepu.esc;
   var chart = echarts.init(node);
   var regions = data.regions || [];
   var max = Math.max.apply(null, [1].concat(regions.map(function (r) { return r.value; })));

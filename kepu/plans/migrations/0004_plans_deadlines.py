@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("plans", "0002_plans_versioning"),
+        ("plans", "0003_scale_indexes"),
     ]
 
     operations = [

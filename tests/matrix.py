@@ -1,0 +1,495 @@
+"""The view matrix: every URL of the project × every user of the ``world`` fixture.
+
+``MATRIX`` maps each URL name (as ``reverse`` takes it) to a :class:`Row` that says who
+gets what status. ``tests/test_url_matrix.py`` enumerates the URL resolver and fails for
+any named URL without a row, then requests every row as every user and asserts the exact
+status:
+
+- ``ok`` users get ``ok_status`` (200 for a GET, 302 for a POST that succeeds);
+- ``forbidden`` users can see the object but may not do this: 403;
+- every other signed-in user gets ``rest`` (404: out of sight; 403 for pages with no
+  object, such as an import form);
+- anonymous users are sent to the login page (``anon=302``) unless the row says otherwise.
+
+Adding a view is one line, e.g.::
+
+    "plans:report": row("task_a1", ok=PLAN_WRITE, forbidden=PLAN_READ - PLAN_WRITE),
+
+where the positional names are attributes of :class:`MatrixData` whose ``pk`` fill the
+URL's arguments in order (add a ``cached_property`` there for a new kind of object).
+POST rows are sent inside a savepoint that is rolled back, so each user starts from the
+same data.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+
+USERS = (
+    "super",
+    "admin_a",
+    "admin_b",
+    "viewer_a",
+    "staff_a1",
+    "staff_a2",
+    "county_admin_a",
+    "nobody",
+    "anon",
+)
+SIGNED_IN = frozenset(USERS) - {"anon"}
+
+
+@dataclass(frozen=True)
+class Row:
+    objects: tuple[str, ...] = ()
+    ok: frozenset[str] = SIGNED_IN
+    forbidden: frozenset[str] = frozenset()
+    rest: int = 404
+    method: str = "get"
+    data: dict[str, Any] | Callable[[MatrixData], dict[str, Any]] = field(default_factory=dict)
+    ok_status: int | None = None
+    anon: int = 302
+    status: dict[str, int] = field(default_factory=dict)  # per-user overrides
+    login_url: str = "login"
+    note: str = ""
+    args: Callable[[MatrixData], list[Any]] | None = None  # URL args that are not pks
+
+    def expected(self, who: str) -> int:
+        if who in self.status:
+            return self.status[who]
+        if who == "anon":
+            return self.anon
+        if who in self.ok:
+            return self.ok_status or (200 if self.method == "get" else 302)
+        if who in self.forbidden:
+            return 403
+        return self.rest
+
+
+def row(*objects: str, **kwargs: Any) -> Row:
+    for key in ("ok", "forbidden"):
+        if key in kwargs:
+            kwargs[key] = frozenset(kwargs[key])
+    return Row(objects=objects, **kwargs)
+
+
+def post(*objects: str, **kwargs: Any) -> Row:
+    return row(*objects, method="post", **kwargs)
+
+
+class MatrixData:
+    """The objects the matrix requests, built lazily so a row builds only what it uses."""
+
+    def __init__(self, world: Any) -> None:
+        self.world = world
+
+    def org(self, key: str) -> Any:
+        return self.world.orgs[key]
+
+    @functools.cached_property
+    def unit_a1(self) -> Any:
+        return self.world.orgs["unit_a1"]
+
+    @functools.cached_property
+    def unit_a2(self) -> Any:
+        return self.world.orgs["unit_a2"]
+
+    @functools.cached_property
+    def membership_staff_a1(self) -> Any:
+        from kepu.orgs.models import Membership
+
+        return Membership.objects.get(user=self.world.users["staff_a1"])
+
+    @functools.cached_property
+    def plans(self) -> tuple[Any, Any]:
+        from kepu.plans.services import PlanFields, plan_create_from_parsed
+        from tests.plans.conftest import PARSED
+
+        w = self.world
+        plan_a = plan_create_from_parsed(
+            user=w.users["admin_a"],
+            owner=w.orgs["office_a"],
+            parsed=PARSED,
+            fields=PlanFields(title="曲靖要点"),
+            source_name="a.txt",
+            source_bytes=b"plan a",
+        )
+        plan_b = plan_create_from_parsed(
+            user=w.users["admin_b"],
+            owner=w.orgs["office_b"],
+            parsed={"tasks": []},
+            fields=PlanFields(title="昆明要点"),
+            source_name="b.txt",
+            source_bytes=b"plan b",
+        )
+        return plan_a, plan_b
+
+    @functools.cached_property
+    def plan_a(self) -> Any:
+        return self.plans[0]
+
+    @functools.cached_property
+    def task_a1(self) -> Any:
+        """Names the education bureau (lead) and the health commission (cooperating)."""
+        return self.plan_a.tasks.get(order=1)
+
+    @functools.cached_property
+    def task_a2(self) -> Any:
+        """Names only the education bureau."""
+        return self.plan_a.tasks.get(order=2)
+
+    @functools.cached_property
+    def draft(self) -> Any:
+        from kepu.plans.services import plan_draft_create
+
+        text = "测试要点\n一、工作\n1.开展讲座。每年不少于12场。(市教体局牵头,市卫健委配合)\n"
+        return plan_draft_create(
+            user=self.world.users["admin_a"],
+            owner=self.world.orgs["office_a"],
+            name="plan.txt",
+            data=text.encode(),
+        )
+
+    @functools.cached_property
+    def wave_a(self) -> Any:
+        """曲靖市's wave: data, margins, a target and one finished estimation."""
+        from kepu.survey import services
+        from tests.survey.test_survey_services import load_wave, make_wave
+
+        w = self.world
+        wave = load_wave(w, make_wave(w, "a", title="曲靖调查"))
+        services.wave_target_add(user=w.users["admin_a"], wave=wave, year=2026, rate=13)
+        services.run_start(user=w.users["admin_a"], wave=wave)
+        return wave
+
+    @functools.cached_property
+    def campaign(self) -> Any:
+        """The city office's science month (registration open on the fixture's today)."""
+        from kepu.campaigns import services
+        from tests.campaigns.conftest import fields
+
+        return services.campaign_create(
+            user=self.world.users["admin_a"], fields=fields(), quotas=[]
+        )
+
+    def _activity(self, title: str) -> Any:
+        from kepu.campaigns import services
+        from tests.campaigns.conftest import activity_fields
+
+        return services.activity_register(
+            user=self.world.users["staff_a1"],
+            campaign=self.campaign,
+            organiser=self.world.orgs["unit_a1"],
+            fields=activity_fields(self.world, title=title),
+        )
+
+    @functools.cached_property
+    def activity(self) -> Any:
+        """unit_a1's activity, submitted for review."""
+        return self._activity("走进社区健康讲座")
+
+    @functools.cached_property
+    def published(self) -> Any:
+        """unit_a1's activity, approved (public), with a poster."""
+        from django.core.files.base import ContentFile
+
+        from kepu.campaigns import services
+        from tests.campaigns.conftest import png_bytes
+
+        activity = self._activity("科学之夜")
+        services.activity_review(user=self.world.users["admin_a"], activity=activity, approve=True)
+        activity.refresh_from_db()
+        activity.poster.save("poster.png", ContentFile(png_bytes()))
+        return activity
+
+    @functools.cached_property
+    def photo(self) -> Any:
+        from kepu.campaigns import services
+        from tests.campaigns.conftest import png_bytes
+
+        return services.activity_photo_add(
+            user=self.world.users["staff_a1"],
+            activity=self.published,
+            name="现场.png",
+            data=png_bytes(),
+        )
+
+    @functools.cached_property
+    def nomination(self) -> Any:
+        """unit_a1 nominated by the city office in the city campaign (pending)."""
+        from kepu.campaigns import awards
+
+        user = self.world.users["admin_a"]
+        criteria = awards.criteria_for(self.campaign) or awards.criteria_create_defaults(
+            user=user, campaign=self.campaign
+        )
+        return awards.nomination_create(
+            user=user,
+            campaign=self.campaign,
+            scores={str(c.pk): 0 for c in criteria},
+            organisation=self.world.orgs["unit_a1"],
+        )
+
+    @functools.cached_property
+    def awarded(self) -> Any:
+        """The city campaign with its awards decided and published."""
+        from kepu.campaigns import awards
+
+        user = self.world.users["admin_a"]
+        awards.nomination_decide(user=user, nomination=self.nomination, award=True)
+        self.campaign.refresh_from_db()
+        return awards.awards_publish(user=user, campaign=self.campaign)
+
+    @functools.cached_property
+    def target_a(self) -> Any:
+        return self.wave_a.targets.get()
+
+    @functools.cached_property
+    def run_a(self) -> Any:
+        return self.wave_a.runs.get()
+
+    # --- who may do what with the objects above -------------------------------------------------
+
+    # progress: a round of the city office over a task led by unit_a1, whose report is
+    # submitted with a photo, and a notice issued to unit_a1
+    @functools.cached_property
+    def _progress(self) -> dict[str, Any]:
+        from kepu.progress.models import Notice, Report, ReportEvidence, ReportingRound
+        from tests.progress.helpers import progress_objects
+
+        o = progress_objects(self.world)
+        return {
+            "round": ReportingRound.objects.get(pk=o["progress"]["pk"]),
+            "report": Report.objects.get(pk=o["progress:report"]["pk"]),
+            "evidence": ReportEvidence.objects.get(pk=o["progress:evidence"]["pk"]),
+            "notice": Notice.objects.get(pk=o["progress:notice"]["pk"]),
+        }
+
+    @property
+    def p_round(self) -> Any:
+        return self._progress["round"]
+
+    @property
+    def p_report(self) -> Any:
+        return self._progress["report"]
+
+    @property
+    def p_evidence(self) -> Any:
+        return self._progress["evidence"]
+
+    @property
+    def p_notice(self) -> Any:
+        return self._progress["notice"]
+
+    @property
+    def p_task(self) -> Any:
+        return self._progress["report"].task
+
+
+OFFICE_ADMINS = {"super", "admin_a", "admin_b", "county_admin_a"}  # may import / create
+UNIT_A1_READ = {"super", "admin_a", "viewer_a", "staff_a1"}
+UNIT_A1_WRITE = {"super", "admin_a", "staff_a1"}
+CITY_A_ADMIN = {"super", "admin_a"}
+PLAN_A_READ = {"super", "admin_a", "viewer_a", "staff_a1", "staff_a2"}  # office + named units
+PLAN_A_OWNER_READ = {"super", "admin_a", "viewer_a"}  # the owner office (the original file)
+WAVE_A_READ = {"super", "admin_a", "viewer_a"}
+# the city campaign is open to every organisation of the city; unit_a1's activity is read
+# by its unit and the city office
+CAMPAIGN_READ = {"super", "admin_a", "viewer_a", "staff_a1", "staff_a2", "county_admin_a"}
+ACTIVITY_READ = {"super", "admin_a", "viewer_a", "staff_a1"}
+ACTIVITY_WRITE = {"super", "admin_a", "staff_a1"}
+EVERYONE = {"anon": 200}  # public pages
+NOT_SUPER = SIGNED_IN - {"super"}
+P_ROUND_READ = {"super", "admin_a", "viewer_a"}  # the round office (units see their reports)
+
+MATRIX: dict[str, Row] = {
+    # shell
+    "home": row(),
+    "my_permissions": row(),
+    "audit": row(),
+    "login": row(ok=set(), rest=302, anon=200, note="signed-in users go home"),
+    "logout": post(ok=SIGNED_IN, status={"anon": 302}),
+    "password_change": row(),
+    "password_change_done": row(),
+    # organisations
+    "orgs:list": row(),
+    "orgs:create": row(ok=OFFICE_ADMINS, rest=403),
+    "orgs:detail": row("unit_a1", ok=UNIT_A1_READ),
+    "orgs:edit": row("unit_a1", ok=UNIT_A1_WRITE, forbidden={"viewer_a"}),
+    "orgs:delete": post("unit_a2", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a2"}),
+    "orgs:member_add": post("unit_a1", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
+    "orgs:member_remove": post(
+        "membership_staff_a1", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}
+    ),
+    # plans and the ledger
+    "plans:ledger": row(),
+    "plans:ledger_export": row(),
+    "plans:my_tasks": row(),
+    "plans:list": row(),
+    "plans:upload": row(ok=OFFICE_ADMINS, rest=403),
+    "plans:ledger_import": row(ok=OFFICE_ADMINS, rest=403),
+    "plans:draft": row("draft", ok=CITY_A_ADMIN, note="drafts are seen only by who may add"),
+    "plans:draft_cancel": post("draft", ok=CITY_A_ADMIN),
+    "plans:detail": row("plan_a", ok=PLAN_A_READ),
+    "plans:source": row("plan_a", ok=PLAN_A_OWNER_READ, forbidden=PLAN_A_READ - PLAN_A_OWNER_READ),
+    # plans' own views fetch with restrict(DELETE): readers get 404, not 403, here
+    "plans:delete": post("plan_a", ok=CITY_A_ADMIN),
+    "plans:task": row("task_a2", ok=UNIT_A1_READ),
+    "plans:task_edit": row("task_a1", ok=CITY_A_ADMIN, forbidden=PLAN_A_READ - CITY_A_ADMIN),
+    # survey
+    "survey:waves": row(),
+    "survey:wave_create": row(ok=OFFICE_ADMINS, rest=403),
+    "survey:wave": row("wave_a", ok=WAVE_A_READ),
+    "survey:wave_edit": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:wave_delete": post("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:import": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:data_template": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:margins": row("wave_a", ok=WAVE_A_READ),
+    "survey:targets": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:target_delete": post("wave_a", "target_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:run_start": post("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:run_status": row("wave_a", "run_a", ok=WAVE_A_READ),
+    "survey:geo": row("wave_a", ok=WAVE_A_READ),
+    "survey:export": row("wave_a", ok=WAVE_A_READ),
+    # bulk onboarding (office administrators)
+    "orgs:import": row(ok=OFFICE_ADMINS, rest=403),
+    "orgs:import_template": row(ok=OFFICE_ADMINS, rest=403),
+    "orgs:import_confirm": post(ok=OFFICE_ADMINS, rest=403, note="nothing staged: back"),
+    "orgs:user_import": row(ok=OFFICE_ADMINS, rest=403),
+    "orgs:user_import_template": row(ok=OFFICE_ADMINS, rest=403),
+    "orgs:user_import_confirm": post(ok=OFFICE_ADMINS, rest=403),
+    "orgs:invite": row(args=lambda d: ["MQ", "set-password"], status=EVERYONE),
+    # campaigns
+    "campaigns:list": row(),
+    "campaigns:create": row(ok=OFFICE_ADMINS, rest=403),
+    "campaigns:import": row(ok=OFFICE_ADMINS, rest=403),
+    "campaigns:detail": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:activities": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:review": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:quotas": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:summary": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:register": row("campaign", ok=CAMPAIGN_READ - {"viewer_a"}, forbidden={"viewer_a"}),
+    "campaigns:edit": row("campaign", ok=CITY_A_ADMIN, forbidden=CAMPAIGN_READ - CITY_A_ADMIN),
+    "campaigns:activities_import": row(
+        "campaign", ok=CAMPAIGN_READ - {"viewer_a"}, forbidden={"viewer_a"}
+    ),
+    "campaigns:activities_template": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:awards": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:award_nominate": post("campaign", ok=CAMPAIGN_READ),
+    "campaigns:award_decide": post(
+        "nomination", data={"award": "1"}, ok=CITY_A_ADMIN, forbidden={"viewer_a"}
+    ),
+    "campaigns:award_publish": post(
+        "campaign", ok=CITY_A_ADMIN, forbidden=CAMPAIGN_READ - CITY_A_ADMIN
+    ),
+    "campaigns:award_criteria": post(
+        "campaign", ok=CITY_A_ADMIN, forbidden=CAMPAIGN_READ - CITY_A_ADMIN
+    ),
+    "campaigns:activity": row("activity", ok=ACTIVITY_READ),
+    "campaigns:activity_edit": row("activity", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
+    "campaigns:activity_submit": post("activity", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
+    "campaigns:activity_review": post(
+        "activity",
+        data={"decision": "approve"},
+        ok=CITY_A_ADMIN,
+        forbidden=ACTIVITY_READ - CITY_A_ADMIN,
+    ),
+    "campaigns:activity_reopen": post(
+        "published",
+        data={"until": "2026-10-20"},
+        ok=CITY_A_ADMIN,
+        forbidden=ACTIVITY_READ - CITY_A_ADMIN,
+    ),
+    "campaigns:activity_photo_add": post("published", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
+    "campaigns:activity_complete": post("published", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
+    "campaigns:activity_poster": row("published", ok=ACTIVITY_READ),
+    "campaigns:photo": row("photo", ok=ACTIVITY_READ),
+    # the public portal: everyone, signed in or not
+    "portal:index": row(status=EVERYONE),
+    "portal:campaign": row("campaign", status=EVERYONE),
+    "portal:geo": row("campaign", status=EVERYONE, note="needs the map package"),
+    "portal:points": row("campaign", status=EVERYONE),
+    "portal:ics": row("campaign", status=EVERYONE),
+    "portal:open_json": row("campaign", status=EVERYONE),
+    "portal:open_csv": row("campaign", status=EVERYONE),
+    "portal:activity": row("published", status=EVERYONE),
+    "portal:poster": row("published", status=EVERYONE),
+    "portal:photo": row("photo", status=EVERYONE),
+    "portal:awards": row("awarded", status=EVERYONE),
+    # progress reporting and supervision
+    "progress:rounds": row(),
+    "progress:round_create": row(ok=OFFICE_ADMINS, rest=403),
+    "progress:round": row("p_round", ok=P_ROUND_READ),
+    "progress:round_close": post("p_round", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "progress:round_docx": row("p_round", ok=P_ROUND_READ),
+    "progress:round_xlsx": row("p_round", ok=P_ROUND_READ),
+    "progress:review": row("p_round", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "progress:reports": row(),
+    "progress:report": row("p_report", ok=UNIT_A1_READ),
+    "progress:report_split": post(
+        "p_report", ok=set(), forbidden=UNIT_A1_READ, note="only an office's own slot splits"
+    ),
+    "progress:report_review": post(
+        "p_report",
+        data={"decision": "accept"},
+        ok=CITY_A_ADMIN,
+        forbidden={"viewer_a", "staff_a1"},
+    ),
+    "progress:notice_create": row("p_report", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
+    "progress:evidence": row("p_evidence", ok=UNIT_A1_READ),
+    "progress:dashboard": row(),
+    "progress:settings": row(ok=OFFICE_ADMINS, rest=403),
+    "progress:notices": row(),
+    "progress:notice": row("p_notice", ok=UNIT_A1_READ),
+    "progress:notice_docx": row("p_notice", ok=UNIT_A1_READ),
+    "progress:task_terminate": post("p_task", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
+    "notifications:inbox": row(),
+    "notifications:mark_read": post(ok=SIGNED_IN),
+}
+
+# Whole namespaces served by one row (Django's admin: superusers only; the rest are sent
+# to the admin's own login page).
+NAMESPACES: dict[str, tuple[str, Row]] = {
+    "admin": (
+        "admin:index",
+        row(ok={"super"}, rest=302, status={"anon": 302}, login_url="admin:login"),
+    ),
+}
+
+
+def url_for(name: str, row_: Row, data: MatrixData) -> str:
+    args = row_.args(data) if row_.args else [getattr(data, obj).pk for obj in row_.objects]
+    return reverse(name, args=args)
+
+
+def _is_login_redirect(resp: Any, login_url: str) -> bool:
+    return resp.status_code == 302 and resp["Location"].startswith(reverse(login_url))
+
+
+def check_row(
+    client: Any, world: Any, data: MatrixData, name: str, row_: Row, users: Iterable[str] = USERS
+) -> list[str]:
+    """Request ``name`` as every user; return the cells whose status is not the expected."""
+    url = url_for(name, row_, data)
+    payload = row_.data(data) if callable(row_.data) else row_.data
+    wrong = []
+    for who in users:
+        client.logout()
+        if who != "anon":
+            client.force_login(world.users[who])
+        with transaction.atomic():
+            resp = getattr(client, row_.method)(url, payload)
+            transaction.set_rollback(True)
+        expected = row_.expected(who)
+        got = resp.status_code
+        if got != expected:
+            wrong.append(f"{name} as {who}: {got}, expected {expected}")
+        elif who == "anon" and expected == 302 and not _is_login_redirect(resp, row_.login_url):
+            wrong.append(f"{name} as anon: redirected to {resp['Location']}, not the login page")
+    return wrong
