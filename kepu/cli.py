@@ -23,6 +23,8 @@ USAGE = """\
   survey estimate DATA ... 素质调查设计估计 (见 kepu survey estimate --help)
   survey synth --n N --out DIR   生成合成调查样本
   worker [参数]            运行后台任务进程 (异常退出时自动重启; 参数见 kepu manage kepu_worker --help)
+  remind [--date D]        发送填报截止提醒与待发邮件 (可每隔几分钟运行, 不重复发送)
+  ledger parse FILE.xlsx [--json]  解析 Excel 任务台账 (不需要数据库)
   orgs import FILE.xlsx (--as USER | --office OFFICE)   批量导入组织
   users import FILE.xlsx (--as USER | --office OFFICE) --out LINKS.xlsx   批量导入用户
   bench seed --scale national|province|demo   生成全国规模的基准测试数据
@@ -70,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
             return _django(["import_regions", *rest[1:]])
         print("用法: kepu regions import [--source DIR] [--province CODE]", file=sys.stderr)
         return 2
+    if cmd == "remind":
+        return _django(["kepu_remind", *rest])
+    if cmd == "ledger" and rest[:1] == ["parse"]:
+        from kepu.plans.parsing.ledger_cli import main as ledger_main
+
+        return ledger_main(rest[1:])
     if cmd in {"orgs", "users"} and rest[:1] == ["import"]:
         return _django([f"import_{cmd}", *rest[1:]])
     if cmd == "bench" and rest[:1] == ["seed"]:

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "kepu.survey",
     "kepu.campaigns",
     "kepu.registry",
+    "kepu.progress",
+    "kepu.notifications",
 ]
 
 MIDDLEWARE = [
@@ -260,3 +262,8 @@ KEPU_JOB_HEARTBEAT_SECONDS = float(os.environ.get("KEPU_JOB_HEARTBEAT_SECONDS", 
 # Above these sizes the ledger export and the survey microdata import run as jobs.
 KEPU_LEDGER_EXPORT_JOB_ROWS = int(os.environ.get("KEPU_LEDGER_EXPORT_JOB_ROWS", "2000"))
 KEPU_SURVEY_IMPORT_JOB_BYTES = int(os.environ.get("KEPU_SURVEY_IMPORT_JOB_BYTES", str(1024 * 1024)))
+# E-mail for notifications: the console backend unless a real one is configured.
+EMAIL_BACKEND = os.environ.get(
+    "KEPU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("KEPU_FROM_EMAIL", "kepu@localhost")

@@ -36,6 +36,8 @@ urlpatterns = [
     path("audit/", audit_list, name="audit"),
     path("jobs/", include("kepu.core.job_urls")),
     path("autocomplete/<slug:source>/", autocomplete, name="autocomplete"),
+    path("progress/", include("kepu.progress.urls")),
+    path("notifications/", include("kepu.notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -319,8 +319,44 @@ class MatrixData:
             params={"filters": {}, "title": "任务台账"},
         )
 
+    # --- who may do what with the objects above -------------------------------------------------
 
-# --- who may do what with the objects above -------------------------------------------------
+    # progress: a round of the city office over a task led by unit_a1, whose report is
+    # submitted with a photo, and a notice issued to unit_a1
+    @functools.cached_property
+    def _progress(self) -> dict[str, Any]:
+        from kepu.progress.models import Notice, Report, ReportEvidence, ReportingRound
+        from tests.progress.helpers import progress_objects
+
+        o = progress_objects(self.world)
+        return {
+            "round": ReportingRound.objects.get(pk=o["progress"]["pk"]),
+            "report": Report.objects.get(pk=o["progress:report"]["pk"]),
+            "evidence": ReportEvidence.objects.get(pk=o["progress:evidence"]["pk"]),
+            "notice": Notice.objects.get(pk=o["progress:notice"]["pk"]),
+        }
+
+    @property
+    def p_round(self) -> Any:
+        return self._progress["round"]
+
+    @property
+    def p_report(self) -> Any:
+        return self._progress["report"]
+
+    @property
+    def p_evidence(self) -> Any:
+        return self._progress["evidence"]
+
+    @property
+    def p_notice(self) -> Any:
+        return self._progress["notice"]
+
+    @property
+    def p_task(self) -> Any:
+        return self._progress["report"].task
+
+
 OFFICE_ADMINS = {"super", "admin_a", "admin_b", "county_admin_a"}  # may import / create
 UNIT_A1_READ = {"super", "admin_a", "viewer_a", "staff_a1"}
 UNIT_A1_WRITE = {"super", "admin_a", "staff_a1"}
@@ -335,6 +371,7 @@ ACTIVITY_READ = {"super", "admin_a", "viewer_a", "staff_a1"}
 ACTIVITY_WRITE = {"super", "admin_a", "staff_a1"}
 EVERYONE = {"anon": 200}  # public pages
 NOT_SUPER = SIGNED_IN - {"super"}
+P_ROUND_READ = {"super", "admin_a", "viewer_a"}  # the round office (units see their reports)
 
 MATRIX: dict[str, Row] = {
     # shell
@@ -485,6 +522,35 @@ MATRIX: dict[str, Row] = {
     "registry:experts": row(),
     "registry:expert_new": row(ok=OFFICE_ADMINS, rest=403),
     "registry:expert_edit": row("expert", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    # progress reporting and supervision
+    "progress:rounds": row(),
+    "progress:round_create": row(ok=OFFICE_ADMINS, rest=403),
+    "progress:round": row("p_round", ok=P_ROUND_READ),
+    "progress:round_close": post("p_round", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "progress:round_docx": row("p_round", ok=P_ROUND_READ),
+    "progress:round_xlsx": row("p_round", ok=P_ROUND_READ),
+    "progress:review": row("p_round", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "progress:reports": row(),
+    "progress:report": row("p_report", ok=UNIT_A1_READ),
+    "progress:report_split": post(
+        "p_report", ok=set(), forbidden=UNIT_A1_READ, note="only an office's own slot splits"
+    ),
+    "progress:report_review": post(
+        "p_report",
+        data={"decision": "accept"},
+        ok=CITY_A_ADMIN,
+        forbidden={"viewer_a", "staff_a1"},
+    ),
+    "progress:notice_create": row("p_report", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
+    "progress:evidence": row("p_evidence", ok=UNIT_A1_READ),
+    "progress:dashboard": row(),
+    "progress:settings": row(ok=OFFICE_ADMINS, rest=403),
+    "progress:notices": row(),
+    "progress:notice": row("p_notice", ok=UNIT_A1_READ),
+    "progress:notice_docx": row("p_notice", ok=UNIT_A1_READ),
+    "progress:task_terminate": post("p_task", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
+    "notifications:inbox": row(),
+    "notifications:mark_read": post(ok=SIGNED_IN),
 }
 
 # Whole namespaces served by one row (Django's admin: superusers only; the rest are sent

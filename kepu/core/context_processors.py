@@ -7,7 +7,7 @@ from django.urls import NoReverseMatch, reverse
 NAV = [
     ("home", "首页", "home"),
     ("ledger", "任务台账", "plans:ledger"),
-    ("progress", "进展填报", None),
+    ("progress", "进展填报", "progress:rounds"),
     ("campaigns", "科普活动", "campaigns:list"),
     ("survey", "素质监测", "survey:waves"),
     ("registry", "基地与队伍", "registry:bases"),

@@ -23,6 +23,7 @@ LOADERS = [
     "kepu.survey.demo.load",
     "kepu.campaigns.demo.load",
     "kepu.registry.demo.load",
+    "kepu.progress.demo.load",
 ]
 
 DEMO_CITY_CODE = "530300"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,43 +19,129 @@ from kepu.core.files import (
 )
 from kepu.plans.models import Task
 
-LEDGER_HEADERS = ["序号", "任务内容", "牵头单位", "配合单位", "目标任务", "完成时限"]
+LEDGER_HEADERS = [
+    "序号",
+    "章节",
+    "任务内容",
+    "牵头单位",
+    "配合单位",
+    "目标任务",
+    "完成时限",
+    "进展情况",
+    "状态",
+]
+WIDTHS = [6, 18, 48, 18, 22, 22, 14, 36, 8]
+HEADER_ROW = 3
 
 
-def ledger_workbook(*, title: str, tasks: Iterable[Task]) -> bytes:
-    wb = new_workbook()
-    ws = wb.active
-    ws.title = "任务台账"
+def _progress(tasks: list[Task]) -> dict[int, str]:
+    """The latest submitted or accepted report text per task (lead unit first)."""
+    from kepu.progress.models import Report, ReportStatus
+
+    out: dict[int, str] = {}
+    ids = [t.pk for t in tasks]
+    for start in range(0, len(ids), 5000):
+        rows = (
+            Report.objects.filter(  # unscoped: narrowing to tasks the caller restricted
+                task_id__in=ids[start : start + 5000],
+                status__in=(ReportStatus.SUBMITTED, ReportStatus.ACCEPTED),
+            )
+            .exclude(narrative="")
+            .order_by("task_id", "-round__closes_on", "role", "pk")
+            .values_list("task_id", "organisation__name", "narrative")
+        )
+        for task_id, org, text in rows:
+            if task_id not in out:
+                out[task_id] = f"{org}: {text}"
+    return out
+
+
+def _sheet(wb, title: str, subtitle: str, tasks: list[Task]) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from kepu.progress.selectors import attach_status
+
+    safe = re.sub(r"[\\/*?:\[\]]", "-", title)[:28].strip("'") or "任务台账"
+    name, n = safe, 2
+    while name in wb.sheetnames:  # two plans with the same title
+        name, n = f"{safe[:25]}({n})", n + 1
+    ws = wb.create_sheet(title=name)
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(LEDGER_HEADERS))
-    write_cell(ws, 1, 1, title).font = Font(size=14, bold=True)
-    ws.cell(1, 1).alignment = Alignment(horizontal="center")
+    body = Font(name="宋体", size=10)
+    last = len(LEDGER_HEADERS)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
+    cell = write_cell(ws, 1, 1, title)
+    cell.font = Font(name="宋体", size=16, bold=True)
+    cell.alignment = Alignment(horizontal="center")
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
+    write_cell(ws, 2, 1, subtitle).font = body
     for col, header in enumerate(LEDGER_HEADERS, start=1):
-        cell = write_cell(ws, 2, col, header)
-        cell.font = Font(bold=True)
+        cell = write_cell(ws, HEADER_ROW, col, header)
+        cell.font = Font(name="宋体", size=11, bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE7F3")
         cell.alignment = Alignment(horizontal="center", vertical="center")
         cell.border = border
-    row = 3
+    attach_status(tasks, today=timezone.localdate(), warn_days=14)
+    progress = _progress(tasks)
     for number, task in enumerate(tasks, start=1):
         leads = [u.name for u in task.lead_units] or [u.name for u in task.unroled_units]
         values = [
             number,
+            " › ".join(task.path or []),
             task.text or task.title,
             "、".join(leads),
             "、".join(u.name for u in task.cooperating_units),
             "；".join(t.text for t in task.targets.all()),
             task.deadline,
+            progress.get(task.pk, ""),
+            task.progress_status.label,
         ]
+        row = HEADER_ROW + number
         for col, value in enumerate(values, start=1):
             cell = write_cell(ws, row, col, value)
+            cell.font = body
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             cell.border = border
-        row += 1
-    for col, width in enumerate([6, 70, 24, 30, 28, 14], start=1):
+    for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = "A3"
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+
+def ledger_workbook(*, title: str, tasks: Iterable[Task]) -> bytes:
+    """The ledger for office use: title row, issuer and date, the customary columns with
+    section, deadline, progress and status; 宋体, landscape A4 fit to width, the header
+    row repeated on every printed page; one sheet per plan when the tasks span several."""
+    from django.utils import timezone
+
+    tasks = list(tasks)
+    by_plan: dict[int, list[Task]] = {}
+    for t in tasks:
+        by_plan.setdefault(t.plan_id, []).append(t)
+    wb = new_workbook(keep_default_sheet=False)
+    today = timezone.localdate()
+    if len(by_plan) <= 1:
+        plan = tasks[0].plan if tasks else None
+        subtitle = "  ".join(
+            x
+            for x in (
+                f"发文机关: {plan.issuer}" if plan and plan.issuer else "",
+                f"导出日期: {today:%Y-%m-%d}",
+            )
+            if x
+        )
+        _sheet(wb, title, subtitle, tasks)
+    else:
+        for plan_tasks in by_plan.values():
+            plan = plan_tasks[0].plan
+            subtitle = f"发文机关: {plan.issuer or '—'}  导出日期: {today:%Y-%m-%d}"
+            _sheet(wb, f"{plan.title} 任务台账", subtitle, plan_tasks)
     return workbook_bytes(wb)
 
 

@@ -49,7 +49,7 @@ class DocumentUploadForm(forms.Form):
 
 class LedgerImportForm(forms.Form):
     owner = forms.TypedChoiceField(label="导入单位", coerce=int)
-    title = forms.CharField(label="台账名称", max_length=300)
+    title = forms.CharField(label="台账名称 (留空则用表格标题行)", max_length=300, required=False)
     kind = forms.ChoiceField(label="类型", choices=PlanKind.choices, initial=PlanKind.ANNUAL)
     workbook = forms.FileField(
         label=(
@@ -157,6 +157,9 @@ class PlanPreviewForm(forms.Form):
                 lead=names(f"t{i}-lead"),
                 cooperate=names(f"t{i}-cooperate"),
                 responsible=names(f"t{i}-responsible"),
+                deadline=(post.get(f"t{i}-deadline") or "").strip()[:100]
+                if f"t{i}-deadline" in post
+                else None,
             )
             for i in range(self.task_count)
         ]
@@ -255,3 +258,16 @@ class TaskUnitsForm(VersionedForm, forms.Form):
     lead = forms.CharField(label="牵头单位 (顿号分隔)", required=False)
     cooperate = forms.CharField(label="配合单位", required=False)
     responsible = forms.CharField(label="其他责任单位", required=False)
+
+
+class TaskDeadlineForm(forms.Form):
+    deadline = forms.CharField(
+        label="完成时限 (原文, 如「2026年12月底前」「每季度」「长期坚持」)",
+        max_length=100,
+        required=False,
+    )
+    due_on = forms.DateField(
+        label="截止日期 (留空则按完成时限自动识别)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

@@ -40,6 +40,16 @@ KEY_GROUP_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+class DeadlineRecurring(models.TextChoices):
+    """Recurring work without a single due date (the parser's ``recurring`` values)."""
+
+    MONTHLY = "monthly", "每月"
+    QUARTERLY = "quarterly", "每季度"
+    HALF_YEARLY = "half_yearly", "每半年"
+    YEARLY = "yearly", "每年"
+    ONGOING = "ongoing", "长期"
+
+
 class Plan(Versioned):
     title = models.CharField("标题", max_length=300)
     kind = models.CharField("类型", max_length=20, choices=PlanKind.choices, default=PlanKind.OTHER)
@@ -137,6 +147,10 @@ class Task(Versioned):
     text = models.TextField("任务内容", blank=True)
     path = models.JSONField("所在章节", default=list, blank=True)
     deadline = models.CharField("完成时限", max_length=100, blank=True)
+    due_on = models.DateField("截止日期", null=True, blank=True, db_index=True)
+    deadline_recurring = models.CharField(
+        "周期", max_length=20, blank=True, choices=DeadlineRecurring.choices
+    )
     key_groups = models.JSONField("重点人群", default=list, blank=True)
 
     scope_region = "plan__region"

@@ -34,6 +34,7 @@ from kepu.plans.models import (
     TaskUnit,
     UnitRole,
 )
+from kepu.plans.parsing.deadlines import deadline_fields, plan_year
 
 
 def detect_key_groups(text: str) -> list[str]:
@@ -108,6 +109,7 @@ class TaskEdit:
     lead: list[str] | None = None
     cooperate: list[str] | None = None
     responsible: list[str] | None = None  # unroled names only
+    deadline: str | None = None  # 完成时限 as corrected in the preview
 
 
 @dataclass
@@ -334,6 +336,13 @@ def plan_create_from_parsed(
         )
         sections = _sections_for(plan, [list(t.get("path") or []) for _, t in kept])
 
+        year = plan_year(
+            (fields.period_start, fields.period_end)
+            if fields.period_start and fields.period_end
+            else None,
+            fields.issued_on.isoformat() if fields.issued_on else None,
+            fields.title,
+        )
         tasks: list[Task] = []
         for order, (i, t) in enumerate(kept, start=1):
             edit = edits.get(i)
@@ -348,7 +357,13 @@ def plan_create_from_parsed(
                     text=text,
                     path=list(t.get("path") or []),
                     section=sections.get(tuple(t.get("path") or [])),
-                    deadline=(deadlines or {}).get(i, "")[:100],
+                    **deadline_fields(
+                        t.get("deadline"),
+                        text=edit.deadline
+                        if edit and edit.deadline is not None
+                        else (deadlines or {}).get(i),
+                        year=year,
+                    ),
                     key_groups=detect_key_groups(f"{title}{text}"),
                 )
             )
@@ -530,4 +545,26 @@ def task_update_units(
         if created:
             audit_rows(action="create", rows=TaskUnit.objects.bulk_create(created), actor=user)
         ensure_in_scope(user, task, Action.CHANGE)
+    return task
+
+
+def task_set_deadline(*, user: Any, task: Task, text: str, due_on: dt.date | None = None) -> Task:
+    """Set a task's 完成时限: the wording as written and its due date. Without an explicit
+    ``due_on`` the date (or the recurrence) is read from the wording, with the plan's year."""
+    ensure_in_scope(user, task.plan, Action.CHANGE)
+    plan = task.plan
+    year = plan_year(
+        (plan.period_start, plan.period_end) if plan.period_start and plan.period_end else None,
+        plan.issued_on.isoformat() if plan.issued_on else None,
+        plan.title,
+    )
+    values = deadline_fields(text=text.strip(), year=year)
+    if due_on is not None:
+        values["due_on"] = due_on
+        if not values["deadline"]:
+            values["deadline"] = f"{due_on.year}年{due_on.month}月{due_on.day}日前"
+    with transaction.atomic():
+        for key, value in values.items():
+            setattr(task, key, value)
+        task.save(update_fields=list(values))
     return task

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
-from kepu.core.importing import DataImportError
 from kepu.core.jobs import job_organisation, job_start
 from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
@@ -26,8 +25,10 @@ from kepu.plans.forms import (
     LedgerFilterForm,
     LedgerImportForm,
     PlanPreviewForm,
+    TaskDeadlineForm,
     TaskUnitsForm,
 )
+from kepu.plans.ledger_import import duplicate_warnings, ledger_draft_create
 from kepu.plans.models import KeyGroup, Plan, PlanDraft, PlanKind, Task, UnitRole
 
 # --- plans ---------------------------------------------------------------------------
@@ -120,6 +121,8 @@ def document_upload(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
+            for w in duplicate_warnings(owner=owner, parsed=draft.parsed):
+                messages.warning(request, w)
             return redirect("plans:draft", pk=draft.pk)
     return render(request, "plans/upload.html", {"form": form})
 
@@ -183,7 +186,7 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["workbook"]
         try:
             owner = services.office_for_upload(request.user, form.cleaned_data["owner"])
-            plan = services.ledger_import(
+            draft, warnings = ledger_draft_create(
                 user=request.user,
                 owner=owner,
                 name=upload.name,
@@ -191,13 +194,12 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 kind=form.cleaned_data["kind"],
             )
-        except DataImportError as exc:
-            errors = exc.errors
         except ValidationError as exc:
             errors = exc.messages
         else:
-            messages.success(request, f"已导入「{plan.title}」, 共 {plan.tasks.count()} 项任务。")
-            return redirect("plans:detail", pk=plan.pk)
+            for w in warnings:
+                messages.warning(request, w)
+            return redirect("plans:draft", pk=draft.pk)
     return render(request, "plans/ledger_import.html", {"form": form, "errors": errors})
 
 
@@ -310,7 +312,10 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, task.plan, Action.CHANGE):
         raise PermissionDenied
     form = TaskUnitsForm(request.POST or None, initial=_task_initial(task))
-    if request.method == "POST" and form.is_valid():
+    deadline_form = TaskDeadlineForm(
+        request.POST or None, initial={"deadline": task.deadline, "due_on": task.due_on}
+    )
+    if request.method == "POST" and form.is_valid() and deadline_form.is_valid():
         d = form.cleaned_data
         try:
             services.task_update_units(
@@ -327,9 +332,19 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
+            services.task_set_deadline(
+                user=request.user,
+                task=task,
+                text=deadline_form.cleaned_data["deadline"],
+                due_on=deadline_form.cleaned_data["due_on"],
+            )
             messages.success(request, "任务已更新。")
             return redirect("plans:task", pk=task.pk)
-    return render(request, "plans/task_edit.html", {"form": form, "task": task})
+    return render(
+        request,
+        "plans/task_edit.html",
+        {"form": form, "deadline_form": deadline_form, "task": task},
+    )
 
 
 @login_required
@@ -340,4 +355,15 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.my_tasks(user=request.user, role=role))
     org_ids = {g.organisation_id for g in user_grants(request.user)}
     rows = [(t, selectors.my_role_in(t, org_ids)) for t in page.object_list]
-    return render(request, "plans/my_tasks.html", {"rows": rows, "role": role, "page": page})
+    from django.utils import timezone
+
+    from kepu.progress.selectors import attach_status, open_reports_by_task
+
+    tasks = [t for t, _ in rows]
+    attach_status(tasks, today=timezone.localdate(), warn_days=14)
+    reports = open_reports_by_task(user=request.user, task_ids=[t.pk for t in tasks])
+    return render(
+        request,
+        "plans/my_tasks.html",
+        {"rows": rows, "role": role, "page": page, "reports": reports},
+    )

@@ -80,6 +80,7 @@ def objects(world, settings, tmp_path):
         "jobs": {"pk": job.pk},
         **campaign_objects,
         **_registry_objects(world),
+        **_progress_objects(world, planted.task),
         "orgs:invite": {"uidb64": "MQ", "token": "no-such-token"},
         "orgs": {"pk": planted.org.pk},
         "orgs:member_remove": {"pk": membership.pk},
@@ -95,6 +96,12 @@ def objects(world, settings, tmp_path):
             "run_pk": planted.wave.runs.first().pk,
         },
     }
+
+
+def _progress_objects(world, task) -> dict:
+    from tests.progress.helpers import progress_objects
+
+    return progress_objects(world)
 
 
 def _campaign_objects(world) -> dict:

@@ -41,19 +41,26 @@ def test_export_has_the_customary_layout(world, plan):
     wb = load_workbook(io.BytesIO(excel.ledger_workbook(title="测试要点 任务台账", tasks=tasks)))
     ws = wb.active
     assert ws.cell(1, 1).value == "测试要点 任务台账"
-    assert [c.value for c in ws[2]] == [
+    assert "导出日期" in ws.cell(2, 1).value
+    assert [c.value for c in ws[3]] == [
         "序号",
+        "章节",
         "任务内容",
         "牵头单位",
         "配合单位",
         "目标任务",
         "完成时限",
+        "进展情况",
+        "状态",
     ]
-    first = [c.value for c in ws[3]]
-    assert first[0] == 1 and first[1].startswith("开展中小学科学教育")
-    assert first[2] == "市教体局" and first[3] == "市卫健委"
-    assert "300人以上" in first[4]
-    assert ws.max_row == 5
+    first = [c.value for c in ws[4]]
+    assert first[0] == 1 and first[2].startswith("开展中小学科学教育")
+    assert first[3] == "市教体局" and first[4] == "市卫健委"
+    assert "300人以上" in first[5]
+    assert first[8] == "未开始"
+    assert ws.max_row == 6
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$3:$3"
+    assert ws.cell(4, 3).font.name == "宋体"
 
 
 def test_round_trip_export_then_import(world, plan, settings, tmp_path):

@@ -68,8 +68,8 @@ def test_ledger_export_is_scoped(client, world, city_plans, who):
         assert is_login_redirect(resp)
         return
     assert resp.status_code == 200
-    ws = load_workbook(io.BytesIO(resp.content)).active
-    contents = {ws.cell(r, 2).value for r in range(3, ws.max_row + 1)}
+    wb = load_workbook(io.BytesIO(resp.content))  # one sheet per plan
+    contents = {ws.cell(r, 3).value for ws in wb.worksheets for r in range(4, ws.max_row + 1)}
     assert ("开展中小学科学教育。培训科学教师300人以上。" in contents) == (who in READ_A)
     assert ("昆明的任务。" in contents) == (who in {"super", "admin_b"})
 
@@ -229,7 +229,7 @@ def test_ledger_import_page(client, world, who):
         assert resp.status_code == 403
 
 
-def test_ledger_import_errors_are_shown_and_nothing_saved(client, world, settings, tmp_path):
+def test_ledger_import_offers_unknown_units_in_the_preview(client, world, settings, tmp_path):
     from openpyxl import Workbook
 
     settings.MEDIA_ROOT = tmp_path
@@ -250,9 +250,10 @@ def test_ledger_import_errors_are_shown_and_nothing_saved(client, world, setting
             "workbook": buf,
         },
     )
-    html = resp.content.decode()
-    assert resp.status_code == 200 and "第2行" in html and "市不存在局" in html
-    assert "没有保存任何内容" in html
+    # An organisation not yet known is no failure: the preview offers to map or create it.
+    assert resp.status_code == 302 and "/plans/drafts/" in resp["Location"]
+    html = c.get(resp["Location"]).content.decode()
+    assert "市不存在局" in html and "开展讲座" in html
     assert not Plan.objects.exists()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .deadlines import Deadline
+
 
 @dataclass
 class Target:
@@ -36,6 +38,7 @@ class Task:
     cooperate: list[str] = field(default_factory=list)
     responsible: list[str] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
+    deadline: Deadline | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +50,7 @@ class Task:
             "cooperate": list(self.cooperate),
             "responsible": list(self.responsible),
             "targets": [t.to_dict() for t in self.targets],
+            "deadline": (self.deadline or Deadline("")).to_dict(),
         }
 
 

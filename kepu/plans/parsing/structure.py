@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import metadata as meta
+from .deadlines import find_deadline, plan_year
 from .decode import Table
 from .headings import RANK, Heading, match_appendix, match_heading
 from .model import ParsedPlan, Section, Target, Task
@@ -419,6 +420,9 @@ def build(normalized: Normalized) -> ParsedPlan:
     root_section = finish(b.root, [], None, False)
     plan.sections = root_section.children
     plan.targets = doc_targets
+    year = plan_year(plan.period, plan.issued_on, plan.title)
+    for task in plan.tasks:
+        task.deadline = find_deadline(task.text, year)
     _issuer_is_responsible(plan)
     return plan
 

@@ -160,7 +160,9 @@ def test_to_dict_shape(annual_plan):
         "cooperate",
         "responsible",
         "targets",
+        "deadline",
     ]
+    assert set(task["deadline"]) == {"text", "due", "recurring"}
     assert list(task["targets"][0]) == ["text", "comparator", "value", "unit", "year"]
     sections = data["sections"]
     assert sections[0]["title"] == "提升重点人群科学素质"

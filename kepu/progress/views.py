@@ -1,0 +1,516 @@
+"""Thin views over progress services and selectors; every lookup goes through the gate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kepu.core.pagination import paginate
+from kepu.core.versioning import StaleEditError
+from kepu.orgs.models import Organisation
+from kepu.orgs.scoping import Action
+from kepu.orgs.selectors import office_choices
+from kepu.plans.models import Plan, Task
+from kepu.progress import selectors, services
+from kepu.progress.forms import (
+    NoticeForm,
+    NoticeStepForm,
+    OfficeSettingForm,
+    ReportForm,
+    ReviewForm,
+    RoundForm,
+)
+from kepu.progress.models import (
+    Notice,
+    NoticeStatus,
+    Report,
+    ReportEvidence,
+    ReportStatus,
+)
+
+
+def _offices(user: Any) -> list[tuple[int, str]]:
+    return office_choices(user=user)
+
+
+# ------------------------------------------------------------------------------ rounds
+@login_required
+def round_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.round_list(user=request.user))
+    return render(
+        request,
+        "progress/round_list.html",
+        {"page": page, "can_open": bool(_offices(request.user))},
+    )
+
+
+@login_required
+def round_create(request: HttpRequest) -> HttpResponse:
+    offices = _offices(request.user)
+    if not offices:
+        raise PermissionDenied("只有办公室管理员可以发起填报轮次。")
+    form = RoundForm(request.POST or None)
+    form.fields["office"].choices = offices
+    plans = Plan.objects.restrict(request.user, Action.VIEW).filter(
+        owner_id__in=[pk for pk, _ in offices]
+    )
+    form.fields["plans"].choices = list(
+        plans.order_by("-created_at").values_list("pk", "title")[:500]
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        office = get_object_or_404(Organisation.objects.restrict(request.user), pk=d["office"])
+        try:
+            round_ = services.round_open(
+                user=request.user,
+                office=office,
+                title=d["title"],
+                plans=list(plans.filter(pk__in=d["plans"])),
+                opens_on=d["opens_on"],
+                closes_on=d["closes_on"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(
+                request, f"已发起「{round_.title}」, 共 {round_.slot_count} 个单位任务待填报。"
+            )
+            return redirect("progress:round", pk=round_.pk)
+    return render(request, "progress/round_form.html", {"form": form})
+
+
+@login_required
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = get_object_or_404(selectors.round_list(user=request.user), pk=pk)
+    page = paginate(request, selectors.round_rollup(user=request.user, round_=round_))
+    selectors.attach_rollup(page.object_list, user=request.user, round_=round_)
+    setting = services.office_setting(round_.office)
+    selectors.attach_status(
+        page.object_list, today=timezone.localdate(), warn_days=setting.warn_days
+    )
+    return render(
+        request,
+        "progress/round_detail.html",
+        {
+            "round": round_,
+            "page": page,
+            "totals": selectors.round_totals(user=request.user, round_=round_),
+            "can_review": services.can_review(request.user, round_),
+            "rule": selectors.STATUS_RULE.format(n=setting.warn_days),
+        },
+    )
+
+
+@login_required
+@require_POST
+def round_close(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = get_object_or_404(selectors.round_list(user=request.user), pk=pk)
+    if not services.can_review(request.user, round_):
+        raise PermissionDenied
+    services.round_close(user=request.user, round_=round_)
+    messages.success(request, f"「{round_.title}」已结束。")
+    return redirect("progress:round", pk=pk)
+
+
+@login_required
+def review_queue(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = get_object_or_404(selectors.round_list(user=request.user), pk=pk)
+    if not services.can_review(request.user, round_):
+        raise PermissionDenied("只有发起轮次的办公室可以审核报告。")
+    if request.method == "POST":
+        ids = [int(v) for v in request.POST.getlist("report") if v.isdigit()]
+        n = services.reports_bulk_accept(user=request.user, round_=round_, report_ids=ids)
+        messages.success(request, f"已批量通过 {n} 份报告。")
+        return redirect("progress:review", pk=pk)
+    page = paginate(request, selectors.review_queue(user=request.user, round_=round_))
+    return render(request, "progress/review_queue.html", {"round": round_, "page": page})
+
+
+# ------------------------------------------------------------------------------ reports
+@login_required
+def my_reports(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in ReportStatus.values:
+        status = ""
+    round_id = request.GET.get("round", "")
+    qs = selectors.my_reports(
+        user=request.user, status=status, round_id=int(round_id) if round_id.isdigit() else None
+    )
+    page = paginate(request, qs)
+    return render(
+        request,
+        "progress/my_reports.html",
+        {"page": page, "status": status, "statuses": ReportStatus.choices},
+    )
+
+
+def _report_for(request: HttpRequest, pk: int) -> Report:
+    return get_object_or_404(
+        Report.objects.restrict(request.user, Action.VIEW).select_related(
+            "round__office", "task__plan", "organisation"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    can_write = services.can_write_report(request.user, report) and report.editable
+    targets = list(report.task.targets.all())
+    values = {p.target_id: p.value for p in report.progress.all()}
+    initial = {
+        "state": report.state,
+        "narrative": report.narrative,
+        "links": report.links,
+        "version": report.version,
+        **{f"target_{k}": v for k, v in values.items()},
+    }
+    form = ReportForm(initial=initial, targets=targets)
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied("只有填报单位本单位人员可以填写该报告。")
+        form = ReportForm(request.POST, request.FILES, targets=targets)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.report_save(
+                    user=request.user,
+                    report=report,
+                    version=d["version"],
+                    state=d["state"],
+                    narrative=d["narrative"],
+                    links=d["links"],
+                    progress=form.progress(),
+                    files=d["evidence"],
+                )
+                if "submit" in request.POST:
+                    services.report_submit(user=request.user, report=report)
+            except StaleEditError as exc:
+                form.stale(exc)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(
+                    request, "报告已提交。" if "submit" in request.POST else "草稿已保存。"
+                )
+                return redirect("progress:report", pk=report.pk)
+    can_review = report.status == ReportStatus.SUBMITTED and services.can_review(
+        request.user, report.round
+    )
+    return render(
+        request,
+        "progress/report_detail.html",
+        {
+            "report": report,
+            "form": form,
+            "can_write": can_write,
+            "can_review": can_review,
+            "review_form": ReviewForm(initial={"version": report.version}),
+            "progress": [(t, values.get(t.pk)) for t in targets],
+            "evidence": list(report.evidence.all()),
+            "events": list(report.events.all()),
+            "can_supervise": services.can_act_for_office(request.user, report.round.office),
+            "split_choices": _split_choices(request.user, report)
+            if services.can_act_for_unit(request.user, report.organisation_id)
+            else [],
+            "children": list(report.children.select_related("organisation")),
+        },
+    )
+
+
+def _split_choices(user: Any, report: Report) -> Any:
+    """Units inside the reporting office's region it may split its assignment to."""
+    if not report.organisation.is_office:
+        return Organisation.objects.restrict(user, Action.VIEW).none()
+    return (
+        Organisation.objects.restrict(user, Action.VIEW)
+        .filter(region__path__startswith=report.organisation.region.path, is_active=True)
+        .exclude(pk=report.organisation_id)
+        .filter(models.Q(is_member_unit=True) | models.Q(kind="township"))
+        .order_by("name")[:200]
+    )
+
+
+@login_required
+@require_POST
+def report_split(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    if not services.can_act_for_unit(request.user, report.organisation_id):
+        raise PermissionDenied("只有承担该任务的办公室可以继续分解。")
+    ids = [int(v) for v in request.POST.getlist("organisation") if v.isdigit()]
+    chosen = [o for o in _split_choices(request.user, report) if o.pk in ids]
+    try:
+        new = services.report_split(user=request.user, report=report, organisations=chosen)
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, f"已分解给 {len(new)} 个单位。")
+    return redirect("progress:report", pk=pk)
+
+
+@login_required
+@require_POST
+def report_review(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    if not services.can_review(request.user, report.round):
+        raise PermissionDenied("只有发起轮次的办公室可以审核报告。")
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_review(
+                user=request.user,
+                report=report,
+                accept=request.POST.get("decision") == "accept",
+                comment=form.cleaned_data["comment"],
+                version=form.cleaned_data["version"],
+            )
+        except ValidationError as exc:
+            for m in exc.messages:
+                messages.error(request, m)
+        else:
+            messages.success(
+                request, "已通过。" if report.status == ReportStatus.ACCEPTED else "已退回修改。"
+            )
+    return redirect("progress:report", pk=pk)
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = get_object_or_404(ReportEvidence.objects.restrict(request.user, Action.VIEW), pk=pk)
+    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
+
+
+# ------------------------------------------------------------------------------ settings
+@login_required
+def office_settings(request: HttpRequest) -> HttpResponse:
+    offices = Organisation.objects.restrict(request.user, Action.MANAGE).filter(
+        pk__in=[pk for pk, _ in _offices(request.user)]
+    )
+    office = offices.first()
+    if office is None:
+        raise PermissionDenied("只有办公室管理员可以修改进展设置。")
+    setting = services.office_setting(office)
+    form = OfficeSettingForm(
+        request.POST or None,
+        initial={"warn_days": setting.warn_days, "remind_days": setting.remind_days},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.office_setting_update(user=request.user, office=office, **form.cleaned_data)
+        messages.success(request, "设置已保存。")
+        return redirect("progress:settings")
+    return render(
+        request,
+        "progress/settings.html",
+        {"form": form, "office": office, "rule": selectors.STATUS_RULE.format(n=setting.warn_days)},
+    )
+
+
+# ------------------------------------------------------------------------------ 督办
+@login_required
+def notice_list(request: HttpRequest) -> HttpResponse:
+    qs = (
+        Notice.objects.restrict(request.user, Action.VIEW)
+        .select_related("office", "organisation", "task")
+        .order_by("-created_at", "-pk")
+    )
+    status = request.GET.get("status", "")
+    if status in NoticeStatus.values:
+        qs = qs.filter(status=status)
+    return render(
+        request,
+        "progress/notice_list.html",
+        {"page": paginate(request, qs), "status": status, "statuses": NoticeStatus.choices},
+    )
+
+
+@login_required
+def notice_create(request: HttpRequest, report_pk: int) -> HttpResponse:
+    report = _report_for(request, report_pk)
+    office = report.round.office
+    if not services.can_act_for_office(request.user, office):
+        raise PermissionDenied("只有办公室可以发起督办。")
+    form = NoticeForm(
+        request.POST or None,
+        initial={
+            "subject": f"关于「{report.task.title}」进展情况的督办",
+            "requirement": f"请贵单位抓紧推进「{report.task.title}」, 按期反馈办理情况。",
+            "answer_by": report.round.closes_on,
+            "level": "yellow",
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            notice = services.notice_create(
+                user=request.user,
+                office=office,
+                task=report.task,
+                organisation=report.organisation,
+                report=report,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, f"已立项 {notice.number}。")
+            return redirect("progress:notice", pk=notice.pk)
+    return render(request, "progress/notice_form.html", {"form": form, "report": report})
+
+
+@login_required
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = get_object_or_404(
+        Notice.objects.restrict(request.user, Action.VIEW).select_related(
+            "office", "organisation", "task"
+        ),
+        pk=pk,
+    )
+    form = NoticeStepForm(request.POST or None, initial={"version": notice.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            if request.POST.get("send_back"):
+                services.notice_send_back(
+                    user=request.user,
+                    notice=notice,
+                    comment=form.cleaned_data["comment"],
+                    version=form.cleaned_data["version"],
+                )
+            else:
+                services.notice_advance(
+                    user=request.user,
+                    notice=notice,
+                    comment=form.cleaned_data["comment"],
+                    version=form.cleaned_data["version"],
+                )
+        except StaleEditError as exc:
+            form.stale(exc)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, f"督办单已进入「{notice.get_status_display()}」。")
+            return redirect("progress:notice", pk=pk)
+    step = services.NOTICE_FLOW.get(notice.status)
+    next_label = NoticeStatus(step[0]).label if step else ""
+    actor_ok = False
+    if step:
+        actor_ok = (
+            services.can_act_for_office(request.user, notice.office)
+            if step[1] == "office"
+            else services.can_act_for_unit(request.user, notice.organisation_id)
+        )
+    return render(
+        request,
+        "progress/notice_detail.html",
+        {
+            "notice": notice,
+            "form": form,
+            "next_label": next_label,
+            "can_step": actor_ok,
+            "can_send_back": notice.status == NoticeStatus.ANSWERED
+            and services.can_act_for_office(request.user, notice.office),
+            "events": list(notice.events.all()),
+            "flow": NoticeStatus.choices,
+        },
+    )
+
+
+@login_required
+def notice_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    from kepu.progress.documents import notice_document
+
+    notice = get_object_or_404(
+        Notice.objects.restrict(request.user, Action.VIEW).select_related(
+            "office", "organisation", "task"
+        ),
+        pk=pk,
+    )
+    return notice_document(notice)
+
+
+@login_required
+def task_terminate(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task.objects.restrict(request.user, Action.VIEW), pk=pk)
+    if request.method != "POST":
+        return redirect("plans:task", pk=pk)
+    try:
+        services.task_terminate(user=request.user, task=task, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, "任务已终止。")
+    return redirect("plans:task", pk=pk)
+
+
+# ------------------------------------------------------------------------------ dashboard
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    rounds = selectors.round_list(user=request.user)
+    round_id = request.GET.get("round", "")
+    round_ = get_object_or_404(rounds, pk=int(round_id)) if round_id.isdigit() else rounds.first()
+    context: dict[str, Any] = {"round": round_, "rounds": rounds[:50]}
+    if round_ is not None:
+        data = selectors.dashboard(user=request.user, round_=round_, today=timezone.localdate())
+        units = paginate(request, data["units"], param="upage")
+        overdue = paginate(request, data["overdue"], param="opage")
+        status_labels = dict(ReportStatus.choices)
+        chart = {
+            "status": [
+                {"name": status_labels[k], "value": v} for k, v in data["by_status"].items()
+            ],
+            "sections": [
+                {
+                    "name": s["task__section__title"] or "(未分章节)",
+                    "total": s["total"],
+                    "reported": s["reported"],
+                    "done": s["done"],
+                }
+                for s in data["sections"]
+            ],
+            "units": [
+                {
+                    "name": u["organisation__name"],
+                    "rate": round(100 * u["on_time"] / u["total"], 1) if u["total"] else 0,
+                }
+                for u in list(units.object_list)[:20]
+            ],
+        }
+        context.update(data, units=units, overdue=overdue, chart=chart)
+    return render(request, "progress/dashboard.html", context)
+
+
+@login_required
+def round_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    from kepu.progress.documents import docx_response
+    from kepu.progress.exports import round_report_docx
+
+    round_ = get_object_or_404(selectors.round_list(user=request.user), pk=pk)
+    try:
+        data = round_report_docx(user=request.user, round_=round_, today=timezone.localdate())
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("progress:round", pk=pk)
+    return docx_response(data, f"{round_.title}进展情况报告.docx")
+
+
+@login_required
+def round_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    from kepu.core.files import xlsx_response
+    from kepu.progress.exports import round_ledger_xlsx
+
+    round_ = get_object_or_404(selectors.round_list(user=request.user), pk=pk)
+    try:
+        data = round_ledger_xlsx(user=request.user, round_=round_, today=timezone.localdate())
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("progress:round", pk=pk)
+    return xlsx_response(data, f"{round_.title}进展台账.xlsx")
