@@ -79,16 +79,17 @@ def test_large_export_runs_as_a_job_with_a_download(client, world, plans):
     data = b"".join(download.streaming_content)
     ws = load_workbook(io.BytesIO(data)).active
     assert ws["A1"].value == "曲靖要点 任务台账"
-    assert [c.value for c in ws[2]] == excel.LEDGER_HEADERS
-    assert ws.max_row == 8 and ws["C3"].value == "市教体局" and ws["D3"].value == "市卫健委"
+    assert ws["A2"].value.startswith("导出日期")
+    assert [c.value for c in ws[3]] == excel.LEDGER_HEADERS
+    assert ws.max_row == 9 and ws["D4"].value == "市教体局" and ws["E4"].value == "市卫健委"
     # the user's "=HYPERLINK(...)" is text in the file, not a formula
-    assert ws["B8"].value.startswith("=HYPERLINK") and ws["B8"].data_type == "s"
-    assert ws["B8"].quotePrefix and not ws["B7"].quotePrefix
+    assert ws["C9"].value.startswith("=HYPERLINK") and ws["C9"].data_type == "s"
+    assert ws["C9"].quotePrefix and not ws["C8"].quotePrefix
     sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     assert b"<f>" not in sheet_xml and b"<f " not in sheet_xml
     # customary layout: Song typeface, repeated header row, landscape
-    assert ws["B3"].font.name == "宋体" and ws.print_title_rows == "$2:$2"
-    assert ws.page_setup.orientation == "landscape" and ws.freeze_panes == "A3"
+    assert ws["C4"].font.name == "宋体" and ws.print_title_rows == "$3:$3"
+    assert ws.page_setup.orientation == "landscape" and ws.freeze_panes == "A4"
 
 
 def test_export_job_contains_only_what_the_user_sees(client, world, plans):
@@ -155,4 +156,4 @@ def test_streaming_writer_uses_constant_memory(tmp_path):
     # the in-memory writer needs ~6 MB for 2,000 rows; streaming stays flat
     assert large < 2_000_000 and large < small * 2, (small, large)
     rows = load_workbook(tmp_path / "x.xlsx", read_only=True).active.iter_rows(values_only=True)
-    assert sum(1 for _ in rows) == 2_002
+    assert sum(1 for _ in rows) == 2_003  # title, date, header and the 2,000 tasks
