@@ -446,6 +446,7 @@ MATRIX: dict[str, Row] = {
     "campaigns:review": row("campaign", ok=CAMPAIGN_READ),
     "campaigns:quotas": row("campaign", ok=CAMPAIGN_READ),
     "campaigns:summary": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:summary_report": row("campaign", ok=CAMPAIGN_READ),
     "campaigns:register": row("campaign", ok=CAMPAIGN_READ - {"viewer_a"}, forbidden={"viewer_a"}),
     "campaigns:edit": row("campaign", ok=CITY_A_ADMIN, forbidden=CAMPAIGN_READ - CITY_A_ADMIN),
     "campaigns:activities_import": row(

@@ -42,13 +42,22 @@ def summary_docx(*, user: Any, campaign: Campaign) -> bytes:
     rows = qs.order_by().values("kind").annotate(n=Count("pk"), people=Sum("expected_participants"))
     doc.table(
         ["活动类型", "场次", "预计参与人次"],
-        [[kinds.get(r["kind"], r["kind"]), str(r["n"]), f"{r['people'] or 0:,}"] for r in rows.order_by("-n")],
+        [
+            [kinds.get(r["kind"], r["kind"]), str(r["n"]), f"{r['people'] or 0:,}"]
+            for r in rows.order_by("-n")
+        ],
     )
     doc.heading("三、按区域")
     doc.table(
         ["区域", "有场次要求的单位", "已达标", "已发布活动", "已完成活动"],
         [
-            [r["region"].name, str(r["orgs"]), str(r["met"]), str(r["published"]), str(r["completed"])]
+            [
+                r["region"].name,
+                str(r["orgs"]),
+                str(r["met"]),
+                str(r["published"]),
+                str(r["completed"]),
+            ]
             for r in selectors.quota_rollup(user=user, campaign=campaign)
         ],
     )

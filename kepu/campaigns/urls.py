@@ -25,6 +25,7 @@ urlpatterns = [
     path("nominations/<int:pk>/decide/", views.award_decide, name="award_decide"),
     path("<int:pk>/quotas/", views.quota_progress, name="quotas"),
     path("<int:pk>/summary.xlsx", views.summary_export, name="summary"),
+    path("<int:pk>/summary.docx", views.summary_report, name="summary_report"),
     path("activities/<int:pk>/", views.activity_detail, name="activity"),
     path("activities/<int:pk>/edit/", views.activity_edit, name="activity_edit"),
     path("activities/<int:pk>/submit/", views.activity_submit, name="activity_submit"),

@@ -802,6 +802,18 @@ def quota_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def summary_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Word summary report (公文 layout) of what the user's offices oversee."""
+    from kepu.campaigns.documents import summary_docx
+    from kepu.progress.documents import docx_response
+
+    campaign = _campaign(request, pk)
+    return docx_response(
+        summary_docx(user=request.user, campaign=campaign), f"{campaign.title}工作总结.docx"
+    )
+
+
+@login_required
 def summary_export(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     filters = _activity_filters(request)

@@ -355,3 +355,27 @@ def test_query_counts_are_constant(client, world, campaign, django_assert_max_nu
     client.logout()
     with django_assert_max_num_queries(10):
         assert client.get(reverse("portal:campaign", args=[campaign.pk])).status_code == 200
+
+
+def test_word_summary_report(client, world, campaign, published, settings, tmp_path):
+    import docx
+
+    settings.MEDIA_ROOT = tmp_path
+    services.activity_photo_add(
+        user=world.users["staff_a1"], activity=published, name="p.png", data=png_bytes()
+    )
+    services.activity_complete(
+        user=world.users["staff_a1"], activity=published, actual_participants=88
+    )
+    resp = as_user(client, world, "admin_a").get(
+        reverse("campaigns:summary_report", args=[campaign.pk])
+    )
+    assert resp.status_code == 200
+    d = docx.Document(io.BytesIO(resp.content))
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "工作总结" in text and "发布科普活动 1 场" in text and "已报实际参与 88 人次" in text
+    assert "曲靖市科学技术协会" in text  # the issuing office signs
+    assert any("讲座" in c.text for t in d.tables for r in t.rows for c in r.cells)
+    assert len(d.inline_shapes) == 1  # the photo
+    section = d.sections[0]
+    assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
