@@ -8,7 +8,6 @@ from typing import Any
 from django.utils import timezone
 
 from kepu.campaigns.models import Activity, Campaign
-from kepu.core.files import new_workbook, workbook_bytes, write_row
 from kepu.plans.models import KeyGroup
 
 _GROUPS = dict(KeyGroup.choices)
@@ -97,38 +96,65 @@ def summary_rows(campaign: Campaign, activities: Iterable[Activity]) -> Iterable
         yield [i if c == "序号" else COLUMN_VALUES.get(c, lambda _a: "")(a) for c in columns]
 
 
-def summary_xlsx(*, campaign: Campaign, activities: Any, title_suffix: str = "") -> bytes:
-    """The summary table: title row, the document's columns, one row per activity."""
-    from openpyxl.styles import Alignment, Font
+def summary_xlsx(
+    *,
+    campaign: Campaign,
+    activities: Any,
+    title_suffix: str = "",
+    out: Any = None,
+    progress: Any = None,
+) -> bytes:
+    """The summary table in constant memory (openpyxl write-only, named styles): a title row,
+    the document's columns, one row per activity. Writes to ``out`` (a path or binary file)
+    when given and returns b"", else returns the bytes. ``progress(rows)`` every 1,000 rows."""
+    import io
+
+    from openpyxl.styles import Alignment, Font, NamedStyle
+
+    from kepu.core.files import append_streaming_row, new_streaming_workbook
 
     columns = summary_columns(campaign)
-    wb = new_workbook()
-    ws = wb.active
-    ws.title = "汇总表"
-    title = f"{campaign.title}汇总表" + (f" ({title_suffix})" if title_suffix else "")
-    write_row(ws, 1, [title])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
-    ws["A1"].font = Font(name="宋体", size=14, bold=True)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    write_row(ws, 2, columns)
-    for cell in ws[2]:
-        cell.font = Font(name="宋体", bold=True)
-    row = 3
-    rows = activities.select_related("organiser", "region").iterator(chunk_size=2000)
-    for values in summary_rows(campaign, rows):
-        write_row(ws, row, values)
-        row += 1
+    wb = new_streaming_workbook()
+    wb.add_named_style(
+        NamedStyle(
+            name="kepu_summary_title",
+            font=Font(name="宋体", size=14, bold=True),
+            alignment=Alignment(horizontal="left"),
+        )
+    )
+    wb.add_named_style(NamedStyle(name="kepu_summary_header", font=Font(name="宋体", bold=True)))
+    wb.add_named_style(
+        NamedStyle(
+            name="kepu_summary_cell",
+            font=Font(name="宋体"),
+            alignment=Alignment(wrap_text=True, vertical="top"),
+        )
+    )
+    ws = wb.create_sheet("汇总表")
+    for i, c in enumerate(columns, start=1):
+        from openpyxl.utils import get_column_letter
+
+        ws.column_dimensions[get_column_letter(i)].width = max(8, min(40, len(c) * 3))
     ws.print_title_rows = "2:2"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = "9"  # A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    for i, c in enumerate(columns, start=1):
-        ws.column_dimensions[ws.cell(row=2, column=i).column_letter].width = max(
-            8, min(40, len(c) * 3)
-        )
-    return workbook_bytes(wb)
+    title = f"{campaign.title}汇总表" + (f" ({title_suffix})" if title_suffix else "")
+    append_streaming_row(ws, [title], "kepu_summary_title")
+    append_streaming_row(ws, columns, "kepu_summary_header")
+    rows = activities.select_related("organiser", "region").iterator(chunk_size=2000)
+    for n, values in enumerate(summary_rows(campaign, rows), start=1):
+        append_streaming_row(ws, values, "kepu_summary_cell")
+        if progress is not None and n % 1000 == 0:
+            progress(n)
+    if out is not None:
+        wb.save(out)
+        return b""
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 # Public open data: published activities without personal fields.

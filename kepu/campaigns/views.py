@@ -47,6 +47,9 @@ from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import can_act_for_an_office, office_choices, organisation_match
 
+# Above this many activities the summary table is written by a background job.
+SUMMARY_JOB_ROWS = 3000
+
 
 def _form_errors(form: Any, exc: ValidationError) -> None:
     if isinstance(exc, StaleEditError):
@@ -818,5 +821,20 @@ def summary_export(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     filters = _activity_filters(request)
     qs = selectors.activity_list(user=request.user, campaign=campaign, filters=filters)
+    if qs.count() > SUMMARY_JOB_ROWS:
+        from dataclasses import asdict
+
+        from kepu.core.jobs import job_organisation, job_start
+
+        job = job_start(
+            user=request.user,
+            kind="campaign_summary",
+            organisation=job_organisation(request.user),
+            func="kepu.campaigns.jobs.summary_export",
+            params={"campaign": campaign.pk, "filters": asdict(filters)},
+            title=f"导出{campaign.title}汇总表",
+        )
+        messages.info(request, "活动较多, 汇总表已转为后台任务导出; 完成后可在此页下载。")
+        return redirect("jobs:detail", pk=job.pk)
     data = excel.summary_xlsx(campaign=campaign, activities=qs, title_suffix=filters.region_code)
     return xlsx_response(data, f"{campaign.title}汇总表.xlsx")

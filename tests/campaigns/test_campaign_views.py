@@ -379,3 +379,33 @@ def test_word_summary_report(client, world, campaign, published, settings, tmp_p
     assert len(d.inline_shapes) == 1  # the photo
     section = d.sections[0]
     assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
+
+
+def test_large_summary_runs_as_a_job_with_a_download(
+    client, world, campaign, monkeypatch, settings, tmp_path
+):
+    from kepu.campaigns import views as campaign_views
+    from kepu.core.models import Job
+
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(campaign_views, "SUMMARY_JOB_ROWS", 2)
+    for i in range(3):
+        services.activity_register(
+            user=world.users["staff_a1"],
+            campaign=campaign,
+            organiser=world.orgs["unit_a1"],
+            fields=activity_fields(world, title=f'=HYPERLINK("x") 活动{i}'),
+        )
+    c = as_user(client, world, "admin_a")
+    resp = c.get(reverse("campaigns:summary", args=[campaign.pk]))
+    assert resp.status_code == 302
+    job = Job.objects.get()
+    assert job.status == "done", job.error
+    data = b"".join(c.get(reverse("jobs:download", args=[job.pk])).streaming_content)
+    ws = load_workbook(io.BytesIO(data)).active
+    titles = [ws.cell(r, 2).value for r in range(3, ws.max_row + 1)]
+    assert sorted(titles) == [f'=HYPERLINK("x") 活动{i}' for i in range(3)]
+    assert all(ws.cell(r, 2).data_type == "s" for r in range(3, ws.max_row + 1))
+    # another city's office cannot fetch the file
+    other = as_user(client, world, "admin_b")
+    assert other.get(reverse("jobs:download", args=[job.pk])).status_code == 404
