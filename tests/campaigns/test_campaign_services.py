@@ -278,3 +278,30 @@ def test_events_and_quotas_history_is_kept(world, campaign):
     a = _register(world, campaign)
     assert ActivityEvent.objects.filter(activity=a).count() == 1
     assert Quota.objects.filter(campaign=campaign).count() == 2
+
+
+def test_reminders_for_quotas_and_completion_are_sent_once(world, campaign, town_staff):
+    from django.core.management import call_command
+
+    from kepu.campaigns.reminders import remind_campaigns
+    from kepu.notifications.models import Notification
+
+    # Three days before registration closes: every unit under a quota that is short.
+    day = dt.date(2026, 9, 22)
+    assert remind_campaigns(today=day) > 0
+    titles = set(Notification.objects.values_list("user__username", flat=True))
+    assert {"staff_a1", "staff_a2", "town_staff"} <= titles
+    assert "admin_b" not in titles  # another city's units are not in this campaign
+    assert remind_campaigns(today=day) == 0  # never twice
+    # A unit that met its quota is not reminded on the last day.
+    a = _register(world, campaign)
+    services.activity_review(user=world.users["admin_a"], activity=a, approve=True)
+    Notification.objects.all().delete()
+    remind_campaigns(today=dt.date(2026, 9, 25))
+    assert not Notification.objects.filter(user__username="staff_a1").exists()
+    assert Notification.objects.filter(user__username="staff_a2").exists()
+    # After the event, before the completion deadline: the organiser is asked to report.
+    Notification.objects.all().delete()
+    call_command("kepu_remind", "--date", "2026-10-03", "--no-email")
+    done = Notification.objects.filter(key__startswith=f"campaign-done:{campaign.pk}:")
+    assert [n.user.username for n in done] == ["staff_a1"]

@@ -23,5 +23,10 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError("日期格式应为 YYYY-MM-DD。") from exc
+        from kepu.campaigns.reminders import remind_campaigns
+
+        # Campaign reminders first, so their e-mails go out in the same run.
+        campaign_created = remind_campaigns(today=today)
         result = remind(today=today, send_email=not options["no_email"])
+        result.created += campaign_created
         self.stdout.write(f"新提醒 {result.created} 条, 发送邮件 {result.emailed} 封。")
