@@ -26,6 +26,7 @@ from kepu.campaigns.models import (
     Quota,
     Status,
 )
+from kepu.core.validation import length_errors
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope, user_grants
@@ -106,6 +107,7 @@ def _check_dates(f: CampaignFields) -> None:
         errors["year"] = "年份应在 2000—2100 之间。"
     if f.kind not in CampaignKind.values:
         errors["kind"] = "活动类型无效。"
+    errors.update(length_errors(Campaign, f.__dict__))
     if errors:
         raise ValidationError(errors)
 
@@ -246,7 +248,8 @@ def check_activity(campaign: Campaign, f: ActivityFields) -> None:
         errors["region"] = f"活动地点必须在「{campaign.region.name}」范围内。"
     if (f.latitude is None) != (f.longitude is None):
         errors["latitude"] = "经纬度须同时填写。"
-    elif (
+    errors.update(length_errors(Activity, f.__dict__))
+    if (
         f.latitude is not None
         and f.longitude is not None
         and not (-90 <= f.latitude <= 90 and -180 <= f.longitude <= 180)

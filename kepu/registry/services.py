@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from kepu.core.files import SPREADSHEET, check_upload, new_workbook, workbook_bytes, write_row
 from kepu.core.importing import DataImportError, RowErrors, SheetLimits, xlsx_rows
+from kepu.core.validation import length_errors
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope, user_grants
@@ -90,6 +91,7 @@ def _check_base(organisation: Organisation, f: BaseFields) -> None:
         errors["opening_days"] = "年开放天数不能超过 366。"
     if f.free_days > f.opening_days:
         errors["free_days"] = "免费/优惠开放天数不能超过年开放天数。"
+    errors.update(length_errors(EducationBase, f.__dict__))
     if errors:
         raise ValidationError(errors)
 
@@ -451,6 +453,9 @@ def expert_save(
 ) -> Expert:
     if not fields.name.strip():
         raise ValidationError({"name": "请填写姓名。"})
+    too_long = length_errors(Expert, fields.__dict__)
+    if too_long:
+        raise ValidationError(too_long)
     tags = [t.strip()[:20] for t in fields.fields if t.strip()][:20]
     if not tags:
         raise ValidationError({"fields": "请至少填写一个专业领域。"})

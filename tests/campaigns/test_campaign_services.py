@@ -305,3 +305,16 @@ def test_reminders_for_quotas_and_completion_are_sent_once(world, campaign, town
     call_command("kepu_remind", "--date", "2026-10-03", "--no-email")
     done = Notification.objects.filter(key__startswith=f"campaign-done:{campaign.pk}:")
     assert [n.user.username for n in done] == ["staff_a1"]
+
+
+def test_over_long_text_is_a_form_error_not_a_database_error(world, campaign):
+    with pytest.raises(ValidationError) as exc:
+        services.activity_register(
+            user=world.users["staff_a1"],
+            campaign=campaign,
+            organiser=world.orgs["unit_a1"],
+            fields=activity_fields(world, contact_name="张" * 51, title="讲" * 201),
+        )
+    assert {"contact_name", "title"} <= set(exc.value.message_dict)
+    assert "最多 50 个字" in exc.value.message_dict["contact_name"][0]
+    assert not Activity.objects.exists()

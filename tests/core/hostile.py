@@ -242,7 +242,7 @@ def _plant_campaign(world: Any, text: Callable[[str], str]) -> tuple[Any, Any]:
                 co_organisers=text("activity.co_organisers"),
                 audience=text("activity.audience"),
                 summary=text("activity.summary"),
-                contact_name=text("activity.contact_name"),
+                contact_name=text("activity.contact_name")[:50],  # the field holds 50
                 volunteers=text("activity.volunteers"),
                 latitude=25.49,  # a point on the public map, named by the title
                 longitude=103.79,
