@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kepu.core import jobs
-from kepu.core.files import xlsx_response
+from kepu.core.files import csv_safe, xlsx_response
 from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
 from kepu.orgs.scoping import Action, can
@@ -311,7 +313,12 @@ def data_template(request: HttpRequest, pk: int) -> HttpResponse:
         "1250.5",
         *["" for _ in wave.item_ids],
     ]
-    body = ",".join(header) + "\r\n" + ",".join(example) + "\r\n"
+    # Item ids come from the office's questionnaire: written so no spreadsheet evaluates them.
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([csv_safe(h) for h in header])
+    writer.writerow([csv_safe(v) for v in example])
+    body = buf.getvalue()
     resp = HttpResponse(("\ufeff" + body).encode("utf-8"), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(wave.title + ' 模板.csv')}"
     return resp

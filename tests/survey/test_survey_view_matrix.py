@@ -447,3 +447,13 @@ def test_wave_list_and_detail_queries_do_not_grow(client, world, settings, tmp_p
         services.run_start(user=world.users["admin_a"], wave=wave)
     assert _queries(c, reverse("survey:waves")) == small_list
     assert _queries(c, reverse("survey:wave", args=[first.pk])) == small_detail
+
+
+def test_data_template_writes_item_ids_as_text(client, world, waves):
+    """An item id that looks like a formula is prefixed so no spreadsheet evaluates it."""
+    wave_a, _ = waves
+    wave_a.questionnaire = {"items": [{"id": '=HYPERLINK("x")'}, {"id": "q2"}]}
+    wave_a.save(update_fields=["questionnaire"])
+    resp = as_user(client, world, "admin_a").get(reverse("survey:data_template", args=[wave_a.pk]))
+    header = resp.content.decode("utf-8-sig").splitlines()[0]
+    assert header.endswith(',"\'=HYPERLINK(""x"")",q2')
