@@ -354,8 +354,8 @@ def review_save(
     submit: bool = False,
 ) -> BaseReview:
     ensure_in_scope(user, review, Action.CHANGE)
-    if review.status == ReviewStatus.SCORED:
-        raise ValidationError("已评分的评估不能再修改。")
+    if review.status != ReviewStatus.DRAFT:
+        raise ValidationError("自评已提交, 不能再修改。")
     bad = [
         k for k, v in figures.items() if v is not None and (not isinstance(v, int | float) or v < 0)
     ]

@@ -238,7 +238,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    can_fill = can(request.user, review, Action.CHANGE) and review.status != ReviewStatus.SCORED
+    can_fill = can(request.user, review, Action.CHANGE) and review.status == ReviewStatus.DRAFT
     office = selectors.is_office_over(request.user, review.base.region)
     items = review.sheet.data["items"]
     metrics = [i for i in items if i["metric"]]

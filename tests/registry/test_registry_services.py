@@ -74,6 +74,15 @@ def test_review_prefills_system_figures_and_scores_to_a_grade(world, certified, 
     )
     assert review.status == ReviewStatus.SUBMITTED
     assert review.figures["campaign_activities"] == 0  # counted by the system, not typed in
+    with pytest.raises(ValidationError, match="已提交"):
+        services.review_save(
+            user=staff,
+            review=review,
+            figures={"annual_visitors": 1},
+            summary="",
+            evidence_links="",
+            version=review.version,
+        )
     with pytest.raises(PermissionDenied):
         services.review_score(user=staff, review=review, reviewer_scores=GOOD)
     with pytest.raises(ValidationError, match="未评分"):
