@@ -19,8 +19,8 @@ def as_user(client, world, who):
 
 def _export_contents(resp) -> set[str]:
     assert resp.status_code == 200
-    ws = load_workbook(io.BytesIO(resp.content)).active
-    return {ws.cell(r, 2).value for r in range(3, ws.max_row + 1)}
+    wb = load_workbook(io.BytesIO(resp.content))  # one sheet per plan; text in column 3
+    return {ws.cell(r, 3).value for ws in wb.worksheets for r in range(4, ws.max_row + 1)}
 
 
 TASK_A = "开展中小学科学教育。培训科学教师300人以上。"
