@@ -22,6 +22,7 @@ USAGE = """\
   campaign parse FILE [--json]  解析科普日/科普月等活动方案 (时间、填报窗口、场次要求、汇总表列)
   survey estimate DATA ... 素质调查设计估计 (见 kepu survey estimate --help)
   survey synth --n N --out DIR   生成合成调查样本
+  worker [参数]            运行后台任务进程 (异常退出时自动重启; 参数见 kepu manage kepu_worker --help)
   remind [--date D]        发送填报截止提醒与待发邮件 (可每隔几分钟运行, 不重复发送)
   ledger parse FILE.xlsx [--json]  解析 Excel 任务台账 (不需要数据库)
   orgs import FILE.xlsx (--as USER | --office OFFICE)   批量导入组织
@@ -61,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         return _django(["runserver", *(rest or ["127.0.0.1:8000"])])
     if cmd == "manage":
         return _django(rest)
+    if cmd == "worker":
+        from kepu.core.supervisor import supervise, worker_command
+
+        return supervise(worker_command(rest))
     if cmd == "regions":
         sub = rest[:1]
         if sub == ["import"]:

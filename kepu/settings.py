@@ -255,6 +255,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("KEPU_LOG_LEVEL", "WARNING")},
 }
 
+# Background jobs (kepu/core/jobs.py): a running job whose heartbeat is older than this
+# is given up as "后台进程中断"; the heartbeat beats this often while a job runs.
+KEPU_JOB_STALE_SECONDS = int(os.environ.get("KEPU_JOB_STALE_SECONDS", "600"))
+KEPU_JOB_HEARTBEAT_SECONDS = float(os.environ.get("KEPU_JOB_HEARTBEAT_SECONDS", "30"))
+# Above these sizes the ledger export and the survey microdata import run as jobs.
+KEPU_LEDGER_EXPORT_JOB_ROWS = int(os.environ.get("KEPU_LEDGER_EXPORT_JOB_ROWS", "2000"))
+KEPU_SURVEY_IMPORT_JOB_BYTES = int(os.environ.get("KEPU_SURVEY_IMPORT_JOB_BYTES", str(1024 * 1024)))
 # E-mail for notifications: the console backend unless a real one is configured.
 EMAIL_BACKEND = os.environ.get(
     "KEPU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

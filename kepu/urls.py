@@ -34,6 +34,7 @@ urlpatterns = [
     path("portal/", include("kepu.campaigns.public_urls")),
     path("registry/", include("kepu.registry.urls")),
     path("audit/", audit_list, name="audit"),
+    path("jobs/", include("kepu.core.job_urls")),
     path("autocomplete/<slug:source>/", autocomplete, name="autocomplete"),
     path("progress/", include("kepu.progress.urls")),
     path("notifications/", include("kepu.notifications.urls")),

@@ -10,7 +10,7 @@ bash scripts/bootstrap.sh
 source scripts/env.sh
 .venv/bin/kepu setup
 mkdir -p var
-.venv/bin/kepu manage db_worker --interval 1 > var/worker.log 2>&1 &
+.venv/bin/kepu worker --interval 1 > var/worker.log 2>&1 &
 worker=$!
 # Reminders (kepu remind is safe to run often: each reminder is sent once only).
 ( while true; do .venv/bin/kepu remind >> var/remind.log 2>&1; sleep 300; done ) &

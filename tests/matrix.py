@@ -246,6 +246,58 @@ class MatrixData:
         self.campaign.refresh_from_db()
         return awards.awards_publish(user=user, campaign=self.campaign)
 
+    # --- registries: a base of unit_a1 (city A), applying, then certified and reviewed
+    @functools.cached_property
+    def base(self) -> Any:
+        from kepu.registry import services
+        from tests.registry.conftest import base_fields
+
+        w = self.world
+        return services.base_apply(
+            user=w.users["admin_a"],
+            organisation=w.orgs["unit_a1"],
+            fields=base_fields(w, region=w.regions["city_a"]),
+        )
+
+    @functools.cached_property
+    def sheet(self) -> Any:
+        from kepu.registry import services
+        from kepu.registry.scoring import DEFAULT_SHEET
+
+        return services.sheet_create(
+            user=self.world.users["admin_a"], year=2026, data=DEFAULT_SHEET
+        )
+
+    @functools.cached_property
+    def certified_base(self) -> Any:
+        from kepu.registry import services
+
+        admin = self.world.users["admin_a"]
+        services.base_certify(
+            user=admin, base=self.base, approve=True, valid_from=2026, valid_to=2030
+        )
+        _ = self.sheet
+        return self.base
+
+    @functools.cached_property
+    def review(self) -> Any:
+        from kepu.registry import services
+
+        return services.review_open(
+            user=self.world.users["admin_a"], base=self.certified_base, sheet=self.sheet, year=2026
+        )
+
+    @functools.cached_property
+    def expert(self) -> Any:
+        from kepu.registry import services
+
+        return services.expert_save(
+            user=self.world.users["admin_a"],
+            fields=services.ExpertFields(
+                name="王教授", region=self.world.regions["city_a"], fields=["健康"]
+            ),
+        )
+
     @functools.cached_property
     def target_a(self) -> Any:
         return self.wave_a.targets.get()
@@ -253,6 +305,19 @@ class MatrixData:
     @functools.cached_property
     def run_a(self) -> Any:
         return self.wave_a.runs.get()
+
+    @functools.cached_property
+    def job_a(self) -> Any:
+        """admin_a's finished ledger export, a background job of the city office."""
+        from kepu.core.jobs import job_start
+
+        return job_start(
+            user=self.world.users["admin_a"],
+            kind="ledger_export",
+            organisation=self.world.orgs["office_a"],
+            func="kepu.plans.jobs.ledger_export",
+            params={"filters": {}, "title": "任务台账"},
+        )
 
     # --- who may do what with the objects above -------------------------------------------------
 
@@ -357,6 +422,13 @@ MATRIX: dict[str, Row] = {
     "survey:run_status": row("wave_a", "run_a", ok=WAVE_A_READ),
     "survey:geo": row("wave_a", ok=WAVE_A_READ),
     "survey:export": row("wave_a", ok=WAVE_A_READ),
+    "survey:run_cancel": post("wave_a", "run_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    # background jobs (the city office's job: its office sees it, the starter cancels it)
+    "jobs:list": row(),
+    "jobs:detail": row("job_a", ok=WAVE_A_READ),
+    "jobs:status": row("job_a", ok=WAVE_A_READ),
+    "jobs:download": row("job_a", ok=WAVE_A_READ),
+    "jobs:cancel": post("job_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
     # bulk onboarding (office administrators)
     "orgs:import": row(ok=OFFICE_ADMINS, rest=403),
     "orgs:import_template": row(ok=OFFICE_ADMINS, rest=403),
@@ -422,6 +494,34 @@ MATRIX: dict[str, Row] = {
     "portal:poster": row("published", status=EVERYONE),
     "portal:photo": row("photo", status=EVERYONE),
     "portal:awards": row("awarded", status=EVERYONE),
+    # searched filter choices (organisations, regions, plans), each scoped to the user
+    "autocomplete": row(args=lambda d: ["orgs"]),
+    # registries: the base belongs to unit_a1 in city A
+    "registry:bases": row(),
+    "registry:base_apply": row(ok=SIGNED_IN - {"viewer_a", "nobody"}, rest=403),
+    "registry:base": row("base", ok=UNIT_A1_READ),
+    "registry:base_edit": row("base", ok=UNIT_A1_WRITE, forbidden={"viewer_a"}),
+    "registry:base_endorse": post("base", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
+    "registry:base_certify": post(
+        "base",
+        ok=CITY_A_ADMIN,
+        forbidden={"viewer_a", "staff_a1"},
+        data={"decision": "approve", "valid_from": "2026", "valid_to": "2030"},
+    ),
+    "registry:review_open": post(
+        "certified_base",
+        ok=UNIT_A1_WRITE,
+        forbidden={"viewer_a"},
+        data=lambda d: {"sheet": d.sheet.pk},
+    ),
+    "registry:review": row("review", ok=UNIT_A1_READ),
+    "registry:sheets": row(),
+    "registry:sheet_template": row(),
+    "registry:sheet": row("sheet", ok={"super", "admin_a", "viewer_a"}),
+    "registry:sheet_export": row("sheet", ok={"super", "admin_a", "viewer_a"}),
+    "registry:experts": row(),
+    "registry:expert_new": row(ok=OFFICE_ADMINS, rest=403),
+    "registry:expert_edit": row("expert", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
     # progress reporting and supervision
     "progress:rounds": row(),
     "progress:round_create": row(ok=OFFICE_ADMINS, rest=403),

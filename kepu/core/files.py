@@ -181,3 +181,38 @@ def csv_safe(value: Any) -> str:
     leading apostrophe (CSV has no cell types, so the prefix is the only defence)."""
     text = "" if value is None else str(value)
     return "'" + text if is_formula_like(text) else text
+
+
+# --- streaming (write-only) workbooks: large exports that run as background jobs ----------
+def new_streaming_workbook() -> Any:
+    """A write-only openpyxl workbook: rows are written out as they are appended, so memory
+    stays flat however many rows.  Style it with named styles (``wb.add_named_style``),
+    never per-cell style objects."""
+    from openpyxl import Workbook
+
+    return Workbook(write_only=True)
+
+
+def streaming_cell(ws: Any, value: Any, style: str | None = None) -> Any:
+    """A write-only cell holding ``value`` as ``write_cell`` would (text as text, quote
+    prefix when formula-like), with an optional named style."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    cell = WriteOnlyCell(ws)
+    if style:
+        cell.style = style
+    if isinstance(value, str):
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]
+        cell._value = text
+        cell.data_type = "s"
+        if is_formula_like(text):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+def append_streaming_row(ws: Any, values: Any, style: str | None = None) -> None:
+    """Append one row of ``streaming_cell``s to a write-only worksheet."""
+    ws.append([streaming_cell(ws, v, style) for v in values])

@@ -3,7 +3,7 @@
 Django sends ``user_logged_in`` (from ``login()``) and ``user_login_failed`` (from
 ``authenticate()`` on wrong credentials); kepu.core.forms sends ``user_login_failed``
 with ``locked=True`` for attempts the throttle refused before checking the password.
-Each becomes an ``AuditEntry`` on the user (or, for an unknown username, on the name
+Each sign-in over HTTP (a request with a client address) becomes an ``AuditEntry`` on the user (or, for an unknown username, on the name
 typed), scoped to the user's first organisation so that its office administrators see it.
 """
 
@@ -59,6 +59,10 @@ def _write(
 def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     from kepu.audit.models import AuditEntry
 
+    if request is None or not request.META.get("REMOTE_ADDR"):
+        # Not a sign-in over HTTP: a session made in code (the test client's force_login
+        # builds a bare HttpRequest).  Every request a server receives has REMOTE_ADDR.
+        return
     _write(
         action=AuditEntry.Action.LOGIN,
         user=user,

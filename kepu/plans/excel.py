@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from kepu.core.files import new_workbook, workbook_bytes, write_cell
+from kepu.core.files import (
+    append_streaming_row,
+    new_streaming_workbook,
+    new_workbook,
+    workbook_bytes,
+    write_cell,
+)
 from kepu.plans.models import Task
 
 LEDGER_HEADERS = [
@@ -50,10 +58,6 @@ def _progress(tasks: list[Task]) -> dict[int, str]:
 
 
 def _sheet(wb, title: str, subtitle: str, tasks: list[Task]) -> None:  # type: ignore[no-untyped-def]
-    from django.utils import timezone
-
-    from kepu.progress.selectors import attach_status
-
     safe = re.sub(r"[\\/*?:\[\]]", "-", title)[:28].strip("'") or "任务台账"
     name, n = safe, 2
     while name in wb.sheetnames:  # two plans with the same title
@@ -75,21 +79,7 @@ def _sheet(wb, title: str, subtitle: str, tasks: list[Task]) -> None:  # type: i
         cell.fill = PatternFill("solid", fgColor="DDE7F3")
         cell.alignment = Alignment(horizontal="center", vertical="center")
         cell.border = border
-    attach_status(tasks, today=timezone.localdate(), warn_days=14)
-    progress = _progress(tasks)
-    for number, task in enumerate(tasks, start=1):
-        leads = [u.name for u in task.lead_units] or [u.name for u in task.unroled_units]
-        values = [
-            number,
-            " › ".join(task.path or []),
-            task.text or task.title,
-            "、".join(leads),
-            "、".join(u.name for u in task.cooperating_units),
-            "；".join(t.text for t in task.targets.all()),
-            task.deadline,
-            progress.get(task.pk, ""),
-            task.progress_status.label,
-        ]
+    for number, values in enumerate(ledger_rows(tasks), start=1):
         row = HEADER_ROW + number
         for col, value in enumerate(values, start=1):
             cell = write_cell(ws, row, col, value)
@@ -136,3 +126,104 @@ def ledger_workbook(*, title: str, tasks: Iterable[Task]) -> bytes:
             subtitle = f"发文机关: {plan.issuer or '—'}  导出日期: {today:%Y-%m-%d}"
             _sheet(wb, f"{plan.title} 任务台账", subtitle, plan_tasks)
     return workbook_bytes(wb)
+
+
+# --- streaming export (background job) ----------------------------------------------------
+def ledger_rows(tasks: Iterable[Task], *, chunk: int = 200) -> Iterator[list[Any]]:
+    """Ledger lines in LEDGER_HEADERS order. Status and the latest progress text are looked
+    up for ``chunk`` tasks at a time, so a streamed export stays in constant memory."""
+    from django.utils import timezone
+
+    from kepu.progress.selectors import attach_status
+
+    number = 0
+    it = iter(tasks)
+    while batch := list(islice(it, chunk)):
+        saved = [t for t in batch if getattr(t, "pk", None) is not None]
+        progress: dict[int, str] = {}
+        if saved:
+            attach_status(saved, today=timezone.localdate(), warn_days=14)
+            progress = _progress(saved)
+        for task in batch:
+            number += 1
+            leads = [u.name for u in task.lead_units] or [u.name for u in task.unroled_units]
+            status = getattr(task, "progress_status", None)
+            yield [
+                number,
+                " › ".join(getattr(task, "path", None) or []),
+                task.text or task.title,
+                "、".join(leads),
+                "、".join(u.name for u in task.cooperating_units),
+                "；".join(t.text for t in task.targets.all()),
+                task.deadline,
+                progress.get(getattr(task, "pk", None) or 0, ""),
+                status.label if status is not None else "",
+            ]
+
+
+def _ledger_styles(wb: Any) -> None:
+    from openpyxl.styles import NamedStyle
+
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wb.add_named_style(NamedStyle(name="kepu_title", font=Font(name="宋体", size=14, bold=True)))
+    wb.add_named_style(
+        NamedStyle(
+            name="kepu_header",
+            font=Font(name="宋体", bold=True),
+            fill=PatternFill("solid", fgColor="DDE7F3"),
+            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+            border=border,
+        )
+    )
+    wb.add_named_style(
+        NamedStyle(
+            name="kepu_cell",
+            font=Font(name="宋体"),
+            alignment=Alignment(wrap_text=True, vertical="top"),
+            border=border,
+        )
+    )
+
+
+def ledger_workbook_stream(
+    *,
+    title: str,
+    tasks: Iterable[Task],
+    out: Any,
+    progress: Any = None,
+    every: int = 500,
+) -> int:
+    """Write the ledger to ``out`` (a path or binary file) in constant memory.
+
+    openpyxl write-only mode with named styles (no per-cell style objects); rows are
+    produced by :func:`ledger_row`.  ``progress(rows_written)`` is called every
+    ``every`` rows.  Returns the number of task rows written.
+    """
+    from django.utils import timezone
+    from openpyxl.worksheet.page import PageMargins
+
+    wb = new_streaming_workbook()
+    _ledger_styles(wb)
+    ws = wb.create_sheet("任务台账")
+    for col, width in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    append_streaming_row(ws, [title], "kepu_title")
+    append_streaming_row(ws, [f"导出日期: {timezone.localdate():%Y-%m-%d}"], "kepu_cell")
+    append_streaming_row(ws, LEDGER_HEADERS, "kepu_header")
+    written = 0
+    for number, values in enumerate(ledger_rows(tasks), start=1):
+        append_streaming_row(ws, values, "kepu_cell")
+        written = number
+        if progress is not None and number % every == 0:
+            progress(number)
+    wb.save(out)
+    return written

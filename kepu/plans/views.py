@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
+from kepu.core.jobs import job_organisation, job_start
 from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
 from kepu.orgs.models import OrgKind
@@ -251,6 +254,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def ledger_export(request: HttpRequest) -> HttpResponse:
+    """The ledger as xlsx: immediate when small, a background job above the threshold."""
     form, filters = _ledger_filters(request)
     if filters is None:
         raise Http404("筛选条件无效或不在您的范围内。")
@@ -260,6 +264,17 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
         title = f"{form.cleaned_data['plan'].title} 任务台账"
     if form.is_bound and form.cleaned_data["region"] is not None:
         title = f"{form.cleaned_data['region'].name} {title}"
+    if tasks.count() > settings.KEPU_LEDGER_EXPORT_JOB_ROWS:
+        job = job_start(
+            user=request.user,
+            kind="ledger_export",
+            organisation=job_organisation(request.user),
+            func="kepu.plans.jobs.ledger_export",
+            params={"filters": asdict(filters), "title": title},
+            title=f"导出{title}",
+        )
+        messages.info(request, "台账行数较多, 已转为后台任务导出; 完成后可在此页下载。")
+        return redirect("jobs:detail", pk=job.pk)
     data = excel.ledger_workbook(title=title, tasks=tasks)
     return xlsx_response(data, f"{title}.xlsx")
 

@@ -33,13 +33,8 @@ from kepu.registry.models import (
 )
 from kepu.registry.scoring import DEFAULT_SHEET, validate_sheet
 
-APPLICANT_KINDS = [
-    OrgKind.EDUCATION_BASE,
-    OrgKind.ENTERPRISE,
-    OrgKind.SCHOOL,
-    OrgKind.SOCIETY,
-    OrgKind.OTHER,
-]
+# Any organisation but an office may run a base (a museum, a hospital, a farm, a school …).
+APPLICANT_KINDS = [k for k in OrgKind.values if k not in (OrgKind.ASSOCIATION, OrgKind.OFFICE)]
 
 
 def _form_errors(form: Any, exc: ValidationError) -> None:

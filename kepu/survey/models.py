@@ -248,6 +248,7 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "计算中"
     DONE = "done", "已完成"
     FAILED = "failed", "失败"
+    CANCELLED = "cancelled", "已取消"
 
 
 class EstimationRun(models.Model):
@@ -275,6 +276,8 @@ class EstimationRun(models.Model):
     created_at = models.DateTimeField("发起时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("心跳时间", null=True, blank=True)
+    task_id = models.CharField("队列任务号", max_length=64, blank=True)
 
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)

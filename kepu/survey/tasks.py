@@ -8,14 +8,13 @@ is written to the run row in small committed updates so the page can poll it.
 from __future__ import annotations
 
 import logging
-import traceback
 from typing import Any
 
 import numpy as np
 from django.db import transaction
-from django.utils import timezone
 from django_tasks import task
 
+from kepu.core.jobs import Cancelled, JobContext, JobFailed, Tracker, run_tracked
 from kepu.regions.models import Region
 from kepu.survey import adapter
 from kepu.survey.models import (
@@ -31,12 +30,6 @@ from kepu.survey.models import (
 logger = logging.getLogger(__name__)
 
 BY_VARIABLES = [name for name, _, _ in BREAKDOWNS]
-
-
-def _progress(run_id: int, progress: int, message: str, **fields: Any) -> None:
-    EstimationRun.objects.filter(pk=run_id).update(
-        progress=max(0, min(100, progress)), message=message[:500], **fields
-    )
 
 
 def load_columns(wave_id: int) -> dict[str, np.ndarray]:
@@ -98,10 +91,21 @@ def _flag(cell: adapter.Cell, measure: str, min_n: int, max_rse: float) -> str:
 
 @task()
 def estimate_wave(run_id: int) -> dict[str, Any]:
-    """Estimate a wave: overall and by every breakdown, rate and mean score."""
+    """Estimate a wave: overall and by every breakdown, rate and mean score.
+
+    Runs under a :class:`kepu.core.jobs.Tracker`: it beats while it runs, stops when the
+    run is cancelled, and a failure (or a killed worker, found later by
+    :func:`kepu.core.jobs.reap_stale`) never leaves the run spinning.
+    """
+    tracker = Tracker(EstimationRun, run_id)
+    count = run_tracked(tracker, lambda: _estimate(tracker, run_id), failure_fields=None)
+    return {"run": run_id, "estimates": count or 0}
+
+
+def _estimate(tracker: Tracker, run_id: int) -> int:
     run = EstimationRun.objects.select_related("wave__region").get(pk=run_id)
     wave = run.wave
-    _progress(run_id, 2, "读取受访者数据", status=RunStatus.RUNNING, started_at=timezone.now())
+    tracker.progress(0.02, "读取受访者数据")
     try:
         data = load_columns(wave.pk)
         if not data:
@@ -113,7 +117,7 @@ def estimate_wave(run_id: int) -> dict[str, Any]:
         labels = category_labels(wave.region)
 
         def report(fraction: float, message: str) -> None:
-            _progress(run_id, 5 + int(85 * fraction), message)
+            tracker.progress(0.05 + 0.85 * fraction, message)
 
         output = adapter.estimate(
             data,
@@ -121,67 +125,53 @@ def estimate_wave(run_id: int) -> dict[str, Any]:
             by=BY_VARIABLES,
             progress=report,
         )
-        _progress(run_id, 92, "保存估计结果")
-        estimates: list[Estimate] = []
-        for measure in (Measure.RATE, Measure.MEAN):
-            overall = output.cells.get((measure, "overall", ""))
-            if overall is not None:
-                estimates.append(
-                    _estimate_row(run, measure, "overall", "", wave.region.name, 0, overall)
-                )
-            for variable in BY_VARIABLES:
-                for order, category in enumerate(
-                    _category_order(variable, labels[variable]), start=1
-                ):
-                    cell = output.cells.get((measure, variable, category))
-                    if cell is None:
-                        continue
-                    estimates.append(
-                        _estimate_row(
-                            run,
-                            measure,
-                            variable,
-                            category,
-                            labels[variable][category],
-                            order,
-                            cell,
-                        )
-                    )
-        with transaction.atomic():
-            run.estimates.all().delete()
-            Estimate.objects.bulk_create(estimates, batch_size=500)
-            EstimationRun.objects.filter(pk=run_id).update(
-                status=RunStatus.DONE,
-                progress=100,
-                message=f"完成: {len(estimates)} 个估计值",
-                finished_at=timezone.now(),
-                engine_version=output.engine_version,
-                convergence=output.convergence,
-                n_respondents=len(data["weight"]),
-                config={
-                    "by": BY_VARIABLES,
-                    "margins": margins,
-                    "raked": bool(margins),
-                    "min_n": wave.min_n,
-                    "max_rse": wave.max_rse,
-                    "threshold": adapter.literacy_threshold(wave.scoring),
-                    "data_version": run.data_version,
-                    "data_source": wave.data_source_name,
-                    "design": output.design,
-                    "engine_version": output.engine_version,
-                },
-            )
-        return {"run": run_id, "estimates": len(estimates)}
     except adapter.EstimationError as exc:
-        _fail(run_id, str(exc))
-    except Exception as exc:  # the page must show a failure, never spin forever
-        logger.error("estimation run %s failed\n%s", run_id, traceback.format_exc())
-        _fail(run_id, f"计算出错: {exc.__class__.__name__}: {exc}")
-    return {"run": run_id, "estimates": 0}
-
-
-def _fail(run_id: int, message: str) -> None:
-    _progress(run_id, 100, message, status=RunStatus.FAILED, finished_at=timezone.now())
+        tracker.fail(str(exc))
+        return 0
+    tracker.progress(0.92, "保存估计结果")
+    estimates: list[Estimate] = []
+    for measure in (Measure.RATE, Measure.MEAN):
+        overall = output.cells.get((measure, "overall", ""))
+        if overall is not None:
+            estimates.append(
+                _estimate_row(run, measure, "overall", "", wave.region.name, 0, overall)
+            )
+        for variable in BY_VARIABLES:
+            for order, category in enumerate(_category_order(variable, labels[variable]), start=1):
+                cell = output.cells.get((measure, variable, category))
+                if cell is None:
+                    continue
+                estimates.append(
+                    _estimate_row(
+                        run, measure, variable, category, labels[variable][category], order, cell
+                    )
+                )
+    with transaction.atomic():
+        # Lock the run: a cancel that came in meanwhile wins, and then nothing is stored.
+        locked = EstimationRun.objects.select_for_update().filter(pk=run_id).first()
+        if locked is None or locked.status != RunStatus.RUNNING:
+            raise Cancelled(locked.message if locked else "估计任务已删除")
+        run.estimates.all().delete()
+        Estimate.objects.bulk_create(estimates, batch_size=500)
+        tracker.finish(
+            f"完成: {len(estimates)} 个估计值",
+            engine_version=output.engine_version,
+            convergence=output.convergence,
+            n_respondents=len(data["weight"]),
+            config={
+                "by": BY_VARIABLES,
+                "margins": margins,
+                "raked": bool(margins),
+                "min_n": wave.min_n,
+                "max_rse": wave.max_rse,
+                "threshold": adapter.literacy_threshold(wave.scoring),
+                "data_version": run.data_version,
+                "data_source": wave.data_source_name,
+                "design": output.design,
+                "engine_version": output.engine_version,
+            },
+        )
+    return len(estimates)
 
 
 def _estimate_row(
@@ -213,3 +203,44 @@ def _estimate_row(
         flagged=bool(reason),
         flag_reason=reason[:200],
     )
+
+
+# --- microdata import as a background job (kepu.core.jobs) -----------------------------
+def respondents_import_job(ctx: JobContext) -> str:
+    """Import a wave's microdata from an upload the web saved to storage.
+
+    Calls the one import entry point, ``services.respondents_import``; passes a progress
+    callback only when that function takes one.  The stored upload is deleted afterwards.
+    """
+    import inspect
+
+    from django.core.files.storage import default_storage
+
+    from kepu.survey import services
+    from kepu.survey.models import Wave
+
+    path = ctx.params["path"]
+    try:
+        wave = Wave.objects.get(pk=ctx.params["wave"])
+        ctx.progress(0.02, "读取上传的文件")
+        with default_storage.open(path, "rb") as fh:
+            data = fh.read()
+        kwargs: dict[str, Any] = {}
+        if "progress" in inspect.signature(services.respondents_import).parameters:
+            kwargs["progress"] = lambda fraction, message="": ctx.progress(
+                0.05 + 0.9 * fraction, message
+            )
+        ctx.progress(0.05, "校验并导入受访者数据")
+        try:
+            summary = services.respondents_import(
+                user=ctx.user, wave=wave, name=ctx.params["name"], data=data, **kwargs
+            )
+        except services.SurveyImportError as exc:
+            errors = list(exc.errors)
+            text = "；".join(errors[:20])
+            more = f" (另有 {len(errors) - 20} 处错误)" if len(errors) > 20 else ""
+            raise JobFailed(f"导入失败: {text}{more}", "\n".join(errors)) from exc
+    finally:
+        default_storage.delete(path)
+    mode = "作答 (已按计分规则计分)" if summary.mode == "answers" else "得分"
+    return f"已导入 {summary.rows} 名受访者的{mode}, 覆盖 {summary.subregions} 个下级区域。"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/targets/<int:target_pk>/delete/", views.target_delete, name="target_delete"),
     path("<int:pk>/estimate/", views.run_start, name="run_start"),
     path("<int:pk>/runs/<int:run_pk>/status/", views.run_status, name="run_status"),
+    path("<int:pk>/runs/<int:run_pk>/cancel/", views.run_cancel, name="run_cancel"),
     path("<int:pk>/geo.json", views.wave_geo, name="geo"),
     path("<int:pk>/export.xlsx", views.results_export, name="export"),
 ]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from kepu.core import jobs
 from kepu.core.files import xlsx_response
 from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
@@ -240,11 +245,14 @@ def results_export(request: HttpRequest, pk: int) -> HttpResponse:
 # --- data -------------------------------------------------------------------------------
 @login_required
 def data_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import microdata: small files at once, large ones (KEPU_SURVEY_IMPORT_JOB_BYTES) as a job."""
     wave = _wave(request, pk, Action.CHANGE)
     form = DataImportForm(request.POST or None, request.FILES or None)
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["datafile"]
+        if upload.size > settings.KEPU_SURVEY_IMPORT_JOB_BYTES:
+            return _data_import_job(request, wave, upload)
         try:
             summary = services.respondents_import(
                 user=request.user, wave=wave, name=upload.name, data=upload.read()
@@ -263,6 +271,27 @@ def data_import(request: HttpRequest, pk: int) -> HttpResponse:
         "survey/data_import.html",
         {"wave": wave, "form": form, "errors": errors, "item_ids": wave.item_ids},
     )
+
+
+def _data_import_job(request: HttpRequest, wave: Wave, upload) -> HttpResponse:
+    """Save the upload to storage and import it in the background; show the job page."""
+    suffix = Path(upload.name).suffix.lower()[:10]
+    path = default_storage.save(f"job-uploads/survey-{uuid.uuid4().hex}{suffix}", upload)
+    try:
+        job = jobs.job_start(
+            user=request.user,
+            kind="survey_import",
+            organisation=jobs.job_organisation(request.user),
+            func="kepu.survey.tasks.respondents_import_job",
+            params={"wave": wave.pk, "path": path, "name": upload.name},
+            title=f"导入受访者数据: {wave.title}",
+        )
+    except Exception:
+        if default_storage.exists(path):
+            default_storage.delete(path)
+        raise
+    messages.info(request, "文件较大, 已转为后台任务导入; 完成前请勿重复上传。")
+    return redirect("jobs:detail", pk=job.pk)
 
 
 @login_required
@@ -427,6 +456,8 @@ def target_delete(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse
 @require_POST
 def run_start(request: HttpRequest, pk: int) -> HttpResponse:
     wave = _wave(request, pk, Action.CHANGE)
+    # A run whose worker died must not block a new one: give it up first.
+    jobs.reap_stale_quietly(model=EstimationRun)
     try:
         run = services.run_start(user=request.user, wave=wave, rake=request.POST.get("rake") != "0")
     except ValidationError as exc:
@@ -441,11 +472,34 @@ def run_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def run_status(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
     wave = _wave(request, pk)
+    jobs.reap_stale_quietly(model=EstimationRun)
     run = get_object_or_404(
         EstimationRun.objects.restrict(request.user, Action.VIEW), wave=wave, pk=run_pk
     )
-    resp = render(request, "survey/_run_status.html", {"wave": wave, "active_run": run})
+    resp = render(
+        request,
+        "survey/_run_status.html",
+        {
+            "wave": wave,
+            "active_run": run,
+            "can_change": can(request.user, wave, Action.CHANGE),
+        },
+    )
     if not run.is_active and request.htmx:
         # finished while the page was polling: reload it to show the results
         resp["HX-Refresh"] = "true"
     return resp
+
+
+@login_required
+@require_POST
+def run_cancel(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    wave = _wave(request, pk, Action.CHANGE)
+    run = get_object_or_404(
+        EstimationRun.objects.restrict(request.user, Action.VIEW), wave=wave, pk=run_pk
+    )
+    if jobs.work_cancel(user=request.user, obj=run):
+        messages.success(request, f"已取消估计任务 #{run.pk}。")
+    else:
+        messages.info(request, "该估计任务已经结束, 无需取消。")
+    return redirect("survey:wave", pk=wave.pk)

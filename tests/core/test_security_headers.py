@@ -66,8 +66,18 @@ def objects(world, settings, tmp_path):
         data="一、加强科普工作\n1.开展科普讲座。(市科协牵头)\n".encode(),
     )
     membership = planted.member.memberships.get()
+    from kepu.core.jobs import job_start
+
+    job = job_start(
+        user=world.users["admin_a"],
+        kind="ledger_export",
+        organisation=world.orgs["office_a"],
+        func="kepu.plans.jobs.ledger_export",
+        params={"filters": {}, "title": "安全头测试台账"},
+    )
     campaign_objects = _campaign_objects(world)
     return {
+        "jobs": {"pk": job.pk},
         **campaign_objects,
         **_registry_objects(world),
         **_progress_objects(world, planted.task),

@@ -19,8 +19,12 @@ def as_user(client, world, who):
 
 def _export_contents(resp) -> set[str]:
     assert resp.status_code == 200
-    wb = load_workbook(io.BytesIO(resp.content))  # one sheet per plan; text in column 3
-    return {ws.cell(r, 3).value for ws in wb.worksheets for r in range(4, ws.max_row + 1)}
+    contents: set[str] = set()
+    for ws in load_workbook(io.BytesIO(resp.content)).worksheets:  # one sheet per plan
+        header = next(r for r in range(1, 6) if ws.cell(r, 1).value == "序号")
+        col = next(c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value == "任务内容")
+        contents |= {ws.cell(r, col).value for r in range(header + 1, ws.max_row + 1)}
+    return contents
 
 
 TASK_A = "开展中小学科学教育。培训科学教师300人以上。"
