@@ -11,7 +11,6 @@ from kepu.orgs.models import Membership, Organisation, OrgKind
 from kepu.orgs.scoping import Role
 from kepu.plans.services import PlanFields, plan_create_from_parsed
 from kepu.regions.models import Level
-from tests.browser.conftest import browser, page  # noqa: F401 (for the browser test here)
 from tests.conftest import PASSWORD, make_region
 
 

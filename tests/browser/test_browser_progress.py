@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from tests.browser.test_browser_shell import login
+from tests.progress.conftest import pw  # noqa: F401 (the progress world fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +21,7 @@ PNG = (
 )
 
 
-def test_round_report_return_resubmit_accept_dashboard(page, live_server, pw, tmp_path, settings):
+def test_round_report_return_resubmit_accept_dashboard(page, live_server, pw, tmp_path, settings):  # noqa: F811
     settings.MEDIA_ROOT = tmp_path / "media"
     photo = tmp_path / "现场照片.png"
     photo.write_bytes(PNG)
