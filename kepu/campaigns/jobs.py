@@ -11,7 +11,11 @@ from kepu.core.jobs import JobContext, JobFailed
 
 def summary_export(ctx: JobContext) -> str:
     """The summary table of the activities the job's user sees (with the saved filters)."""
-    campaign = selectors.campaign_list(user=ctx.user).filter(pk=ctx.params.get("campaign")).first()
+    campaign = (
+        selectors.campaign_list(user=ctx.user)
+        .filter(pk=int(ctx.params.get("campaign") or 0))
+        .first()
+    )
     if campaign is None:
         raise JobFailed("活动不存在或不在您的范围内。")
     assert isinstance(campaign, Campaign)

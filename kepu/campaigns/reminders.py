@@ -33,7 +33,7 @@ def _quota_reminders(campaign: Campaign, today: dt.date) -> int:
     quotas = list(campaign.quotas.all())
     if not quotas:
         return 0
-    need = {}
+    need: dict[str, int] = {}
     for q in quotas:
         for kind in q.kinds:
             need.setdefault(kind, q.min_count)
