@@ -40,26 +40,15 @@ from kepu.campaigns.models import (
 )
 from kepu.campaigns.parsing import ParseError, parse_campaign_bytes
 from kepu.core.files import DOCUMENT, SPREADSHEET, check_upload, xlsx_response
+from kepu.core.forms import form_errors
 from kepu.core.importing import DataImportError
 from kepu.core.pagination import paginate
-from kepu.core.versioning import StaleEditError
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import can_act_for_an_office, office_choices, organisation_match
 
 # Above this many activities the summary table is written by a background job.
 SUMMARY_JOB_ROWS = 3000
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    if isinstance(exc, StaleEditError):
-        form.stale(exc)
-        return
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _campaign(request: HttpRequest, pk: int) -> Campaign:
@@ -111,7 +100,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 quotas=_quotas(quotas),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, f"已创建「{campaign.title}」。")
             return redirect("campaigns:detail", pk=campaign.pk)
@@ -246,7 +235,7 @@ def _import_confirm(request: HttpRequest, owners: list, token: str) -> HttpRespo
                 source_bytes=path.read_bytes(),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             path.unlink(missing_ok=True)
             messages.success(request, f"已根据活动方案创建「{campaign.title}」。")
@@ -302,7 +291,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 quotas=_quotas(quotas),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("campaigns:detail", pk=campaign.pk)
@@ -405,7 +394,7 @@ def activity_register(request: HttpRequest, pk: int) -> HttpResponse:
         except Organisation.DoesNotExist:
             form.add_error("organiser", "请选择主办单位。")
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, f"已登记「{activity.title}」。")
             return redirect("campaigns:activity", pk=activity.pk)
@@ -493,7 +482,7 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     user=request.user, activity=activity, name=poster.name, data=poster.read()
                 )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("campaigns:activity", pk=activity.pk)

@@ -38,3 +38,17 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         cleaned = super().clean()
         throttle.attempt_succeeded(attempt)
         return cleaned
+
+
+def form_errors(form: forms.Form, exc: Exception) -> None:
+    """Attach a service's ValidationError to ``form``: a stale edit shows the other person's
+    values (``VersionedForm.stale``), field errors go beside their fields, the rest on top."""
+    from kepu.core.versioning import StaleEditError
+
+    if isinstance(exc, StaleEditError):
+        form.stale(exc)  # type: ignore[attr-defined]
+    elif hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():  # type: ignore[attr-defined]
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)  # type: ignore[attr-defined]

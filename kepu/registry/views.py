@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import SPREADSHEET, xlsx_response
+from kepu.core.forms import form_errors
 from kepu.core.importing import DataImportError
 from kepu.core.pagination import paginate
-from kepu.core.versioning import StaleEditError
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import office_choices
@@ -35,16 +35,6 @@ from kepu.registry.scoring import DEFAULT_SHEET, validate_sheet
 
 # Any organisation but an office may run a base (a museum, a hospital, a farm, a school …).
 APPLICANT_KINDS = [k for k in OrgKind.values if k not in (OrgKind.ASSOCIATION, OrgKind.OFFICE)]
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    if isinstance(exc, StaleEditError):
-        form.stale(exc)
-    elif hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _get(request: HttpRequest, model: Any, pk: int, action: Action = Action.VIEW) -> Any:
@@ -108,7 +98,7 @@ def base_apply(request: HttpRequest) -> HttpResponse:
                 user=request.user, organisation=organisation, fields=_base_fields(form.cleaned_data)
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, f"已提交「{base.name}」的申报。")
             return redirect("registry:base", pk=base.pk)
@@ -157,7 +147,7 @@ def base_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 version=form.cleaned_data.get("version"),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("registry:base", pk=base.pk)
@@ -419,7 +409,7 @@ def expert_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 version=form.cleaned_data.get("version"),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("registry:experts")
