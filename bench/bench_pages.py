@@ -83,6 +83,14 @@ PAGES: list[Page] = [
     Page("调查结果导出", "/survey/{wave}/export.xlsx"),
     Page("调查地图数据", "/survey/{wave}/geo.json"),
     Page("审计日志", "/audit/"),
+    Page("进展填报轮次", "/progress/"),
+    Page("我的填报", "/progress/reports/"),
+    Page("督办看板", "/progress/dashboard/"),
+    Page("督办通知", "/progress/notices/"),
+    Page("活动征集列表", "/campaigns/"),
+    Page("科普教育基地", "/registry/"),
+    Page("科普专家库", "/registry/experts/"),
+    Page("通知", "/notifications/"),
 ]
 
 
