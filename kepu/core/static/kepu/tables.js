@@ -4,7 +4,9 @@
  * column's name. This copies the header text of the column (colspans counted) into the
  * cell's data-label, unless the template already wrote one, and marks cells with nothing
  * in them (cell-empty) so a card does not show a label with no value. A cell spanning
- * the whole row (an "empty list" message) gets no label.
+ * the whole row (an "empty list" message) gets no label. A table of three columns or
+ * fewer fits a phone as it is and stays a table (class keep-table), unless the template
+ * marks it cards-on-phone.
  *
  * Runs on page load and on content htmx swaps in; other scripts that build a table can
  * call Kepu.labelTables(element). Header text is read and written with textContent and
@@ -12,6 +14,8 @@
  */
 (function () {
   "use strict";
+
+  var FEW_COLUMNS = 3;
 
   function headerLabels(table) {
     var row = table.tHead && table.tHead.rows.length ? table.tHead.rows[table.tHead.rows.length - 1] : null;
@@ -49,6 +53,11 @@
           col += span;
         }
       }
+    }
+    // Three columns or fewer fit a phone as they are: such a table stays a table
+    // (it scrolls inside itself if it must), unless the template asks for cards.
+    if (labels && labels.length <= FEW_COLUMNS && !table.classList.contains("cards-on-phone")) {
+      table.classList.add("keep-table");
     }
     table.setAttribute("data-labelled", "1");
   }
