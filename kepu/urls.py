@@ -12,6 +12,7 @@ admin.site.index_title = "系统管理"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("me/permissions/", core_views.my_permissions, name="my_permissions"),
     path("accounts/login/", core_views.KepuLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -377,6 +377,7 @@ MATRIX: dict[str, Row] = {
     # shell
     "home": row(),
     "my_permissions": row(),
+    "favicon": row(status=EVERYONE, note="the site icon, public"),
     "audit": row(),
     "login": row(ok=set(), rest=302, anon=200, note="signed-in users go home"),
     "logout": post(ok=SIGNED_IN, status={"anon": 302}),

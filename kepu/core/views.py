@@ -1,14 +1,33 @@
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.views.decorators.http import require_safe
 
 from kepu.core.forms import ThrottledAuthenticationForm
 from kepu.core.selectors import dashboard_summary
 from kepu.orgs.scoping import ACTION_LABELS, user_grants
+
+FAVICON = Path(__file__).resolve().parent / "static" / "kepu" / "favicon.ico"
+
+
+@functools.cache
+def _favicon_bytes() -> bytes:
+    return FAVICON.read_bytes()
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico for browsers and tools that ask the site root (pages link the SVG)."""
+    response = HttpResponse(_favicon_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=604800"
+    return response
 
 
 class KepuLoginView(LoginView):
