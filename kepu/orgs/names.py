@@ -1,14 +1,14 @@
 """Organisation names: the distinctive part of a name and whether a fuzzy match is
 plausible (pure Python, no Django).
 
-A fuzzy score alone offers absurd suggestions: 民政部 → 国资委 scores 60 with rapidfuzz
-because both are three characters ending in a generic "部/委". Two names are worth
+A fuzzy score alone offers absurd suggestions: 民政部 → 曲靖市人民政府国有资产监督管理委员会
+(the city's 国资委) scores 60 with rapidfuzz because 民政 occurs inside 人民政府. Two names are worth
 suggesting only when the *distinctive* parts share characters — what is left after the
 region prefix (长沙市, 湖南省, 市, 县委 …) and the generic suffixes (局, 委员会, 办公室,
 中心, 管理 …) are taken off:
 
     民政部           → 民政
-    国资委           → 国资          (民政 / 国资: nothing shared → not offered)
+    曲靖市人民政府国有资产监督管理委员会 → 国有资产监督   (nothing shared → not offered)
     市教体局         → 教体
     教育体育局       → 教育体育      (教, 体 shared → offered)
     长沙市卫生健康委员会 → 卫生健康
@@ -27,6 +27,8 @@ import re
 _REGION_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,8}?(?:自治区|自治州|自治县|省|市|县|区|州|盟|旗)")
 # The abbreviated level (市科协, 县委组织部, 区政府办) and party committees (市委宣传部).
 _LEVEL_PREFIX = re.compile(r"^(?:各)?(?:省|市|县|区|州|镇|乡)(?:委|人民政府|政府)?")
+# The government a body belongs to (曲靖市人民政府国有资产监督管理委员会).
+_GOVERNMENT_PREFIX = re.compile(r"^(?:人民政府|政府)")
 # Words that begin with a level character but are not a level (市场监管局, 区域…, 县域…).
 _NOT_A_LEVEL = ("市场", "市政", "区域", "县域", "州府")
 # Generic endings, longest first; stripped repeatedly (应急管理局 → 应急管理 → 应急).
@@ -65,7 +67,11 @@ def _strip_prefix(name: str) -> str:
     for _ in range(4):  # 湖南省长沙市宁乡县… at most a few levels
         if name.startswith(_NOT_A_LEVEL):
             return name
-        m = _REGION_PREFIX.match(name) or _LEVEL_PREFIX.match(name)
+        m = (
+            _REGION_PREFIX.match(name)
+            or _LEVEL_PREFIX.match(name)
+            or _GOVERNMENT_PREFIX.match(name)
+        )
         if not m or m.end() >= len(name):
             return name
         name = name[m.end() :]
