@@ -135,34 +135,58 @@ class PlanPreviewForm(forms.Form):
 
 
 UNIT_NAME_MAX = 200
+TASK_TITLE_MAX = 500
+DEADLINE_MAX = 100
+
+
+class _Shared:
+    """A field that every instance of its form shares instead of deep-copying it: the
+    preview builds one form per task (thousands for a national ledger) and the copies were
+    most of its cost. Only for fields nothing changes per instance (messages that name
+    the task are raised by the form's ``clean_*`` methods, not set on the field)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
+
+
+class _SharedChar(_Shared, forms.CharField):
+    pass
+
+
+class _SharedBool(_Shared, forms.BooleanField):
+    pass
 
 
 class PreviewTaskForm(forms.Form):
     """One task of the preview. A field absent from the POST keeps what the parser found
     (:meth:`edit` gives ``None`` for it); an unticked ``include`` leaves the task out."""
 
-    include = forms.BooleanField(label="导入", required=False)
-    title = forms.CharField(
-        label="任务",
-        max_length=500,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    lead = forms.CharField(label="牵头单位", required=False)
-    cooperate = forms.CharField(label="配合单位", required=False)
-    responsible = forms.CharField(label="其他责任单位", required=False)
-    deadline = forms.CharField(label="完成时限", max_length=100, required=False)
+    include = _SharedBool(label="导入", required=False)
+    title = _SharedChar(label="任务", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    lead = _SharedChar(label="牵头单位", required=False)
+    cooperate = _SharedChar(label="配合单位", required=False)
+    responsible = _SharedChar(label="其他责任单位", required=False)
+    deadline = _SharedChar(label="完成时限", required=False)
 
     def __init__(self, *args: Any, index: int, **kwargs: Any) -> None:
         super().__init__(*args, prefix=f"t{index}", **kwargs)
         self.index = index
-        n = index + 1
-        self.fields["title"].error_messages["max_length"] = (
-            f"第{n}项任务的标题过长 (上限 500 字, 现有 %(show_value)d 字)。"
-        )
-        self.fields["deadline"].error_messages["max_length"] = (
-            f"第{n}项任务的完成时限过长 (上限 100 字)。"
-        )
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data.get("title") or ""
+        if len(title) > TASK_TITLE_MAX:
+            raise forms.ValidationError(
+                f"第{self.index + 1}项任务的标题过长 (上限 {TASK_TITLE_MAX} 字, 现有 {len(title)} 字)。"
+            )
+        return title
+
+    def clean_deadline(self) -> str:
+        deadline = self.cleaned_data.get("deadline") or ""
+        if len(deadline) > DEADLINE_MAX:
+            raise forms.ValidationError(
+                f"第{self.index + 1}项任务的完成时限过长 (上限 {DEADLINE_MAX} 字)。"
+            )
+        return deadline
 
     def _names(self, key: str) -> list[str]:
         names = split_names(self.cleaned_data.get(key) or "")
@@ -204,9 +228,9 @@ class PreviewUnitForm(forms.Form):
     create one (``new``, of ``kind``) or leave it unlinked (empty). ``alias`` (learn the
     document's spelling as an alias of the organisation) is off unless ticked."""
 
-    org = forms.CharField(label="对应组织", required=False)
-    alias = forms.BooleanField(label="添加为别名", required=False)
-    kind = forms.CharField(label="新建组织的类型", required=False)
+    org = _SharedChar(label="对应组织", required=False)
+    alias = _SharedBool(label="添加为别名", required=False)
+    kind = _SharedChar(label="新建组织的类型", required=False)
 
     def __init__(self, *args: Any, index: int, name: str, **kwargs: Any) -> None:
         super().__init__(*args, prefix=f"u{index}", **kwargs)
