@@ -127,7 +127,7 @@ class PlanPreviewForm(forms.Form):
         return issued
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("period_start"), data.get("period_end")
         if start is not None and end is not None and start > end:
             self.add_error("period_end", "时期的起始年不能晚于截止年。")
@@ -169,7 +169,8 @@ class PreviewTaskForm(forms.Form):
     deadline = _SharedChar(label="完成时限", required=False)
 
     def __init__(self, *args: Any, index: int, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=f"t{index}", **kwargs)
+        kwargs["prefix"] = f"t{index}"
+        super().__init__(*args, **kwargs)
         self.index = index
 
     def clean_title(self) -> str:
@@ -233,7 +234,8 @@ class PreviewUnitForm(forms.Form):
     kind = _SharedChar(label="新建组织的类型", required=False)
 
     def __init__(self, *args: Any, index: int, name: str, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=f"u{index}", **kwargs)
+        kwargs["prefix"] = f"u{index}"
+        super().__init__(*args, **kwargs)
         self.name = name
 
     def clean_org(self) -> str:
@@ -243,7 +245,7 @@ class PreviewUnitForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         kind = data.get("kind") or OrgKind.DEPARTMENT
         if data.get("org") == "new" and kind not in OrgKind.values:
             self.add_error("kind", f"单位「{self.name}」的新建组织类型无效, 请重新选择。")
