@@ -12,6 +12,7 @@ from rapidfuzz import fuzz, process
 
 from kepu.core.autocomplete import Choice
 from kepu.orgs.models import OFFICE_KINDS, Membership, Organisation, OrganisationAlias
+from kepu.orgs.names import plausible_match
 from kepu.orgs.scoping import Action, Grant, user_grants
 from kepu.regions.models import Region
 
@@ -110,6 +111,9 @@ def region_search(*, user: Any, query: str, limit: int) -> list[Choice]:
     ]
 
 
+FUZZY_MIN_SCORE = 60
+
+
 @dataclass(frozen=True)
 class OrgMatch:
     organisation_id: int
@@ -124,7 +128,9 @@ def organisation_match(
     """Match a unit name from a document to organisations.
 
     Exact name or short name first, then an alias, then ranked fuzzy suggestions
-    (rapidfuzz WRatio over names, short names and aliases).
+    (rapidfuzz WRatio over names, short names and aliases). A fuzzy suggestion must
+    also share characters with ``name`` in the distinctive part of the name
+    (:func:`kepu.orgs.names.plausible_match`), so 民政部 is never offered 国资委.
     """
     name = name.strip()
     if not name:
@@ -149,8 +155,11 @@ def organisation_match(
     ).values_list("name", "organisation_id", "organisation__name"):
         choices.setdefault(alias_name, (pk, org_name))
     best: dict[int, OrgMatch] = {}
-    for key, score, _ in process.extract(name, list(choices), scorer=fuzz.WRatio, limit=limit * 3):
-        if score < 60:
+    # more candidates than needed: implausible ones are dropped below
+    for key, score, _ in process.extract(
+        name, list(choices), scorer=fuzz.WRatio, limit=limit * 10, score_cutoff=FUZZY_MIN_SCORE
+    ):
+        if score < FUZZY_MIN_SCORE or not plausible_match(name, key):
             continue
         pk, org_name = choices[key]
         if pk not in best or best[pk].score < score:

@@ -83,8 +83,9 @@ def _year_field(label: str) -> forms.IntegerField:
 
 
 class PlanPreviewForm(forms.Form):
-    """The plan fields of the preview page (the tasks and units are posted beside them as
-    ``t<i>-…`` and ``u<j>-…`` and read by :meth:`plan_fields` / :meth:`unit_choices`)."""
+    """The plan fields of the preview page; its tasks and units are :class:`PreviewTaskForm`
+    and :class:`PreviewUnitForm` (prefixes ``t<i>`` and ``u<j>``), bundled in
+    :class:`PlanPreviewForms`."""
 
     title = forms.CharField(
         label="标题",
@@ -97,8 +98,18 @@ class PlanPreviewForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "类型「%(value)s」无效, 请从列表中选择。"},
     )
-    issuer = forms.CharField(label="发文机关", max_length=200, required=False)
-    doc_number = forms.CharField(label="文号", max_length=100, required=False)
+    issuer = forms.CharField(
+        label="发文机关",
+        max_length=200,
+        required=False,
+        error_messages={"max_length": "发文机关最多 200 个字。"},
+    )
+    doc_number = forms.CharField(
+        label="文号",
+        max_length=100,
+        required=False,
+        error_messages={"max_length": "文号最多 100 个字。"},
+    )
     issued_on = forms.DateField(
         label="发文日期",
         required=False,
@@ -108,61 +119,202 @@ class PlanPreviewForm(forms.Form):
     period_start = _year_field("起始年")
     period_end = _year_field("截止年")
 
-    def __init__(
-        self,
-        *args: Any,
-        task_count: int,
-        unit_names: list[str],
-        default_kind: str = PlanKind.OTHER,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.default_kind = default_kind
-        self.task_count = task_count
-        self.unit_names = unit_names
+    def clean_issued_on(self) -> Any:
+        issued = self.cleaned_data.get("issued_on")
+        lo, hi = PERIOD_YEARS
+        if issued is not None and not lo <= issued.year <= hi:
+            raise forms.ValidationError(f"发文日期应在 {lo} 到 {hi} 年之间。")
+        return issued
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("period_start"), data.get("period_end")
         if start is not None and end is not None and start > end:
             self.add_error("period_end", "时期的起始年不能晚于截止年。")
-        post = self.data
-        for i in range(self.task_count):
-            title = (post.get(f"t{i}-title") or "").strip()
-            if len(title) > 500:
-                self.add_error(None, f"第{i + 1}项任务的标题过长 (上限 500 字)。")
-            for key in ("lead", "cooperate", "responsible"):
-                if any(len(n) > 200 for n in split_names(post.get(f"t{i}-{key}") or "")):
-                    self.add_error(None, f"第{i + 1}项任务的单位名称过长 (上限 200 字)。")
-        kinds = set(OrgKind.values)
-        for j, name in enumerate(self.unit_names):
-            value = post.get(f"u{j}-org", "")
-            if value not in ("", "new") and not value.isdigit():
-                self.add_error(None, f"单位「{name}」的对应组织无效, 请重新选择。")
-            if value == "new" and (post.get(f"u{j}-kind") or OrgKind.DEPARTMENT) not in kinds:
-                self.add_error(None, f"单位「{name}」的新建组织类型无效, 请重新选择。")
         return data
 
-    def plan_fields(self) -> PlanFields:
-        d, post = self.cleaned_data, self.data
 
-        def names(key: str) -> list[str] | None:
-            return split_names(post.get(key)) if key in post else None
+UNIT_NAME_MAX = 200
+TASK_TITLE_MAX = 500
+DEADLINE_MAX = 100
 
-        edits = [
-            TaskEdit(
-                index=i,
-                include=post.get(f"t{i}-include") == "on",
-                title=(post.get(f"t{i}-title") or "").strip() or None,
-                lead=names(f"t{i}-lead"),
-                cooperate=names(f"t{i}-cooperate"),
-                responsible=names(f"t{i}-responsible"),
-                deadline=(post.get(f"t{i}-deadline") or "").strip()[:100]
-                if f"t{i}-deadline" in post
-                else None,
+
+class _Shared:
+    """A field that every instance of its form shares instead of deep-copying it: the
+    preview builds one form per task (thousands for a national ledger) and the copies were
+    most of its cost. Only for fields nothing changes per instance (messages that name
+    the task are raised by the form's ``clean_*`` methods, not set on the field)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
+
+
+class _SharedChar(_Shared, forms.CharField):
+    pass
+
+
+class _SharedBool(_Shared, forms.BooleanField):
+    pass
+
+
+class PreviewTaskForm(forms.Form):
+    """One task of the preview. A field absent from the POST keeps what the parser found
+    (:meth:`edit` gives ``None`` for it); an unticked ``include`` leaves the task out."""
+
+    include = _SharedBool(label="导入", required=False)
+    title = _SharedChar(label="任务", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    lead = _SharedChar(label="牵头单位", required=False)
+    cooperate = _SharedChar(label="配合单位", required=False)
+    responsible = _SharedChar(label="其他责任单位", required=False)
+    deadline = _SharedChar(label="完成时限", required=False)
+
+    def __init__(self, *args: Any, index: int, **kwargs: Any) -> None:
+        kwargs["prefix"] = f"t{index}"
+        super().__init__(*args, **kwargs)
+        self.index = index
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data.get("title") or ""
+        if len(title) > TASK_TITLE_MAX:
+            raise forms.ValidationError(
+                f"第{self.index + 1}项任务的标题过长 (上限 {TASK_TITLE_MAX} 字, 现有 {len(title)} 字)。"
             )
-            for i in range(self.task_count)
+        return title
+
+    def clean_deadline(self) -> str:
+        deadline = self.cleaned_data.get("deadline") or ""
+        if len(deadline) > DEADLINE_MAX:
+            raise forms.ValidationError(
+                f"第{self.index + 1}项任务的完成时限过长 (上限 {DEADLINE_MAX} 字)。"
+            )
+        return deadline
+
+    def _names(self, key: str) -> list[str]:
+        names = split_names(self.cleaned_data.get(key) or "")
+        too_long = [name for name in names if len(name) > UNIT_NAME_MAX]
+        if too_long:
+            raise forms.ValidationError(
+                f"第{self.index + 1}项任务的单位名称过长 (上限 {UNIT_NAME_MAX} 字): "
+                f"「{too_long[0][:20]}……」。"
+            )
+        return names
+
+    def clean_lead(self) -> list[str]:
+        return self._names("lead")
+
+    def clean_cooperate(self) -> list[str]:
+        return self._names("cooperate")
+
+    def clean_responsible(self) -> list[str]:
+        return self._names("responsible")
+
+    def _posted(self, name: str) -> bool:
+        return self.add_prefix(name) in self.data
+
+    def edit(self) -> TaskEdit:
+        d = self.cleaned_data
+        return TaskEdit(
+            index=self.index,
+            include=bool(d["include"]),
+            title=(d["title"] or "").strip() or None,
+            lead=d["lead"] if self._posted("lead") else None,
+            cooperate=d["cooperate"] if self._posted("cooperate") else None,
+            responsible=d["responsible"] if self._posted("responsible") else None,
+            deadline=(d["deadline"] or "").strip() if self._posted("deadline") else None,
+        )
+
+
+class PreviewUnitForm(forms.Form):
+    """What to do with one unit name of the document: link it to an organisation (its id),
+    create one (``new``, of ``kind``) or leave it unlinked (empty). ``alias`` (learn the
+    document's spelling as an alias of the organisation) is off unless ticked."""
+
+    org = _SharedChar(label="对应组织", required=False)
+    alias = _SharedBool(label="添加为别名", required=False)
+    kind = _SharedChar(label="新建组织的类型", required=False)
+
+    def __init__(self, *args: Any, index: int, name: str, **kwargs: Any) -> None:
+        kwargs["prefix"] = f"u{index}"
+        super().__init__(*args, **kwargs)
+        self.name = name
+
+    def clean_org(self) -> str:
+        value = (self.cleaned_data.get("org") or "").strip()
+        if value not in ("", "new") and not value.isdigit():
+            raise forms.ValidationError(f"单位「{self.name}」的对应组织无效, 请重新选择。")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind = data.get("kind") or OrgKind.DEPARTMENT
+        if data.get("org") == "new" and kind not in OrgKind.values:
+            self.add_error("kind", f"单位「{self.name}」的新建组织类型无效, 请重新选择。")
+        data["kind"] = kind
+        return data
+
+    def choice(self) -> UnitChoice:
+        d = self.cleaned_data
+        if d["org"] == "new":
+            return UnitChoice(create_kind=d["kind"])
+        if d["org"]:
+            return UnitChoice(organisation_id=int(d["org"]), add_alias=bool(d["alias"]))
+        return UnitChoice()  # explicitly unmatched
+
+
+class PlanPreviewForms:
+    """The preview page as forms: the plan's fields, one form per parsed task and one per
+    unit name. The number of tasks and units comes from the draft, never from the POST."""
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        parsed: dict[str, Any],
+        unit_names: list[str],
+        default_kind: str = PlanKind.OTHER,
+        default_title: str = "",
+        unit_initial: dict[str, str] | None = None,
+    ) -> None:
+        self.default_kind = default_kind
+        period = parsed.get("period") or [None, None]
+        self.plan = PlanPreviewForm(
+            data,
+            initial={
+                "title": parsed.get("title") or default_title,
+                "kind": default_kind,
+                "issuer": parsed.get("issuer") or "",
+                "doc_number": parsed.get("doc_number") or "",
+                "issued_on": parsed.get("issued_on") or "",
+                "period_start": period[0],
+                "period_end": period[1],
+            },
+        )
+        self.tasks = [
+            PreviewTaskForm(data, index=i, initial=_task_initial(t))
+            for i, t in enumerate(parsed.get("tasks") or [])
         ]
+        unit_initial = unit_initial or {}
+        self.units = [
+            PreviewUnitForm(
+                data,
+                index=j,
+                name=name,
+                initial={"org": unit_initial.get(name, ""), "kind": OrgKind.DEPARTMENT},
+            )
+            for j, name in enumerate(unit_names)
+        ]
+
+    def _all(self) -> list[forms.Form]:
+        return [self.plan, *self.tasks, *self.units]
+
+    def is_valid(self) -> bool:
+        return all([f.is_valid() for f in self._all()])  # every form, for every error
+
+    def error_count(self) -> int:
+        return sum(len(errors) for f in self._all() for errors in f.errors.values())
+
+    def plan_fields(self) -> PlanFields:
+        d = self.plan.cleaned_data
         return PlanFields(
             title=d["title"].strip(),
             kind=d["kind"] or self.default_kind,
@@ -171,31 +323,25 @@ class PlanPreviewForm(forms.Form):
             issued_on=d["issued_on"],
             period_start=d["period_start"],
             period_end=d["period_end"],
-            tasks=edits,
+            tasks=[f.edit() for f in self.tasks],
         )
 
     def unit_choices(self) -> dict[str, UnitChoice]:
-        post = self.data
-        choices: dict[str, UnitChoice] = {}
-        for j, name in enumerate(self.unit_names):
-            value = post.get(f"u{j}-org", "")
-            if value == "new":
-                choices[name] = UnitChoice(create_kind=post.get(f"u{j}-kind") or OrgKind.DEPARTMENT)
-            elif value.isdigit():
-                choices[name] = UnitChoice(
-                    organisation_id=int(value), add_alias=post.get(f"u{j}-alias") == "on"
-                )
-            else:
-                choices[name] = UnitChoice()  # explicitly unmatched
-        return choices
+        return {f.name: f.choice() for f in self.units}
 
-    def error_messages(self) -> list[str]:
-        """Every error, each with its field's label, for the message box of the page."""
-        out: list[str] = []
-        for field, errors in self.errors.items():
-            label = self.fields[field].label if field in self.fields else ""
-            out.extend(f"{label}: {e}" if label else str(e) for e in errors)
-        return out
+
+def _task_initial(task: dict[str, Any]) -> dict[str, Any]:
+    lead, coop = task.get("lead") or [], task.get("cooperate") or []
+    return {
+        "include": True,
+        "title": task.get("title") or "",
+        "lead": "、".join(lead),
+        "cooperate": "、".join(coop),
+        "responsible": "、".join(
+            n for n in task.get("responsible") or [] if n not in lead and n not in coop
+        ),
+        "deadline": (task.get("deadline") or {}).get("text") or "",
+    }
 
 
 class LedgerFilterForm(forms.Form):

@@ -193,6 +193,57 @@ def draft_preview(*, user: Any, draft: PlanDraft) -> dict[str, Any]:
     }
 
 
+APPENDIX_PREFIX = "附件"
+
+
+@dataclass
+class TaskRow:
+    """A task of the plan page with the section headings that begin before it."""
+
+    task: Any
+    headings: list[tuple[int, str]]  # (depth within its group, title)
+
+
+@dataclass
+class TaskGroup:
+    """The plan's body (``appendix`` is ``None``) or one appendix ledger: its own table."""
+
+    appendix: str | None
+    rows: list[TaskRow] = field(default_factory=list)
+    last_path: list[str] = field(default_factory=list)
+
+
+def plan_task_groups(tasks: Iterable[Any]) -> list[TaskGroup]:
+    """Tasks in order (one page of them), split into the body and each appendix ledger
+    (a path starting with ``附件 …``), each row carrying the headings that open before it:
+    the first row of a page repeats its whole path, later rows only what changed."""
+    groups: list[TaskGroup] = []
+    for task in tasks:
+        path = [str(p) for p in (task.path or [])]
+        appendix = path[0] if path and path[0].startswith(APPENDIX_PREFIX) else None
+        body = path[1:] if appendix else path
+        if not groups or groups[-1].appendix != appendix:
+            groups.append(TaskGroup(appendix=appendix))
+        group = groups[-1]
+        same = 0
+        while same < min(len(body), len(group.last_path)) and body[same] == group.last_path[same]:
+            same += 1
+        group.rows.append(
+            TaskRow(task=task, headings=[(d, body[d]) for d in range(same, len(body))])
+        )
+        group.last_path = body
+    return groups
+
+
+def organisation_names(*, user: Any, ids: Iterable[int]) -> dict[str, str]:
+    """Names of the organisations ``ids`` that ``user`` sees, keyed by the id as text."""
+    ids = list(dict.fromkeys(ids))[:1000]
+    if not ids:
+        return {}
+    rows = Organisation.objects.restrict(user, Action.VIEW).filter(pk__in=ids)
+    return {str(pk): name for pk, name in rows.values_list("pk", "name")}
+
+
 def plan_sections(plan: Plan, *, limit: int = MAX_SECTIONS_SHOWN) -> list[Section]:
     """The plan's sections in order, at most ``limit`` (plus one to tell that more exist)."""
     return list(plan.sections.order_by("order", "pk")[: limit + 1])

@@ -24,7 +24,7 @@ from kepu.plans.forms import (
     DocumentUploadForm,
     LedgerFilterForm,
     LedgerImportForm,
-    PlanPreviewForm,
+    PlanPreviewForms,
     TaskDeadlineForm,
     TaskUnitsForm,
 )
@@ -33,6 +33,8 @@ from kepu.plans.models import KeyGroup, Plan, PlanDraft, PlanKind, Task, UnitRol
 
 # --- plans ---------------------------------------------------------------------------
 MAX_DRAFTS_SHOWN = 20
+# the preview's 「采纳 N 分以上的建议」 starts at this score
+ACCEPT_SUGGESTIONS_MIN = 90
 
 
 @login_required
@@ -66,7 +68,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sections": sections[: selectors.MAX_SECTIONS_SHOWN],
             "more_sections": len(sections) > selectors.MAX_SECTIONS_SHOWN,
             "page": page,
-            "tasks": page.object_list,
+            "groups": selectors.plan_task_groups(page.object_list),
             "doc_targets": plan.targets.filter(task__isnull=True).order_by("pk")[:100],
             "can_delete": can(request.user, plan, Action.DELETE),
         },
@@ -130,37 +132,68 @@ def document_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def draft_preview(request: HttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(PlanDraft.objects.restrict(request.user, Action.ADD), pk=pk)
-    errors: list[str] = []
-    if request.method == "POST":
-        form = PlanPreviewForm(
-            request.POST,
-            task_count=len(draft.parsed.get("tasks", [])),
-            unit_names=list(selectors.draft_unit_counts(draft.parsed)),
-            default_kind=draft.kind,
-        )
-        if not form.is_valid():
-            errors = form.error_messages()
-        else:
-            try:
-                plan = services.plan_draft_confirm(
-                    user=request.user,
-                    draft=draft,
-                    fields=form.plan_fields(),
-                    unit_choices=form.unit_choices(),
-                )
-            except services.DraftGone as exc:
-                messages.warning(request, exc.messages[0])
-                return redirect("plans:list")
-            except ValidationError as exc:
-                errors = exc.messages
-            else:
-                messages.success(
-                    request, f"已保存「{plan.title}」, 共 {plan.tasks.count()} 项任务。"
-                )
-                return redirect("plans:detail", pk=plan.pk)
     context = selectors.draft_preview(user=request.user, draft=draft)
-    context.update(draft=draft, errors=errors, kinds=PlanKind.choices, org_kinds=OrgKind.choices)
+    units: list[selectors.UnitPreview] = context["units"]
+    forms = PlanPreviewForms(
+        request.POST if request.method == "POST" else None,
+        parsed=draft.parsed,
+        unit_names=[u.name for u in units],
+        default_kind=draft.kind,
+        default_title=draft.source_name,
+        unit_initial={
+            u.name: str(u.best.organisation_id)
+            for u in units
+            if u.best is not None and u.status != "fuzzy"  # a fuzzy guess is never preselected
+        },
+    )
+    errors: list[str] = []
+    if request.method == "POST" and forms.is_valid():
+        try:
+            plan = services.plan_draft_confirm(
+                user=request.user,
+                draft=draft,
+                fields=forms.plan_fields(),
+                unit_choices=forms.unit_choices(),
+            )
+        except services.DraftGone as exc:
+            messages.warning(request, exc.messages[0])
+            return redirect("plans:list")
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, f"已保存「{plan.title}」, 共 {plan.tasks.count()} 项任务。")
+            return redirect("plans:detail", pk=plan.pk)
+    # an organisation chosen by search (not among the suggestions) stays chosen on re-display
+    chosen = selectors.organisation_names(
+        user=request.user,
+        ids=[
+            int(f["org"].value())
+            for f in forms.units
+            if f.is_bound and str(f["org"].value() or "").isdigit()
+        ],
+    )
+    context.update(
+        draft=draft,
+        forms=forms,
+        errors=errors,
+        field_error_count=forms.error_count() if forms.plan.is_bound else 0,
+        task_rows=list(zip(draft.parsed.get("tasks") or [], forms.tasks, strict=True)),
+        unit_rows=[
+            (u, f, _chosen_elsewhere(u, str(f["org"].value() or ""), chosen))
+            for u, f in zip(units, forms.units, strict=True)
+        ],
+        kinds=PlanKind.choices,
+        org_kinds=OrgKind.choices,
+        accept_min=ACCEPT_SUGGESTIONS_MIN,
+    )
     return render(request, "plans/preview.html", context)
+
+
+def _chosen_elsewhere(unit: selectors.UnitPreview, value: str, names: dict[str, str]) -> str | None:
+    """The name of the organisation chosen for ``unit`` when it is not a suggestion."""
+    if value in {str(m.organisation_id) for m in unit.matches}:
+        return None
+    return names.get(value)
 
 
 @login_required
