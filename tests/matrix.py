@@ -101,6 +101,10 @@ class MatrixData:
         return self.world.orgs["unit_a2"]
 
     @functools.cached_property
+    def office_a(self) -> Any:
+        return self.world.orgs["office_a"]
+
+    @functools.cached_property
     def membership_staff_a1(self) -> Any:
         from kepu.orgs.models import Membership
 
@@ -545,6 +549,8 @@ MATRIX: dict[str, Row] = {
     "progress:notice_create": row("p_report", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
     "progress:evidence": row("p_evidence", ok=UNIT_A1_READ),
     "progress:dashboard": row(),
+    "progress:plan_dashboard": row("plan_a", ok=PLAN_A_READ),
+    "progress:office_dashboard": row("office_a", ok=P_ROUND_READ),
     "progress:settings": row(ok=OFFICE_ADMINS, rest=403),
     "progress:notices": row(),
     "progress:notice": row("p_notice", ok=UNIT_A1_READ),

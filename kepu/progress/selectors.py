@@ -25,10 +25,11 @@ from django.db.models import Count, Q, QuerySet
 
 from kepu.notifications.models import Notification
 from kepu.orgs.scoping import Action, user_grants
-from kepu.plans.models import KeyGroup, Task, UnitRole
+from kepu.plans.models import KeyGroup, Plan, Task, UnitRole
 from kepu.progress.models import (
     Notice,
     NoticeStatus,
+    OfficeSetting,
     ProgressState,
     Report,
     ReportingRound,
@@ -89,16 +90,59 @@ def task_status(
     return TaskStatus("not_started", "未开始", light)
 
 
+STATUS_RULE_ANY = STATUS_RULE.format(n="N") + (
+    " N 为制定规划的办公室在「进展设置」中设定的天数 (未设置时为 14 天)。"
+)
+DEFAULT_WARN_DAYS = 14
+
+
+def warn_days_by_plan(tasks: Iterable[Task]) -> dict[int, int]:
+    """{plan id: N} where N is the yellow-light window of the office owning the plan
+    (two queries at most, whatever the number of tasks)."""
+    owners: dict[int, int | None] = {}
+    missing: set[int] = set()
+    for t in tasks:
+        if t.plan_id in owners or t.plan_id in missing:
+            continue
+        plan = t._state.fields_cache.get("plan")
+        if plan is not None:
+            owners[t.plan_id] = plan.owner_id
+        else:
+            missing.add(t.plan_id)
+    if missing:
+        owners.update(
+            # unscoped: owners of plans whose tasks the caller got through restrict()
+            Plan.objects.filter(pk__in=missing).values_list("pk", "owner_id")
+        )
+    office_ids = {o for o in owners.values() if o is not None}
+    days = (
+        dict(
+            # unscoped: settings of the offices owning plans the caller may see
+            OfficeSetting.objects.filter(office_id__in=office_ids).values_list(
+                "office_id", "warn_days"
+            )
+        )
+        if office_ids
+        else {}
+    )
+    return {
+        plan_id: days.get(owner, DEFAULT_WARN_DAYS) if owner else DEFAULT_WARN_DAYS
+        for plan_id, owner in owners.items()
+    }
+
+
 def attach_status(
     tasks: Iterable[Task],
     *,
     today: dt.date,
-    warn_days: int,
+    warn_days: int | None = None,
     reports: Iterable[Report] | None = None,
 ) -> None:
-    """Set ``task.progress_status`` on each task (two queries for the whole list)."""
+    """Set ``task.progress_status`` on each task (two queries for the whole list, two
+    more when ``warn_days`` is None: then each task uses its plan owner's setting)."""
     tasks = list(tasks)
     ids = [t.pk for t in tasks]
+    per_plan = warn_days_by_plan(tasks) if warn_days is None else {}
     if reports is None:
         # unscoped: status of tasks the caller got through restrict() (no report content shown)
         reports = Report.objects.filter(task_id__in=ids).only(
@@ -116,7 +160,7 @@ def attach_status(
             due_on=t.due_on,
             reports=by_task.get(t.pk, []),
             today=today,
-            warn_days=warn_days,
+            warn_days=warn_days if warn_days is not None else per_plan[t.plan_id],
             terminated=t.pk in terminated,
         )
 

@@ -507,6 +507,17 @@ def can_act_for_office(user: Any, office: Organisation) -> bool:
     )
 
 
+def can_view_office(user: Any, office: Organisation) -> bool:
+    """A member (any role) of ``office`` or of an office above it (its dashboards)."""
+    if user.is_superuser:
+        return True
+    path = office.region.path
+    return any(
+        g.region_path is not None and Action.VIEW in g.actions and path.startswith(g.region_path)
+        for g in user_grants(user)
+    )
+
+
 def can_act_for_unit(user: Any, organisation_id: int) -> bool:
     """A member (with write rights) of the organisation itself."""
     return user.is_superuser or any(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,8 +19,8 @@ from kepu.core.versioning import StaleEditError
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action
 from kepu.orgs.selectors import office_choices
-from kepu.plans.models import Plan, Task
-from kepu.progress import selectors, services
+from kepu.plans.models import Plan, Section, Task
+from kepu.progress import completion, selectors, services
 from kepu.progress.forms import (
     NoticeForm,
     NoticeStepForm,
@@ -514,3 +515,122 @@ def round_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.messages[0])
         return redirect("progress:round", pk=pk)
     return xlsx_response(data, f"{round_.title}进展台账.xlsx")
+
+
+# ------------------------------------------------------------------------------ completion
+def _completion(
+    request: HttpRequest, *, scope: completion.Scope, heading: str, context: dict[str, Any]
+) -> HttpResponse:
+    """The task-status dashboard of a plan or an office, with drill-down by section,
+    unit and status (every list paginated, query count fixed)."""
+    user, today = request.user, timezone.localdate()
+    section_id, unit_id = request.GET.get("section", ""), request.GET.get("unit", "")
+    if section_id.isdigit():
+        section = get_object_or_404(
+            Section.objects.restrict(user, Action.VIEW).filter(plan__in=scope.plans),
+            pk=int(section_id),
+        )
+        scope = dataclasses.replace(scope, section=section)
+    if unit_id.isdigit():
+        unit = get_object_or_404(Organisation.objects.restrict(user, Action.VIEW), pk=int(unit_id))
+        scope = dataclasses.replace(scope, unit=unit)
+    status = request.GET.get("status", "")
+    if status not in completion.STATUS_LABELS and status not in completion.LIGHT_NAMES:
+        status = ""
+    summary = completion.summary(user=user, scope=scope, today=today)
+    units = paginate(
+        request, completion.by_unit(user=user, scope=scope, today=today), param="upage"
+    )
+    unit_rows = list(units.object_list)
+    completion.attach_unit_reports(unit_rows, user=user, scope=scope)
+    sections = paginate(
+        request, completion.by_section(user=user, scope=scope, today=today), param="spage"
+    )
+    silent = paginate(
+        request, completion.not_reported(user=user, scope=scope, today=today), param="npage"
+    )
+    tasks = paginate(
+        request,
+        completion.task_list(user=user, scope=scope, today=today, status=status),
+        param="tpage",
+    )
+    chart = {
+        "status": [
+            {"name": completion.STATUS_LABELS[k], "value": v}
+            for k, v in summary["by_status"].items()
+        ],
+        "sections": [
+            {
+                "name": s["section__title"] or "(未分章节)",
+                "total": s["total"],
+                "done": s["done"],
+                "late": s["late"],
+            }
+            for s in sections.object_list
+        ],
+        "units": [
+            {"name": u["organisation__name"], "rate": u["done_rate"]} for u in unit_rows[:20]
+        ],
+    }
+    drill = request.GET.copy()
+    for key in ("upage", "spage", "npage", "tpage", "status"):
+        drill.pop(key, None)
+    context.update(
+        heading=heading,
+        scope=scope,
+        summary=summary,
+        status_labels=completion.STATUS_LABELS,
+        light_names=completion.LIGHT_NAMES,
+        status=status,
+        status_title=completion.STATUS_LABELS.get(status)
+        or completion.LIGHT_NAMES.get(status)
+        or "逾期 (红灯)",
+        units=units,
+        unit_rows=unit_rows,
+        sections=sections,
+        silent=silent,
+        tasks=tasks,
+        chart=chart,
+        drill_query=drill.urlencode(),
+        rule=selectors.STATUS_RULE.format(n=scope.warn_days),
+    )
+    return render(request, "progress/completion.html", context)
+
+
+@login_required
+def plan_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(
+        Plan.objects.restrict(request.user, Action.VIEW).select_related("owner"), pk=pk
+    )
+    warn = services.office_setting(plan.owner).warn_days if plan.owner else 14
+    # unscoped: the one plan fetched through restrict() above
+    plans = Plan.objects.filter(pk=plan.pk)
+    scope = completion.Scope(plans=plans, warn_days=warn)
+    return _completion(
+        request, scope=scope, heading=f"完成情况: {plan.title}", context={"plan": plan}
+    )
+
+
+@login_required
+def office_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    office = get_object_or_404(
+        Organisation.objects.restrict(request.user, Action.VIEW).select_related("region"),
+        pk=pk,
+    )
+    if not office.is_office:
+        raise Http404("只有科协或纲要办有完成情况总览。")
+    if not services.can_view_office(request.user, office):
+        raise PermissionDenied("只有本办公室及上级办公室可以查看其完成情况。")
+    plans = Plan.objects.restrict(request.user, Action.VIEW).filter(owner=office)
+    scope = completion.Scope(plans=plans, warn_days=services.office_setting(office).warn_days)
+    plan_rows = paginate(
+        request,
+        completion.by_plan(user=request.user, scope=scope, today=timezone.localdate()),
+        param="ppage",
+    )
+    return _completion(
+        request,
+        scope=scope,
+        heading=f"完成情况: {office.name}",
+        context={"office": office, "plan_rows": plan_rows},
+    )

@@ -77,4 +77,6 @@ def progress_objects(world, text: str = "进展") -> dict:
         "progress:notice": {"pk": notice.pk},
         "progress:notice_docx": {"pk": notice.pk},
         "progress:task_terminate": {"pk": task.pk},
+        "progress:plan_dashboard": {"pk": plan.pk},
+        "progress:office_dashboard": {"pk": world.orgs["office_a"].pk},
     }
