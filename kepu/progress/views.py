@@ -489,12 +489,38 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "progress/dashboard.html", context)
 
 
+def _round_export_job(request: HttpRequest, round_: Any, *, kind: str) -> HttpResponse | None:
+    """Start a background job for a large round's export (None when small enough to
+    answer inside the request)."""
+    from kepu.core.jobs import job_organisation, job_start
+    from kepu.progress.exports import job_threshold, round_task_queryset
+
+    if round_task_queryset(request.user, round_)[: job_threshold() + 1].count() <= job_threshold():
+        return None
+    word = kind == "docx"
+    job = job_start(
+        user=request.user,
+        kind="progress_report" if word else "progress_ledger",
+        organisation=job_organisation(request.user),
+        func="kepu.progress.jobs.round_report_export"
+        if word
+        else "kepu.progress.jobs.round_ledger_export",
+        params={"round": round_.pk, "today": timezone.localdate().isoformat()},
+        title=f"导出{round_.title}{'进展报告' if word else '进展台账'}",
+    )
+    messages.info(request, "该轮次任务较多, 已转为后台任务导出; 完成后可在此页下载。")
+    return redirect("jobs:detail", pk=job.pk)
+
+
 @login_required
 def round_docx(request: HttpRequest, pk: int) -> HttpResponse:
     from kepu.progress.documents import docx_response
     from kepu.progress.exports import round_report_docx
 
     round_ = get_object_or_404(selectors.round_list(user=request.user), pk=pk)
+    job = _round_export_job(request, round_, kind="docx")
+    if job is not None:
+        return job
     try:
         data = round_report_docx(user=request.user, round_=round_, today=timezone.localdate())
     except ValidationError as exc:
@@ -509,11 +535,10 @@ def round_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     from kepu.progress.exports import round_ledger_xlsx
 
     round_ = get_object_or_404(selectors.round_list(user=request.user), pk=pk)
-    try:
-        data = round_ledger_xlsx(user=request.user, round_=round_, today=timezone.localdate())
-    except ValidationError as exc:
-        messages.error(request, exc.messages[0])
-        return redirect("progress:round", pk=pk)
+    job = _round_export_job(request, round_, kind="xlsx")
+    if job is not None:
+        return job
+    data = round_ledger_xlsx(user=request.user, round_=round_, today=timezone.localdate())
     return xlsx_response(data, f"{round_.title}进展台账.xlsx")
 
 
