@@ -360,6 +360,43 @@ class MatrixData:
     def p_task(self) -> Any:
         return self._progress["report"].task
 
+    @functools.cached_property
+    def p_parent_plan(self) -> Any:
+        """Another plan of the city office whose task plan_a's first task implements."""
+        from kepu.plans.services import PlanFields, plan_create_from_parsed
+
+        task = self.task_a1
+        return plan_create_from_parsed(
+            user=self.world.users["admin_a"],
+            owner=self.world.orgs["office_a"],
+            parsed={
+                "tasks": [
+                    {
+                        "path": [],
+                        "number": "1",
+                        "title": task.title,
+                        "text": task.text,
+                        "lead": [],
+                        "cooperate": [],
+                        "responsible": [],
+                        "targets": [],
+                    }
+                ]
+            },
+            fields=PlanFields(title="曲靖实施方案"),
+        )
+
+    @functools.cached_property
+    def p_link(self) -> Any:
+        """The suggested link of task_a1 to the parent plan's task."""
+        from kepu.progress.models import TaskLink
+        from kepu.progress.services import links_suggest
+
+        links_suggest(
+            user=self.world.users["admin_a"], local_plan=self.plan_a, parent_plan=self.p_parent_plan
+        )
+        return TaskLink.objects.get(local=self.task_a1)
+
 
 OFFICE_ADMINS = {"super", "admin_a", "admin_b", "county_admin_a"}  # may import / create
 UNIT_A1_READ = {"super", "admin_a", "viewer_a", "staff_a1"}
@@ -556,6 +593,20 @@ MATRIX: dict[str, Row] = {
     "progress:notice": row("p_notice", ok=UNIT_A1_READ),
     "progress:notice_docx": row("p_notice", ok=UNIT_A1_READ),
     "progress:task_terminate": post("p_task", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
+    "progress:plan_links": row("plan_a", ok=PLAN_A_READ),
+    "progress:plan_links_suggest": post(
+        "plan_a",
+        data=lambda d: {"parent": d.p_parent_plan.pk},
+        ok=CITY_A_ADMIN,
+        forbidden=PLAN_A_READ - CITY_A_ADMIN,
+    ),
+    "progress:link_decide": post(
+        "p_link",
+        data={"decision": "confirm"},
+        ok=CITY_A_ADMIN,
+        forbidden=PLAN_A_READ - CITY_A_ADMIN,
+    ),
+    "progress:plan_coverage": row("plan_a", ok=PLAN_A_READ),
     "notifications:inbox": row(),
     "notifications:mark_read": post(ok=SIGNED_IN),
 }

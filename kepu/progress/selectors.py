@@ -21,12 +21,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from kepu.notifications.models import Notification
 from kepu.orgs.scoping import Action, user_grants
 from kepu.plans.models import KeyGroup, Plan, Task, UnitRole
 from kepu.progress.models import (
+    LinkStatus,
     Notice,
     NoticeStatus,
     OfficeSetting,
@@ -34,6 +36,7 @@ from kepu.progress.models import (
     Report,
     ReportingRound,
     ReportStatus,
+    TaskLink,
     TaskTermination,
 )
 
@@ -362,3 +365,92 @@ def open_reports_by_task(*, user: Any, task_ids: list[int]) -> dict[int, int]:
     for task_id, pk in rows:
         out.setdefault(task_id, pk)
     return out
+
+
+# ------------------------------------------------------------------------------ 上下级任务对应
+def parent_plan_choices(*, user: Any, local_plan: Plan) -> QuerySet[Plan]:
+    """Plans the local plan may implement: other visible plans of its region or of a
+    region above (at most 200, the nearest level first)."""
+    path = local_plan.region.path
+    prefixes = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
+    return (
+        Plan.objects.restrict(user, Action.VIEW)
+        .filter(region__path__in=prefixes)
+        .exclude(pk=local_plan.pk)
+        .select_related("region")
+        .order_by("-region__level", "-created_at", "pk")[:200]
+    )
+
+
+def local_tasks_with_links(*, local_plan: Plan) -> QuerySet[Task]:
+    """The local plan's tasks in order (paginate, then :func:`attach_links`)."""
+    return local_plan.tasks.select_related("section").order_by("order", "pk")
+
+
+def attach_links(tasks: Iterable[Task], *, user: Any, parent_plan: Plan | None) -> None:
+    """``task.plan_links``: the page's links (to ``parent_plan`` when given), best first
+    (one query)."""
+    tasks = list(tasks)
+    qs = TaskLink.objects.restrict(user, Action.VIEW).filter(
+        local_id__in=[t.pk for t in tasks],
+        parent__in=Task.objects.restrict(user, Action.VIEW).values("pk"),
+    )
+    if parent_plan is not None:
+        qs = qs.filter(parent__plan=parent_plan)
+    by_task: dict[int, list[TaskLink]] = defaultdict(list)
+    for link in qs.select_related("parent__plan").order_by("local_id", "-score", "pk"):
+        by_task[link.local_id].append(link)
+    for t in tasks:
+        t.plan_links = by_task.get(t.pk, [])
+
+
+def coverage(*, user: Any, parent_plan: Plan, uncovered: bool = False) -> QuerySet[Task]:
+    """The parent plan's tasks with ``n_local``: how many local tasks the user may see are
+    confirmed as implementing it (paginate, then :func:`attach_local_tasks`)."""
+    visible_links = TaskLink.objects.restrict(user, Action.VIEW).filter(
+        status=LinkStatus.CONFIRMED, parent=OuterRef("pk")
+    )
+    qs = (
+        Task.objects.restrict(user, Action.VIEW)
+        .filter(plan=parent_plan)
+        .annotate(
+            n_local=Coalesce(
+                Subquery(
+                    visible_links.order_by()
+                    .values("parent")
+                    .annotate(n=Count("pk"))
+                    .values("n")[:1]
+                ),
+                0,
+            )
+        )
+        .select_related("section")
+        .order_by("order", "pk")
+    )
+    if uncovered:
+        qs = qs.filter(n_local=0)
+    return qs
+
+
+def coverage_totals(*, user: Any, parent_plan: Plan) -> dict[str, int]:
+    qs = coverage(user=user, parent_plan=parent_plan)
+    total = qs.count()
+    covered = qs.filter(n_local__gt=0).count()
+    return {"total": total, "covered": covered, "uncovered": total - covered}
+
+
+def attach_local_tasks(tasks: Iterable[Task], *, user: Any) -> None:
+    """``task.local_tasks``: the confirmed local tasks of the page's parent tasks (one
+    query, at most 20 shown per parent task)."""
+    tasks = list(tasks)
+    by_parent: dict[int, list[TaskLink]] = defaultdict(list)
+    for link in (
+        TaskLink.objects.restrict(user, Action.VIEW)
+        .filter(parent_id__in=[t.pk for t in tasks], status=LinkStatus.CONFIRMED)
+        .select_related("local__plan")
+        .order_by("parent_id", "local__plan_id", "local__order")
+    ):
+        if len(by_parent[link.parent_id]) < 20:
+            by_parent[link.parent_id].append(link)
+    for t in tasks:
+        t.local_tasks = by_parent.get(t.pk, [])

@@ -25,4 +25,8 @@ urlpatterns = [
     path("notices/<int:pk>/", views.notice_detail, name="notice"),
     path("notices/<int:pk>/notice.docx", views.notice_docx, name="notice_docx"),
     path("tasks/<int:pk>/terminate/", views.task_terminate, name="task_terminate"),
+    path("plans/<int:pk>/links/", views.plan_links, name="plan_links"),
+    path("plans/<int:pk>/links/suggest/", views.plan_links_suggest, name="plan_links_suggest"),
+    path("links/<int:pk>/decide/", views.link_decide, name="link_decide"),
+    path("plans/<int:pk>/coverage/", views.plan_coverage, name="plan_coverage"),
 ]

@@ -11,13 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
 from kepu.orgs.models import Organisation
-from kepu.orgs.scoping import Action
+from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import office_choices
 from kepu.plans.models import Plan, Section, Task
 from kepu.progress import completion, selectors, services
@@ -35,6 +36,7 @@ from kepu.progress.models import (
     Report,
     ReportEvidence,
     ReportStatus,
+    TaskLink,
 )
 
 
@@ -658,4 +660,101 @@ def office_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         scope=scope,
         heading=f"完成情况: {office.name}",
         context={"office": office, "plan_rows": plan_rows},
+    )
+
+
+# ------------------------------------------------------------------------------ 上下级任务对应
+def _plan_for(request: HttpRequest, pk: int) -> Plan:
+    return get_object_or_404(
+        Plan.objects.restrict(request.user, Action.VIEW).select_related("region", "owner"), pk=pk
+    )
+
+
+@login_required
+def plan_links(request: HttpRequest, pk: int) -> HttpResponse:
+    """A local plan's tasks with the parent-plan tasks they implement (suggested by the
+    matcher, confirmed or rejected by the plan's office)."""
+    plan = _plan_for(request, pk)
+    choices = list(selectors.parent_plan_choices(user=request.user, local_plan=plan))
+    parent_id = request.GET.get("parent", "")
+    parent = next((p for p in choices if str(p.pk) == parent_id), None)
+    if parent_id and parent is None:
+        raise Http404("上级规划不存在或不在您的范围内。")
+    page = paginate(request, selectors.local_tasks_with_links(local_plan=plan))
+    selectors.attach_links(page.object_list, user=request.user, parent_plan=parent)
+    return render(
+        request,
+        "progress/plan_links.html",
+        {
+            "plan": plan,
+            "parent": parent,
+            "choices": choices,
+            "page": page,
+            "can_edit": can(request.user, plan, Action.CHANGE),
+        },
+    )
+
+
+@login_required
+@require_POST
+def plan_links_suggest(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan_for(request, pk)
+    if not can(request.user, plan, Action.CHANGE):
+        raise PermissionDenied("只有制定该规划的办公室可以匹配上级任务。")
+    parent_id = request.POST.get("parent", "")
+    parent = get_object_or_404(
+        Plan.objects.restrict(request.user, Action.VIEW).select_related("region"),
+        pk=int(parent_id) if parent_id.isdigit() else 0,
+    )
+    try:
+        n = services.links_suggest(user=request.user, local_plan=plan, parent_plan=parent)
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+        return redirect("progress:plan_links", pk=pk)
+    messages.success(request, f"已生成 {n} 条对应建议, 请逐条确认或否决。")
+    return redirect(f"{reverse('progress:plan_links', args=[pk])}?parent={parent.pk}")
+
+
+@login_required
+@require_POST
+def link_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    link = get_object_or_404(
+        TaskLink.objects.restrict(request.user, Action.VIEW).select_related(
+            "local__plan__region", "parent__plan"
+        ),
+        pk=pk,
+    )
+    if not can(request.user, link.parent, Action.VIEW):
+        raise Http404("上级任务不在您的范围内。")
+    if not can(request.user, link, Action.CHANGE):
+        raise PermissionDenied("只有可以修改本级规划的办公室可以确认对应关系。")
+    services.link_decide(
+        user=request.user, link=link, confirm=request.POST.get("decision") == "confirm"
+    )
+    messages.success(request, f"已{link.get_status_display().removeprefix('已')}。")
+    url = reverse("progress:plan_links", args=[link.local.plan_id])
+    page = request.POST.get("page", "")
+    query = f"?parent={link.parent.plan_id}" + (f"&page={page}" if page.isdigit() else "")
+    return redirect(url + query)
+
+
+@login_required
+def plan_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+    """Which tasks of a (parent) plan have confirmed local counterparts, which have none."""
+    plan = _plan_for(request, pk)
+    uncovered = request.GET.get("uncovered") == "1"
+    page = paginate(
+        request, selectors.coverage(user=request.user, parent_plan=plan, uncovered=uncovered)
+    )
+    selectors.attach_local_tasks(page.object_list, user=request.user)
+    return render(
+        request,
+        "progress/plan_coverage.html",
+        {
+            "plan": plan,
+            "page": page,
+            "uncovered": uncovered,
+            "totals": selectors.coverage_totals(user=request.user, parent_plan=plan),
+        },
     )
