@@ -184,13 +184,12 @@ def by_unit(*, user: Any, scope: Scope, today: dt.date) -> QuerySet:
     by overdue count (paginate, then :func:`attach_unit_reports` on the page)."""
     task_ids = scope_tasks(user=user, scope=scope).values("pk")
     # unscoped: the units named on tasks restricted above
-    rows = TaskUnit.objects.filter(task_id__in=task_ids, organisation__isnull=False)
-    rows = with_status(rows, today=today, warn_days=scope.warn_days, task="task")
-    return (
-        rows.values("organisation_id", "organisation__name")
-        .annotate(**_counts(distinct_field="task_id"))
-        .order_by("-done", "late", "organisation__name", "organisation_id")
+    named = TaskUnit.objects.filter(task_id__in=task_ids, organisation__isnull=False)
+    rows: QuerySet[Any] = with_status(named, today=today, warn_days=scope.warn_days, task="task")
+    grouped: QuerySet[Any] = rows.values("organisation_id", "organisation__name").annotate(
+        **_counts(distinct_field="task_id")
     )
+    return grouped.order_by("-done", "late", "organisation__name", "organisation_id")
 
 
 def attach_unit_reports(rows: list[dict[str, Any]], *, user: Any, scope: Scope) -> None:

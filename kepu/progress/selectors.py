@@ -401,16 +401,16 @@ def attach_links(tasks: Iterable[Task], *, user: Any, parent_plan: Plan | None) 
     for link in qs.select_related("parent__plan").order_by("local_id", "-score", "pk"):
         by_task[link.local_id].append(link)
     for t in tasks:
-        t.plan_links = by_task.get(t.pk, [])
+        setattr(t, "plan_links", by_task.get(t.pk, []))  # noqa: B010 (an attribute for the page)
 
 
-def coverage(*, user: Any, parent_plan: Plan, uncovered: bool = False) -> QuerySet[Task]:
+def coverage(*, user: Any, parent_plan: Plan, uncovered: bool = False) -> QuerySet[Any]:
     """The parent plan's tasks with ``n_local``: how many local tasks the user may see are
     confirmed as implementing it (paginate, then :func:`attach_local_tasks`)."""
     visible_links = TaskLink.objects.restrict(user, Action.VIEW).filter(
         status=LinkStatus.CONFIRMED, parent=OuterRef("pk")
     )
-    qs = (
+    qs: QuerySet[Any] = (
         Task.objects.restrict(user, Action.VIEW)
         .filter(plan=parent_plan)
         .annotate(
@@ -453,4 +453,4 @@ def attach_local_tasks(tasks: Iterable[Task], *, user: Any) -> None:
         if len(by_parent[link.parent_id]) < 20:
             by_parent[link.parent_id].append(link)
     for t in tasks:
-        t.local_tasks = by_parent.get(t.pk, [])
+        setattr(t, "local_tasks", by_parent.get(t.pk, []))  # noqa: B010 (an attribute for the page)

@@ -740,7 +740,7 @@ def links_suggest(*, user: Any, local_plan: Plan, parent_plan: Plan) -> int:
         pairs = TaskLink.objects.filter(local__plan=local_plan, parent__plan=parent_plan)
         stale = list(pairs.filter(status=LinkStatus.SUGGESTED))
         for link in stale:
-            link._audit_scope = (region_path, owner_id)
+            setattr(link, "_audit_scope", (region_path, owner_id))  # noqa: B010
         audit_rows(action="delete", rows=stale, actor=user)
         # unscoped: the suggestions just read from ``pairs``
         TaskLink.objects.filter(pk__in=[link.pk for link in stale]).delete()
@@ -752,7 +752,7 @@ def links_suggest(*, user: Any, local_plan: Plan, parent_plan: Plan) -> int:
         ]
         TaskLink.objects.bulk_create(new, batch_size=BATCH)
         for link in new:
-            link._audit_scope = (region_path, owner_id)
+            setattr(link, "_audit_scope", (region_path, owner_id))  # noqa: B010
         audit_rows(action="create", rows=new, actor=user)
     return len(new)
 

@@ -8,8 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from kepu.audit.models import AuditEntry
-from kepu.orgs.models import Membership
-from kepu.orgs.scoping import Role
 from kepu.plans.services import PlanFields, plan_create_from_parsed
 from kepu.progress import services
 from kepu.progress.models import LinkStatus, TaskLink
@@ -41,11 +39,6 @@ COUNTY = ["推动科技馆进校园活动", "举办农民实用技术培训班",
 
 @pytest.fixture
 def plans(world):
-    Membership.objects.create(
-        user=world.users["county_admin_a"],
-        organisation=world.orgs["county_office_a"],
-        role=Role.OFFICE_ADMIN,
-    ) if not Membership.objects.filter(user=world.users["county_admin_a"]).exists() else None
     city = plan_create_from_parsed(
         user=world.users["admin_a"],
         owner=world.orgs["office_a"],
