@@ -600,11 +600,10 @@ MATRIX: dict[str, Row] = {
         ok=CITY_A_ADMIN,
         forbidden=PLAN_A_READ - CITY_A_ADMIN,
     ),
+    # a link is out of sight unless its parent task is visible too (the units named on
+    # plan_a do not see the parent plan)
     "progress:link_decide": post(
-        "p_link",
-        data={"decision": "confirm"},
-        ok=CITY_A_ADMIN,
-        forbidden=PLAN_A_READ - CITY_A_ADMIN,
+        "p_link", data={"decision": "confirm"}, ok=CITY_A_ADMIN, forbidden={"viewer_a"}
     ),
     "progress:plan_coverage": row("plan_a", ok=PLAN_A_READ),
     "notifications:inbox": row(),
