@@ -101,6 +101,10 @@ class MatrixData:
         return self.world.orgs["unit_a2"]
 
     @functools.cached_property
+    def office_a(self) -> Any:
+        return self.world.orgs["office_a"]
+
+    @functools.cached_property
     def membership_staff_a1(self) -> Any:
         from kepu.orgs.models import Membership
 
@@ -356,6 +360,43 @@ class MatrixData:
     def p_task(self) -> Any:
         return self._progress["report"].task
 
+    @functools.cached_property
+    def p_parent_plan(self) -> Any:
+        """Another plan of the city office whose task plan_a's first task implements."""
+        from kepu.plans.services import PlanFields, plan_create_from_parsed
+
+        task = self.task_a1
+        return plan_create_from_parsed(
+            user=self.world.users["admin_a"],
+            owner=self.world.orgs["office_a"],
+            parsed={
+                "tasks": [
+                    {
+                        "path": [],
+                        "number": "1",
+                        "title": task.title,
+                        "text": task.text,
+                        "lead": [],
+                        "cooperate": [],
+                        "responsible": [],
+                        "targets": [],
+                    }
+                ]
+            },
+            fields=PlanFields(title="曲靖实施方案"),
+        )
+
+    @functools.cached_property
+    def p_link(self) -> Any:
+        """The suggested link of task_a1 to the parent plan's task."""
+        from kepu.progress.models import TaskLink
+        from kepu.progress.services import links_suggest
+
+        links_suggest(
+            user=self.world.users["admin_a"], local_plan=self.plan_a, parent_plan=self.p_parent_plan
+        )
+        return TaskLink.objects.get(local=self.task_a1)
+
 
 OFFICE_ADMINS = {"super", "admin_a", "admin_b", "county_admin_a"}  # may import / create
 UNIT_A1_READ = {"super", "admin_a", "viewer_a", "staff_a1"}
@@ -546,11 +587,26 @@ MATRIX: dict[str, Row] = {
     "progress:notice_create": row("p_report", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
     "progress:evidence": row("p_evidence", ok=UNIT_A1_READ),
     "progress:dashboard": row(),
+    "progress:plan_dashboard": row("plan_a", ok=PLAN_A_READ),
+    "progress:office_dashboard": row("office_a", ok=P_ROUND_READ),
     "progress:settings": row(ok=OFFICE_ADMINS, rest=403),
     "progress:notices": row(),
     "progress:notice": row("p_notice", ok=UNIT_A1_READ),
     "progress:notice_docx": row("p_notice", ok=UNIT_A1_READ),
     "progress:task_terminate": post("p_task", ok=CITY_A_ADMIN, forbidden={"viewer_a", "staff_a1"}),
+    "progress:plan_links": row("plan_a", ok=PLAN_A_READ),
+    "progress:plan_links_suggest": post(
+        "plan_a",
+        data=lambda d: {"parent": d.p_parent_plan.pk},
+        ok=CITY_A_ADMIN,
+        forbidden=PLAN_A_READ - CITY_A_ADMIN,
+    ),
+    # a link is out of sight unless its parent task is visible too (the units named on
+    # plan_a do not see the parent plan)
+    "progress:link_decide": post(
+        "p_link", data={"decision": "confirm"}, ok=CITY_A_ADMIN, forbidden={"viewer_a"}
+    ),
+    "progress:plan_coverage": row("plan_a", ok=PLAN_A_READ),
     "notifications:inbox": row(),
     "notifications:mark_read": post(ok=SIGNED_IN),
 }

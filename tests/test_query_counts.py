@@ -261,3 +261,48 @@ def test_autocomplete_queries_do_not_grow(client, world, who, source, query):
         )
 
     _same_queries(client, reverse("autocomplete", args=[source]), grow, {"q": query})
+
+
+@pytest.mark.parametrize("name", ["progress:office_dashboard", "progress:plan_dashboard"])
+def test_completion_dashboards_queries_do_not_grow(client, world, name):
+    """Per-office and per-plan completion: a plan of 3 tasks costs what one of 60 does
+    (several pages of units, sections, unreported units and tasks)."""
+    import datetime as dt
+
+    from kepu.progress.services import round_open
+
+    client.force_login(world.users["admin_a"])
+    small, large = _plan(world, 3), _plan(world, MANY)
+    for plan in (small, large):
+        round_open(
+            user=world.users["admin_a"],
+            office=world.orgs["office_a"],
+            title=plan.title,
+            plans=[plan],
+            opens_on=dt.date(2026, 1, 1),
+            closes_on=dt.date(2026, 1, 31),
+        )
+    if name == "progress:office_dashboard":
+        url = reverse(name, args=[world.orgs["office_a"].pk])
+        _same_queries(client, url, lambda: _plan(world, MANY), {"status": "not_started"})
+    else:
+        small_n = _queries(client, reverse(name, args=[small.pk]), {"status": "not_started"})
+        assert (
+            _queries(client, reverse(name, args=[large.pk]), {"status": "not_started"}) == small_n
+        )
+
+
+def test_plan_coverage_queries_do_not_grow(client, world):
+    from kepu.progress.models import TaskLink
+
+    client.force_login(world.users["admin_a"])
+    parent, local = _plan(world, MANY), _plan(world, MANY + 1)
+    url = reverse("progress:plan_coverage", args=[parent.pk])
+
+    def link_all():
+        TaskLink.objects.bulk_create(  # unscoped: test data
+            TaskLink(local=lt, parent=pt, status="confirmed", score=1)
+            for lt, pt in zip(local.tasks.all(), parent.tasks.all(), strict=False)
+        )
+
+    _same_queries(client, url, link_all)

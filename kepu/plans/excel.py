@@ -142,7 +142,7 @@ def ledger_rows(tasks: Iterable[Task], *, chunk: int = 200) -> Iterator[list[Any
         saved = [t for t in batch if getattr(t, "pk", None) is not None]
         progress: dict[int, str] = {}
         if saved:
-            attach_status(saved, today=timezone.localdate(), warn_days=14)
+            attach_status(saved, today=timezone.localdate())  # N of each plan's office
             progress = _progress(saved)
         for task in batch:
             number += 1

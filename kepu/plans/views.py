@@ -268,6 +268,11 @@ def ledger(request: HttpRequest) -> HttpResponse:
     else:
         tasks = selectors.task_ledger(user=request.user, filters=filters)
     page = paginate(request, tasks)
+    from django.utils import timezone
+
+    from kepu.progress.selectors import STATUS_RULE_ANY, attach_status
+
+    attach_status(page.object_list, today=timezone.localdate())
     export_query = request.GET.copy()
     export_query.pop("page", None)
     export_query.pop("per_page", None)
@@ -281,6 +286,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "query_string": export_query.urlencode(),
             "key_groups": dict(KeyGroup.choices),
             "can_import": can_act_for_an_office(user=request.user),
+            "status_rule": STATUS_RULE_ANY,
         },
     )
 
@@ -390,13 +396,18 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     rows = [(t, selectors.my_role_in(t, org_ids)) for t in page.object_list]
     from django.utils import timezone
 
-    from kepu.progress.selectors import attach_status, open_reports_by_task
+    from kepu.progress.selectors import STATUS_RULE_ANY, attach_status, open_reports_by_task
 
     tasks = [t for t, _ in rows]
-    attach_status(tasks, today=timezone.localdate(), warn_days=14)
+    attach_status(tasks, today=timezone.localdate())  # N of each plan's office
     reports = open_reports_by_task(user=request.user, task_ids=[t.pk for t in tasks])
     return render(
         request,
         "plans/my_tasks.html",
-        {"rows": rows, "role": role, "page": page, "reports": reports},
+        {
+            "rows": [(t, role_, reports.get(t.pk)) for t, role_ in rows],
+            "role": role,
+            "page": page,
+            "status_rule": STATUS_RULE_ANY,
+        },
     )

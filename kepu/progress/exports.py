@@ -1,22 +1,29 @@
 """A round's progress as a Word report (公文 layout) and as an Excel ledger with status.
 
-Both are compiled from what the user may see; both are capped at ``MAX_TASKS`` tasks
-(a larger round is exported per plan). User text goes to Excel as text, never as a
-formula.
+Both are compiled from what the user may see, ``CHUNK`` tasks at a time (the reports of
+each chunk are read with it), so memory stays bounded: the Excel ledger is written by the
+streaming (write-only) workbook and has no task cap; the Word report is capped at
+``MAX_TASKS`` tasks (a document, not a data dump: a larger round is reported per plan).
+Large rounds run as background jobs (:mod:`kepu.progress.jobs`) with progress; the
+``progress(fraction, message)`` callback is how they report it. User text goes to Excel
+as text, never as a formula.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
-from openpyxl.styles import Alignment, Border, Font, Side
+from django.db.models import Count, Prefetch, Q, QuerySet
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from kepu.core.files import new_workbook, workbook_bytes, write_cell
+from kepu.core.files import append_streaming_row, new_streaming_workbook
 from kepu.orgs.scoping import Action
 from kepu.plans.models import Task
 from kepu.progress.documents import GongwenDocument
@@ -24,28 +31,52 @@ from kepu.progress.models import Report, ReportingRound, ReportStatus
 from kepu.progress.selectors import attach_status
 
 MAX_TASKS = 5000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 500
+Progress = Callable[[float, str], None]
 
 
-def _round_tasks(user: Any, round_: ReportingRound) -> tuple[list[Task], dict[int, list[Report]]]:
+def job_threshold() -> int:
+    """Above this many tasks a round's export runs as a background job."""
+    return int(getattr(settings, "KEPU_PROGRESS_EXPORT_JOB_TASKS", 300))
+
+
+def round_task_queryset(user: Any, round_: ReportingRound) -> QuerySet[Task]:
+    """The round's tasks that have a report the user may see, in ledger order."""
     visible = Report.objects.restrict(user, Action.VIEW).filter(round=round_)
-    tasks_qs = (
+    return (
+        # unscoped: narrowing to tasks of the reports restricted above
         Task.objects.filter(pk__in=visible.values("task_id"))
         .select_related("plan", "section")
         .prefetch_related("units", "targets")
-        .order_by("plan_id", "order")
+        .order_by("plan_id", "order", "pk")
     )
-    if tasks_qs[: MAX_TASKS + 1].count() > MAX_TASKS:
-        raise ValidationError(f"该轮次任务超过 {MAX_TASKS} 项, 请按规划分别导出。")
-    tasks = list(tasks_qs)
-    reports: dict[int, list[Report]] = defaultdict(list)
-    for r in (
-        visible.select_related("organisation")
-        .prefetch_related(Prefetch("progress"))
-        .order_by("task_id", "role", "organisation__name")
-    ):
-        reports[r.task_id].append(r)
-    return tasks, reports
+
+
+def _chunks(
+    user: Any, round_: ReportingRound, today: dt.date, tasks: QuerySet[Task]
+) -> Iterator[tuple[list[Task], dict[int, list[Report]]]]:
+    """Tasks ``CHUNK`` at a time with the visible reports of each, statuses attached."""
+    from kepu.progress.services import office_setting
+
+    warn_days = office_setting(round_.office).warn_days
+    visible = Report.objects.restrict(user, Action.VIEW).filter(round=round_)
+    it = tasks.iterator(chunk_size=CHUNK)
+    while batch := list(islice(it, CHUNK)):
+        reports: dict[int, list[Report]] = defaultdict(list)
+        for r in (
+            visible.filter(task_id__in=[t.pk for t in batch])
+            .select_related("organisation")
+            .prefetch_related(Prefetch("progress"))
+            .order_by("task_id", "role", "organisation__name")
+        ):
+            reports[r.task_id].append(r)
+        attach_status(
+            batch,
+            today=today,
+            warn_days=warn_days,
+            reports=[r for rs in reports.values() for r in rs],
+        )
+        yield batch, reports
 
 
 def _progress_text(reports: list[Report], *, accepted_only: bool) -> str:
@@ -60,61 +91,81 @@ def _progress_text(reports: list[Report], *, accepted_only: bool) -> str:
     return "\n".join(parts)
 
 
-def round_report_docx(*, user: Any, round_: ReportingRound, today: dt.date) -> bytes:
+def _quiet(fraction: float, message: str) -> None:
+    return None
+
+
+def round_report_docx(
+    *,
+    user: Any,
+    round_: ReportingRound,
+    today: dt.date,
+    progress: Progress = _quiet,
+) -> bytes:
     """The Word progress report: summary, then each section's tasks with units and
     accepted progress text, then the overdue list."""
-    from kepu.progress.services import office_setting
-
-    tasks, reports = _round_tasks(user, round_)
-    attach_status(
-        tasks,
-        today=today,
-        warn_days=office_setting(round_.office).warn_days,
-        reports=[r for rs in reports.values() for r in rs],
+    tasks_qs = round_task_queryset(user, round_)
+    total = tasks_qs.count()
+    if total > MAX_TASKS:
+        raise ValidationError(
+            f"该轮次任务超过 {MAX_TASKS} 项, Word 报告请按规划分别导出 (Excel 台账不受此限)。"
+        )
+    visible = Report.objects.restrict(user, Action.VIEW).filter(round=round_)
+    figures = visible.aggregate(
+        n=Count("pk"),
+        submitted=Count("pk", filter=Q(status__in=(ReportStatus.SUBMITTED, ReportStatus.ACCEPTED))),
+        accepted=Count("pk", filter=Q(status=ReportStatus.ACCEPTED)),
+        late=Count("pk", filter=Q(is_late=True)),
     )
-    all_reports = [r for rs in reports.values() for r in rs]
-    n_done = sum(1 for t in tasks if t.progress_status.code == "done")
-    n_late = [t for t in tasks if t.progress_status.code == "late"]
+    body: list[tuple[str, str, str | None]] = []  # (text, bold lead, kind)
+    late: list[Task] = []
+    n_done = 0
+    current = None
+    seen = 0
+    for batch, reports in _chunks(user, round_, today, tasks_qs):
+        for t in batch:
+            section = t.section.title if t.section else "其他任务"
+            if section != current:
+                current = section
+                body.append((section, "", None))
+            units = "、".join(u.name for u in t.units.all()) or "—"
+            body.append(
+                (
+                    f"{t.title} (责任单位: {units}; 状态: {t.progress_status.label})",
+                    f"{t.number or '·'} ",
+                    None,
+                )
+            )
+            text = _progress_text(reports.get(t.pk, []), accepted_only=True)
+            body.append((text or "暂无审核通过的进展报告。", "", "plain"))
+            n_done += t.progress_status.code == "done"
+            if t.progress_status.code == "late":
+                late.append(t)
+        seen += len(batch)
+        progress(0.05 + 0.85 * seen / max(total, 1), f"已汇总 {seen}/{total} 项任务")
     doc = GongwenDocument(f"{round_.title}工作进展情况报告")
     doc.heading("一、总体情况")
-    submitted = sum(
-        1 for r in all_reports if r.status in (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
-    )
-    accepted = sum(1 for r in all_reports if r.status == ReportStatus.ACCEPTED)
-    late_reports = sum(1 for r in all_reports if r.is_late)
     doc.para(
-        f"本轮填报共涉及任务 {len(tasks)} 项、单位任务 {len(all_reports)} 个。"
-        f"已提交报告 {submitted} 份, 审核通过 {accepted} 份, 逾期提交 {late_reports} 份。"
-        f"任务已完成 {n_done} 项, 滞后 {len(n_late)} 项。"
+        f"本轮填报共涉及任务 {total} 项、单位任务 {figures['n']} 个。"
+        f"已提交报告 {figures['submitted']} 份, 审核通过 {figures['accepted']} 份, "
+        f"逾期提交 {figures['late']} 份。"
+        f"任务已完成 {n_done} 项, 滞后 {len(late)} 项。"
     )
     doc.heading("二、各项任务进展")
-    current = None
-    for t in tasks:
-        section = t.section.title if t.section else "其他任务"
-        if section != current:
-            current = section
-            doc.para(section, bold_lead="")
-        units = "、".join(u.name for u in t.units.all()) or "—"
-        doc.para(
-            f"{t.title} (责任单位: {units}; 状态: {t.progress_status.label})",
-            bold_lead=f"{t.number or '·'} ",
-        )
-        text = _progress_text(reports.get(t.pk, []), accepted_only=True)
-        doc.para(text or "暂无审核通过的进展报告。")
+    for text, lead, kind in body:
+        if kind == "plain":
+            doc.para(text)
+        else:
+            doc.para(text, bold_lead=lead)
     doc.heading("三、逾期未完成任务")
-    if n_late:
-        for t in n_late:
+    if late:
+        for t in late:
             doc.para(f"{t.title} (完成时限: {t.deadline or '—'})")
     else:
         doc.para("无。")
     doc.signature(round_.office.name, today)
+    progress(0.95, "生成文档")
     return doc.bytes()
-
-
-def _text_cell(ws, row: int, col: int, value: Any, font: Font) -> None:  # type: ignore[no-untyped-def]
-    cell = write_cell(ws, row, col, value)  # text, never a formula
-    cell.font = font
-    cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 LEDGER_HEADERS = [
@@ -129,57 +180,95 @@ LEDGER_HEADERS = [
     "状态",
 ]
 WIDTHS = [6, 16, 40, 16, 16, 18, 14, 40, 10]
+HEADER_ROW = 3
+
+
+def _styles(wb: Any) -> None:
+    from openpyxl.styles import NamedStyle
+
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wb.add_named_style(NamedStyle(name="p_title", font=Font(name="宋体", size=16, bold=True)))
+    wb.add_named_style(NamedStyle(name="p_sub", font=Font(name="宋体", size=10)))
+    wb.add_named_style(
+        NamedStyle(
+            name="p_head",
+            font=Font(name="宋体", size=11, bold=True),
+            fill=PatternFill("solid", fgColor="DDE7F3"),
+            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+            border=border,
+        )
+    )
+    wb.add_named_style(
+        NamedStyle(
+            name="p_cell",
+            font=Font(name="宋体", size=10),
+            alignment=Alignment(wrap_text=True, vertical="top"),
+            border=border,
+        )
+    )
 
 
 def round_ledger_xlsx(*, user: Any, round_: ReportingRound, today: dt.date) -> bytes:
-    """The Excel ledger of a round with progress and status columns, office print set-up."""
-    from kepu.progress.services import office_setting
+    """The Excel ledger of a round as bytes (small rounds, inside the request)."""
+    import io
 
-    tasks, reports = _round_tasks(user, round_)
-    attach_status(
-        tasks,
-        today=today,
-        warn_days=office_setting(round_.office).warn_days,
-        reports=[r for rs in reports.values() for r in rs],
-    )
-    wb = new_workbook()
-    ws = wb.active
-    ws.title = "进展台账"
-    title_font = Font(name="宋体", size=16, bold=True)
-    head_font = Font(name="宋体", size=11, bold=True)
-    body_font = Font(name="宋体", size=10)
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(LEDGER_HEADERS))
-    _text_cell(ws, 1, 1, f"{round_.title} 任务进展台账", title_font)
-    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(LEDGER_HEADERS))
-    _text_cell(ws, 2, 1, f"{round_.office.name}  导出日期: {today:%Y-%m-%d}", body_font)
-    for col, (label, width) in enumerate(zip(LEDGER_HEADERS, WIDTHS, strict=True), start=1):
-        _text_cell(ws, 3, col, label, head_font)
-        ws.cell(row=3, column=col).border = border
+    buffer = io.BytesIO()
+    round_ledger_write(user=user, round_=round_, today=today, out=buffer)
+    return buffer.getvalue()
+
+
+def round_ledger_write(
+    *,
+    user: Any,
+    round_: ReportingRound,
+    today: dt.date,
+    out: Any,
+    progress: Progress = _quiet,
+) -> int:
+    """Stream the Excel ledger of a round (progress and status columns, office print
+    set-up) to ``out`` (a path or binary file); returns the number of tasks written."""
+
+    from openpyxl.worksheet.page import PageMargins
+
+    tasks_qs = round_task_queryset(user, round_)
+    total = tasks_qs.count()
+    wb = new_streaming_workbook()
+    _styles(wb)
+    ws = wb.create_sheet("进展台账")
+    for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    for i, t in enumerate(tasks, start=1):
-        row = 3 + i
-        values = [
-            str(i),
-            t.section.title if t.section else " › ".join(t.path or []),
-            t.text or t.title,
-            "、".join(u.name for u in t.units.all() if u.role == "lead"),
-            "、".join(u.name for u in t.units.all() if u.role == "cooperate"),
-            "; ".join(g.label for g in t.targets.all()),
-            t.deadline,
-            _progress_text(reports.get(t.pk, []), accepted_only=False),
-            t.progress_status.label,
-        ]
-        for col, v in enumerate(values, start=1):
-            _text_cell(ws, row, col, v, body_font)
-            ws.cell(row=row, column=col).border = border
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = "9"  # A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "3:3"
-    ws.freeze_panes = "A4"
-    return workbook_bytes(wb)
+    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    append_streaming_row(ws, [f"{round_.title} 任务进展台账"], "p_title")
+    append_streaming_row(ws, [f"{round_.office.name}  导出日期: {today:%Y-%m-%d}"], "p_sub")
+    append_streaming_row(ws, LEDGER_HEADERS, "p_head")
+    number = 0
+    for batch, reports in _chunks(user, round_, today, tasks_qs):
+        for t in batch:
+            number += 1
+            units = list(t.units.all())
+            append_streaming_row(
+                ws,
+                [
+                    str(number),
+                    t.section.title if t.section else " › ".join(t.path or []),
+                    t.text or t.title,
+                    "、".join(u.name for u in units if u.role == "lead"),
+                    "、".join(u.name for u in units if u.role == "cooperate"),
+                    "; ".join(g.label for g in t.targets.all()),
+                    t.deadline,
+                    _progress_text(reports.get(t.pk, []), accepted_only=False),
+                    t.progress_status.label,
+                ],
+                "p_cell",
+            )
+        progress(0.05 + 0.9 * number / max(total, 1), f"已写入 {number}/{total} 项任务")
+    wb.save(out)
+    return number

@@ -424,3 +424,65 @@ class NoticeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+# ------------------------------------------------------------------------------ 上下级任务对应
+class LinkStatus(models.TextChoices):
+    SUGGESTED = "suggested", "待确认"
+    CONFIRMED = "confirmed", "已确认"
+    REJECTED = "rejected", "已否决"
+
+
+class TaskLink(models.Model):
+    """A local task implements a task of a parent plan (the county's "科技馆进校园" →
+    the city's task): suggested by the matcher, confirmed or rejected by the office that
+    owns the local plan."""
+
+    local = models.ForeignKey(
+        Task, verbose_name="本级任务", on_delete=models.CASCADE, related_name="parent_links"
+    )
+    parent = models.ForeignKey(
+        Task, verbose_name="上级任务", on_delete=models.CASCADE, related_name="local_links"
+    )
+    status = models.CharField(
+        "状态", max_length=10, choices=LinkStatus.choices, default=LinkStatus.SUGGESTED
+    )
+    score = models.FloatField("相似度", default=0)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("确认时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    scope_region = "local__plan__region"
+    scope_orgs = ("local__plan__owner", "local__units__organisation")
+    scope_orgs_write = ("local__plan__owner",)
+    scope_owner = "local__plan__owner"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "上下级任务对应"
+        verbose_name_plural = "上下级任务对应"
+        ordering = ["local_id", "-score", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["local", "parent"], name="task_link_once"),
+        ]
+        indexes = [models.Index(fields=["parent", "status"], name="task_link_parent_status")]
+
+    def __str__(self) -> str:
+        cache = self._state.fields_cache
+        if "local" in cache and "parent" in cache:
+            return f"{self.local} → {self.parent}"
+        return f"任务对应 {self.pk} (任务 {self.local_id} → {self.parent_id})"
+
+    def audit_scope(self) -> tuple[str, int | None]:
+        cached = getattr(self, "_audit_scope", None)
+        if cached is not None:
+            return cached
+        return self.local.plan.region.path, self.local.plan.owner_id

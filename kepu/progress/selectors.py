@@ -21,18 +21,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from kepu.notifications.models import Notification
 from kepu.orgs.scoping import Action, user_grants
-from kepu.plans.models import KeyGroup, Task, UnitRole
+from kepu.plans.models import KeyGroup, Plan, Task, UnitRole
 from kepu.progress.models import (
+    LinkStatus,
     Notice,
     NoticeStatus,
+    OfficeSetting,
     ProgressState,
     Report,
     ReportingRound,
     ReportStatus,
+    TaskLink,
     TaskTermination,
 )
 
@@ -89,16 +93,59 @@ def task_status(
     return TaskStatus("not_started", "未开始", light)
 
 
+STATUS_RULE_ANY = STATUS_RULE.format(n="N") + (
+    " N 为制定规划的办公室在「进展设置」中设定的天数 (未设置时为 14 天)。"
+)
+DEFAULT_WARN_DAYS = 14
+
+
+def warn_days_by_plan(tasks: Iterable[Task]) -> dict[int, int]:
+    """{plan id: N} where N is the yellow-light window of the office owning the plan
+    (two queries at most, whatever the number of tasks)."""
+    owners: dict[int, int | None] = {}
+    missing: set[int] = set()
+    for t in tasks:
+        if t.plan_id in owners or t.plan_id in missing:
+            continue
+        plan = t._state.fields_cache.get("plan")
+        if plan is not None:
+            owners[t.plan_id] = plan.owner_id
+        else:
+            missing.add(t.plan_id)
+    if missing:
+        owners.update(
+            # unscoped: owners of plans whose tasks the caller got through restrict()
+            Plan.objects.filter(pk__in=missing).values_list("pk", "owner_id")
+        )
+    office_ids = {o for o in owners.values() if o is not None}
+    days = (
+        dict(
+            # unscoped: settings of the offices owning plans the caller may see
+            OfficeSetting.objects.filter(office_id__in=office_ids).values_list(
+                "office_id", "warn_days"
+            )
+        )
+        if office_ids
+        else {}
+    )
+    return {
+        plan_id: days.get(owner, DEFAULT_WARN_DAYS) if owner else DEFAULT_WARN_DAYS
+        for plan_id, owner in owners.items()
+    }
+
+
 def attach_status(
     tasks: Iterable[Task],
     *,
     today: dt.date,
-    warn_days: int,
+    warn_days: int | None = None,
     reports: Iterable[Report] | None = None,
 ) -> None:
-    """Set ``task.progress_status`` on each task (two queries for the whole list)."""
+    """Set ``task.progress_status`` on each task (two queries for the whole list, two
+    more when ``warn_days`` is None: then each task uses its plan owner's setting)."""
     tasks = list(tasks)
     ids = [t.pk for t in tasks]
+    per_plan = warn_days_by_plan(tasks) if warn_days is None else {}
     if reports is None:
         # unscoped: status of tasks the caller got through restrict() (no report content shown)
         reports = Report.objects.filter(task_id__in=ids).only(
@@ -116,7 +163,7 @@ def attach_status(
             due_on=t.due_on,
             reports=by_task.get(t.pk, []),
             today=today,
-            warn_days=warn_days,
+            warn_days=warn_days if warn_days is not None else per_plan[t.plan_id],
             terminated=t.pk in terminated,
         )
 
@@ -318,3 +365,92 @@ def open_reports_by_task(*, user: Any, task_ids: list[int]) -> dict[int, int]:
     for task_id, pk in rows:
         out.setdefault(task_id, pk)
     return out
+
+
+# ------------------------------------------------------------------------------ 上下级任务对应
+def parent_plan_choices(*, user: Any, local_plan: Plan) -> QuerySet[Plan]:
+    """Plans the local plan may implement: other visible plans of its region or of a
+    region above (at most 200, the nearest level first)."""
+    path = local_plan.region.path
+    prefixes = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
+    return (
+        Plan.objects.restrict(user, Action.VIEW)
+        .filter(region__path__in=prefixes)
+        .exclude(pk=local_plan.pk)
+        .select_related("region")
+        .order_by("-region__level", "-created_at", "pk")[:200]
+    )
+
+
+def local_tasks_with_links(*, local_plan: Plan) -> QuerySet[Task]:
+    """The local plan's tasks in order (paginate, then :func:`attach_links`)."""
+    return local_plan.tasks.select_related("section").order_by("order", "pk")
+
+
+def attach_links(tasks: Iterable[Task], *, user: Any, parent_plan: Plan | None) -> None:
+    """``task.plan_links``: the page's links (to ``parent_plan`` when given), best first
+    (one query)."""
+    tasks = list(tasks)
+    qs = TaskLink.objects.restrict(user, Action.VIEW).filter(
+        local_id__in=[t.pk for t in tasks],
+        parent__in=Task.objects.restrict(user, Action.VIEW).values("pk"),
+    )
+    if parent_plan is not None:
+        qs = qs.filter(parent__plan=parent_plan)
+    by_task: dict[int, list[TaskLink]] = defaultdict(list)
+    for link in qs.select_related("parent__plan").order_by("local_id", "-score", "pk"):
+        by_task[link.local_id].append(link)
+    for t in tasks:
+        setattr(t, "plan_links", by_task.get(t.pk, []))  # noqa: B010 (an attribute for the page)
+
+
+def coverage(*, user: Any, parent_plan: Plan, uncovered: bool = False) -> QuerySet[Any]:
+    """The parent plan's tasks with ``n_local``: how many local tasks the user may see are
+    confirmed as implementing it (paginate, then :func:`attach_local_tasks`)."""
+    visible_links = TaskLink.objects.restrict(user, Action.VIEW).filter(
+        status=LinkStatus.CONFIRMED, parent=OuterRef("pk")
+    )
+    qs: QuerySet[Any] = (
+        Task.objects.restrict(user, Action.VIEW)
+        .filter(plan=parent_plan)
+        .annotate(
+            n_local=Coalesce(
+                Subquery(
+                    visible_links.order_by()
+                    .values("parent")
+                    .annotate(n=Count("pk"))
+                    .values("n")[:1]
+                ),
+                0,
+            )
+        )
+        .select_related("section")
+        .order_by("order", "pk")
+    )
+    if uncovered:
+        qs = qs.filter(n_local=0)
+    return qs
+
+
+def coverage_totals(*, user: Any, parent_plan: Plan) -> dict[str, int]:
+    qs = coverage(user=user, parent_plan=parent_plan)
+    total = qs.count()
+    covered = qs.filter(n_local__gt=0).count()
+    return {"total": total, "covered": covered, "uncovered": total - covered}
+
+
+def attach_local_tasks(tasks: Iterable[Task], *, user: Any) -> None:
+    """``task.local_tasks``: the confirmed local tasks of the page's parent tasks (one
+    query, at most 20 shown per parent task)."""
+    tasks = list(tasks)
+    by_parent: dict[int, list[TaskLink]] = defaultdict(list)
+    for link in (
+        TaskLink.objects.restrict(user, Action.VIEW)
+        .filter(parent_id__in=[t.pk for t in tasks], status=LinkStatus.CONFIRMED)
+        .select_related("local__plan")
+        .order_by("parent_id", "local__plan_id", "local__order")
+    ):
+        if len(by_parent[link.parent_id]) < 20:
+            by_parent[link.parent_id].append(link)
+    for t in tasks:
+        setattr(t, "local_tasks", by_parent.get(t.pk, []))  # noqa: B010 (an attribute for the page)

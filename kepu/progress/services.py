@@ -27,6 +27,7 @@ from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope, user_grant
 from kepu.plans.models import Plan, Task, TaskUnit, UnitRole
 from kepu.progress.cascade import cascade_kind, cascade_targets
 from kepu.progress.models import (
+    LinkStatus,
     Notice,
     NoticeEvent,
     NoticeLevel,
@@ -40,6 +41,7 @@ from kepu.progress.models import (
     ReportProgress,
     ReportStatus,
     RoundStatus,
+    TaskLink,
     TaskTermination,
 )
 from kepu.regions.models import Region
@@ -507,6 +509,17 @@ def can_act_for_office(user: Any, office: Organisation) -> bool:
     )
 
 
+def can_view_office(user: Any, office: Organisation) -> bool:
+    """A member (any role) of ``office`` or of an office above it (its dashboards)."""
+    if user.is_superuser:
+        return True
+    path = office.region.path
+    return any(
+        g.region_path is not None and Action.VIEW in g.actions and path.startswith(g.region_path)
+        for g in user_grants(user)
+    )
+
+
 def can_act_for_unit(user: Any, organisation_id: int) -> bool:
     """A member (with write rights) of the organisation itself."""
     return user.is_superuser or any(
@@ -689,3 +702,90 @@ def report_split(
             slot_count=models.F("slot_count") + len(new)
         )
     return new
+
+
+# ------------------------------------------------------------------------------ 上下级任务对应
+MAX_MATCH_TASKS = 3000
+
+
+def parent_plan_ok(local_plan: Plan, parent_plan: Plan) -> bool:
+    """A parent plan is another plan of the local plan's region or of a region above."""
+    return parent_plan.pk != local_plan.pk and local_plan.region.path.startswith(
+        parent_plan.region.path
+    )
+
+
+def links_suggest(*, user: Any, local_plan: Plan, parent_plan: Plan) -> int:
+    """Suggest, for every task of ``local_plan``, the ``parent_plan`` tasks it may
+    implement (pure matcher, :mod:`kepu.progress.matching`). Earlier open suggestions
+    between the two plans are replaced; confirmed and rejected pairs are kept as they
+    are. Returns the number of suggestions written."""
+    from kepu.progress.matching import suggest
+
+    ensure_in_scope(user, local_plan, Action.CHANGE)
+    ensure_in_scope(user, parent_plan, Action.VIEW)
+    if not parent_plan_ok(local_plan, parent_plan):
+        raise ValidationError("上级规划须是本地区或上级地区的另一份规划。")
+    local = list(local_plan.tasks.order_by("order").values_list("pk", "title", "text"))
+    parent = list(parent_plan.tasks.order_by("order").values_list("pk", "title", "text"))
+    if len(local) > MAX_MATCH_TASKS or len(parent) > MAX_MATCH_TASKS:
+        raise ValidationError(f"每份规划最多 {MAX_MATCH_TASKS} 项任务参与自动匹配。")
+    found = suggest(
+        [(pk, f"{title} {title} {text}") for pk, title, text in local],
+        [(pk, f"{title} {title} {text}") for pk, title, text in parent],
+    )
+    region_path, owner_id = local_plan.region.path, local_plan.owner_id
+    with transaction.atomic():
+        # unscoped: links between two plans checked through the gate above
+        pairs = TaskLink.objects.filter(local__plan=local_plan, parent__plan=parent_plan)
+        stale = list(pairs.filter(status=LinkStatus.SUGGESTED))
+        for link in stale:
+            setattr(link, "_audit_scope", (region_path, owner_id))  # noqa: B010
+        audit_rows(action="delete", rows=stale, actor=user)
+        # unscoped: the suggestions just read from ``pairs``
+        TaskLink.objects.filter(pk__in=[link.pk for link in stale]).delete()
+        decided = set(pairs.values_list("local_id", "parent_id"))
+        new = [
+            TaskLink(local_id=s.local_id, parent_id=s.parent_id, score=s.score)
+            for s in found
+            if (s.local_id, s.parent_id) not in decided
+        ]
+        TaskLink.objects.bulk_create(new, batch_size=BATCH)
+        for link in new:
+            setattr(link, "_audit_scope", (region_path, owner_id))  # noqa: B010
+        audit_rows(action="create", rows=new, actor=user)
+    return len(new)
+
+
+def link_decide(*, user: Any, link: TaskLink, confirm: bool) -> TaskLink:
+    """An office that may change the local plan and see the parent task confirms
+    (已确认) or rejects (已否决) a suggested link."""
+    ensure_in_scope(user, link, Action.VIEW)
+    ensure_in_scope(user, link.parent, Action.VIEW)
+    with transaction.atomic():
+        # unscoped: the link checked through the gate above
+        locked = TaskLink.objects.select_for_update().filter(pk=link.pk).first()
+        if locked is None:
+            raise ValidationError("该对应关系已被删除。")
+        link.status = LinkStatus.CONFIRMED if confirm else LinkStatus.REJECTED
+        link.decided_by = user if getattr(user, "is_authenticated", False) else None
+        link.decided_at = timezone.now()
+        save_in_scope(user, link, Action.CHANGE)
+    return link
+
+
+def link_create(*, user: Any, local: Task, parent: Task) -> TaskLink:
+    """Link a local task to a parent task by hand (confirmed at once)."""
+    ensure_in_scope(user, parent, Action.VIEW)
+    if not parent_plan_ok(local.plan, parent.plan):
+        raise ValidationError("上级任务须属于本地区或上级地区的另一份规划。")
+    with transaction.atomic():
+        # unscoped: the pair's own link; the save below re-checks the scope
+        link = TaskLink.objects.filter(local=local, parent=parent).first() or TaskLink(
+            local=local, parent=parent, score=0
+        )
+        link.status = LinkStatus.CONFIRMED
+        link.decided_by = user if getattr(user, "is_authenticated", False) else None
+        link.decided_at = timezone.now()
+        save_in_scope(user, link, Action.CHANGE if link.pk else Action.ADD)
+    return link

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
 from kepu.orgs.models import Organisation
-from kepu.orgs.scoping import Action
+from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import office_choices
-from kepu.plans.models import Plan, Task
-from kepu.progress import selectors, services
+from kepu.plans.models import Plan, Section, Task
+from kepu.progress import completion, selectors, services
 from kepu.progress.forms import (
     NoticeForm,
     NoticeStepForm,
@@ -34,6 +36,7 @@ from kepu.progress.models import (
     Report,
     ReportEvidence,
     ReportStatus,
+    TaskLink,
 )
 
 
@@ -488,12 +491,38 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "progress/dashboard.html", context)
 
 
+def _round_export_job(request: HttpRequest, round_: Any, *, kind: str) -> HttpResponse | None:
+    """Start a background job for a large round's export (None when small enough to
+    answer inside the request)."""
+    from kepu.core.jobs import job_organisation, job_start
+    from kepu.progress.exports import job_threshold, round_task_queryset
+
+    if round_task_queryset(request.user, round_)[: job_threshold() + 1].count() <= job_threshold():
+        return None
+    word = kind == "docx"
+    job = job_start(
+        user=request.user,
+        kind="progress_report" if word else "progress_ledger",
+        organisation=job_organisation(request.user),
+        func="kepu.progress.jobs.round_report_export"
+        if word
+        else "kepu.progress.jobs.round_ledger_export",
+        params={"round": round_.pk, "today": timezone.localdate().isoformat()},
+        title=f"导出{round_.title}{'进展报告' if word else '进展台账'}",
+    )
+    messages.info(request, "该轮次任务较多, 已转为后台任务导出; 完成后可在此页下载。")
+    return redirect("jobs:detail", pk=job.pk)
+
+
 @login_required
 def round_docx(request: HttpRequest, pk: int) -> HttpResponse:
     from kepu.progress.documents import docx_response
     from kepu.progress.exports import round_report_docx
 
     round_ = get_object_or_404(selectors.round_list(user=request.user), pk=pk)
+    job = _round_export_job(request, round_, kind="docx")
+    if job is not None:
+        return job
     try:
         data = round_report_docx(user=request.user, round_=round_, today=timezone.localdate())
     except ValidationError as exc:
@@ -508,9 +537,224 @@ def round_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     from kepu.progress.exports import round_ledger_xlsx
 
     round_ = get_object_or_404(selectors.round_list(user=request.user), pk=pk)
-    try:
-        data = round_ledger_xlsx(user=request.user, round_=round_, today=timezone.localdate())
-    except ValidationError as exc:
-        messages.error(request, exc.messages[0])
-        return redirect("progress:round", pk=pk)
+    job = _round_export_job(request, round_, kind="xlsx")
+    if job is not None:
+        return job
+    data = round_ledger_xlsx(user=request.user, round_=round_, today=timezone.localdate())
     return xlsx_response(data, f"{round_.title}进展台账.xlsx")
+
+
+# ------------------------------------------------------------------------------ completion
+def _completion(
+    request: HttpRequest, *, scope: completion.Scope, heading: str, context: dict[str, Any]
+) -> HttpResponse:
+    """The task-status dashboard of a plan or an office, with drill-down by section,
+    unit and status (every list paginated, query count fixed)."""
+    user, today = request.user, timezone.localdate()
+    section_id, unit_id = request.GET.get("section", ""), request.GET.get("unit", "")
+    if section_id.isdigit():
+        section = get_object_or_404(
+            Section.objects.restrict(user, Action.VIEW).filter(plan__in=scope.plans),
+            pk=int(section_id),
+        )
+        scope = dataclasses.replace(scope, section=section)
+    if unit_id.isdigit():
+        unit = get_object_or_404(Organisation.objects.restrict(user, Action.VIEW), pk=int(unit_id))
+        scope = dataclasses.replace(scope, unit=unit)
+    status = request.GET.get("status", "")
+    if status not in completion.STATUS_LABELS and status not in completion.LIGHT_NAMES:
+        status = ""
+    summary = completion.summary(user=user, scope=scope, today=today)
+    units = paginate(
+        request, completion.by_unit(user=user, scope=scope, today=today), param="upage"
+    )
+    unit_rows = list(units.object_list)
+    completion.attach_unit_reports(unit_rows, user=user, scope=scope)
+    sections = paginate(
+        request, completion.by_section(user=user, scope=scope, today=today), param="spage"
+    )
+    silent = paginate(
+        request, completion.not_reported(user=user, scope=scope, today=today), param="npage"
+    )
+    tasks = paginate(
+        request,
+        completion.task_list(user=user, scope=scope, today=today, status=status),
+        param="tpage",
+    )
+    chart = {
+        "status": [
+            {"name": completion.STATUS_LABELS[k], "value": v}
+            for k, v in summary["by_status"].items()
+        ],
+        "sections": [
+            {
+                "name": s["section__title"] or "(未分章节)",
+                "total": s["total"],
+                "done": s["done"],
+                "late": s["late"],
+            }
+            for s in sections.object_list
+        ],
+        "units": [
+            {"name": u["organisation__name"], "rate": u["done_rate"]} for u in unit_rows[:20]
+        ],
+    }
+    drill = request.GET.copy()
+    for key in ("upage", "spage", "npage", "tpage", "status"):
+        drill.pop(key, None)
+    context.update(
+        heading=heading,
+        scope=scope,
+        summary=summary,
+        status_labels=completion.STATUS_LABELS,
+        light_names=completion.LIGHT_NAMES,
+        status=status,
+        status_title=completion.STATUS_LABELS.get(status)
+        or completion.LIGHT_NAMES.get(status)
+        or "逾期 (红灯)",
+        units=units,
+        unit_rows=unit_rows,
+        sections=sections,
+        silent=silent,
+        tasks=tasks,
+        chart=chart,
+        drill_query=drill.urlencode(),
+        rule=selectors.STATUS_RULE.format(n=scope.warn_days),
+    )
+    return render(request, "progress/completion.html", context)
+
+
+@login_required
+def plan_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(
+        Plan.objects.restrict(request.user, Action.VIEW).select_related("owner"), pk=pk
+    )
+    warn = services.office_setting(plan.owner).warn_days if plan.owner else 14
+    # unscoped: the one plan fetched through restrict() above
+    plans = Plan.objects.filter(pk=plan.pk)
+    scope = completion.Scope(plans=plans, warn_days=warn)
+    return _completion(
+        request, scope=scope, heading=f"完成情况: {plan.title}", context={"plan": plan}
+    )
+
+
+@login_required
+def office_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    office = get_object_or_404(
+        Organisation.objects.restrict(request.user, Action.VIEW).select_related("region"),
+        pk=pk,
+    )
+    if not office.is_office:
+        raise Http404("只有科协或纲要办有完成情况总览。")
+    if not services.can_view_office(request.user, office):
+        raise PermissionDenied("只有本办公室及上级办公室可以查看其完成情况。")
+    plans = Plan.objects.restrict(request.user, Action.VIEW).filter(owner=office)
+    scope = completion.Scope(plans=plans, warn_days=services.office_setting(office).warn_days)
+    plan_rows = paginate(
+        request,
+        completion.by_plan(user=request.user, scope=scope, today=timezone.localdate()),
+        param="ppage",
+    )
+    return _completion(
+        request,
+        scope=scope,
+        heading=f"完成情况: {office.name}",
+        context={"office": office, "plan_rows": plan_rows},
+    )
+
+
+# ------------------------------------------------------------------------------ 上下级任务对应
+def _plan_for(request: HttpRequest, pk: int) -> Plan:
+    return get_object_or_404(
+        Plan.objects.restrict(request.user, Action.VIEW).select_related("region", "owner"), pk=pk
+    )
+
+
+@login_required
+def plan_links(request: HttpRequest, pk: int) -> HttpResponse:
+    """A local plan's tasks with the parent-plan tasks they implement (suggested by the
+    matcher, confirmed or rejected by the plan's office)."""
+    plan = _plan_for(request, pk)
+    choices = list(selectors.parent_plan_choices(user=request.user, local_plan=plan))
+    parent_id = request.GET.get("parent", "")
+    parent = next((p for p in choices if str(p.pk) == parent_id), None)
+    if parent_id and parent is None:
+        raise Http404("上级规划不存在或不在您的范围内。")
+    page = paginate(request, selectors.local_tasks_with_links(local_plan=plan))
+    selectors.attach_links(page.object_list, user=request.user, parent_plan=parent)
+    return render(
+        request,
+        "progress/plan_links.html",
+        {
+            "plan": plan,
+            "parent": parent,
+            "choices": choices,
+            "page": page,
+            "can_edit": can(request.user, plan, Action.CHANGE),
+        },
+    )
+
+
+@login_required
+@require_POST
+def plan_links_suggest(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan_for(request, pk)
+    if not can(request.user, plan, Action.CHANGE):
+        raise PermissionDenied("只有制定该规划的办公室可以匹配上级任务。")
+    parent_id = request.POST.get("parent", "")
+    parent = get_object_or_404(
+        Plan.objects.restrict(request.user, Action.VIEW).select_related("region"),
+        pk=int(parent_id) if parent_id.isdigit() else 0,
+    )
+    try:
+        n = services.links_suggest(user=request.user, local_plan=plan, parent_plan=parent)
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+        return redirect("progress:plan_links", pk=pk)
+    messages.success(request, f"已生成 {n} 条对应建议, 请逐条确认或否决。")
+    return redirect(f"{reverse('progress:plan_links', args=[pk])}?parent={parent.pk}")
+
+
+@login_required
+@require_POST
+def link_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    link = get_object_or_404(
+        TaskLink.objects.restrict(request.user, Action.VIEW).select_related(
+            "local__plan__region", "parent__plan"
+        ),
+        pk=pk,
+    )
+    if not can(request.user, link.parent, Action.VIEW):
+        raise Http404("上级任务不在您的范围内。")
+    if not can(request.user, link, Action.CHANGE):
+        raise PermissionDenied("只有可以修改本级规划的办公室可以确认对应关系。")
+    services.link_decide(
+        user=request.user, link=link, confirm=request.POST.get("decision") == "confirm"
+    )
+    messages.success(request, f"已{link.get_status_display().removeprefix('已')}。")
+    url = reverse("progress:plan_links", args=[link.local.plan_id])
+    page = request.POST.get("page", "")
+    query = f"?parent={link.parent.plan_id}" + (f"&page={page}" if page.isdigit() else "")
+    return redirect(url + query)
+
+
+@login_required
+def plan_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+    """Which tasks of a (parent) plan have confirmed local counterparts, which have none."""
+    plan = _plan_for(request, pk)
+    uncovered = request.GET.get("uncovered") == "1"
+    page = paginate(
+        request, selectors.coverage(user=request.user, parent_plan=plan, uncovered=uncovered)
+    )
+    selectors.attach_local_tasks(page.object_list, user=request.user)
+    return render(
+        request,
+        "progress/plan_coverage.html",
+        {
+            "plan": plan,
+            "page": page,
+            "uncovered": uncovered,
+            "totals": selectors.coverage_totals(user=request.user, parent_plan=plan),
+        },
+    )

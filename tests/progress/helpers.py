@@ -16,24 +16,21 @@ def progress_objects(world, text: str = "进展") -> dict:
     kwargs of every progress view. ``text`` goes into every user-editable field."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    task_fields = {
+        "path": [f"一、{text}"],
+        "number": "1",
+        "title": f"任务 {text}",
+        "text": f"任务 {text}。",
+        "lead": ["市教体局"],
+        "cooperate": [],
+        "responsible": ["市教体局"],
+        "targets": [],
+        "deadline": {"text": "6月底", "due": "2026-06-30", "recurring": None},
+    }
     plan = plan_create_from_parsed(
         user=world.users["admin_a"],
         owner=world.orgs["office_a"],
-        parsed={
-            "tasks": [
-                {
-                    "path": [f"一、{text}"],
-                    "number": "1",
-                    "title": f"任务 {text}",
-                    "text": f"任务 {text}。",
-                    "lead": ["市教体局"],
-                    "cooperate": [],
-                    "responsible": ["市教体局"],
-                    "targets": [],
-                    "deadline": {"text": "6月底", "due": "2026-06-30", "recurring": None},
-                }
-            ]
-        },
+        parsed={"tasks": [task_fields]},
         fields=PlanFields(title=f"规划 {text}", period_start=2026, period_end=2026),
     )
     round_ = services.round_open(
@@ -67,6 +64,15 @@ def progress_objects(world, text: str = "进展") -> dict:
     )
     services.notice_advance(user=world.users["admin_a"], notice=notice)
     task = report.task
+    parent = plan_create_from_parsed(
+        user=world.users["admin_a"],
+        owner=world.orgs["office_a"],
+        parsed={"tasks": [{**task_fields, "title": f"上级任务 {text}"}]},
+        fields=PlanFields(title=f"上级规划 {text}", period_start=2026, period_end=2026),
+    )
+    services.links_suggest(user=world.users["admin_a"], local_plan=plan, parent_plan=parent)
+    link = task.parent_links.get()
+    services.link_decide(user=world.users["admin_a"], link=link, confirm=True)
     return {
         "progress": {"pk": round_.pk},
         "progress:report": {"pk": report.pk},
@@ -77,4 +83,10 @@ def progress_objects(world, text: str = "进展") -> dict:
         "progress:notice": {"pk": notice.pk},
         "progress:notice_docx": {"pk": notice.pk},
         "progress:task_terminate": {"pk": task.pk},
+        "progress:plan_dashboard": {"pk": plan.pk},
+        "progress:office_dashboard": {"pk": world.orgs["office_a"].pk},
+        "progress:plan_links": {"pk": plan.pk},
+        "progress:plan_links_suggest": {"pk": plan.pk},
+        "progress:plan_coverage": {"pk": parent.pk},
+        "progress:link_decide": {"pk": link.pk},
     }

@@ -32,9 +32,16 @@ def test_markup_is_escaped_on_every_page(client, world, objects):
         reverse("progress:notices"),
         reverse("progress:notice", args=[objects["progress:notice"]["pk"]]),
         reverse("progress:dashboard"),
+        reverse("progress:plan_dashboard", args=[objects["progress:plan_dashboard"]["pk"]]),
+        reverse("progress:office_dashboard", args=[objects["progress:office_dashboard"]["pk"]]),
+        reverse("progress:plan_links", args=[objects["progress:plan_links"]["pk"]]),
+        reverse("progress:plan_coverage", args=[objects["progress:plan_coverage"]["pk"]]),
+        reverse("plans:ledger"),
+        reverse("plans:my_tasks"),
         reverse("notifications:inbox"),
         reverse("home"),
     ]
+    shown = 0
     for who in ("admin_a", "staff_a1"):
         client.force_login(world.users[who])
         for url in pages:
@@ -43,6 +50,8 @@ def test_markup_is_escaped_on_every_page(client, world, objects):
                 continue
             html = resp.content.decode()
             assert "<img src=x" not in html and "<script>alert" not in html, (who, url)
+            shown += "&lt;img src=x" in html
+    assert shown >= 20  # the markup did reach the pages (escaped)
     client.force_login(world.users["admin_a"])
     html = client.get(reverse("progress:dashboard")).content.decode()
     assert "\\u003Cimg src=x" in html  # the chart data: json_script escapes it
