@@ -224,10 +224,7 @@ def advice(found: str, ext: str) -> str:
             "请把表格复制到 Excel 或 WPS 表格中另存为 .xlsx。"
         )
     if found == "html" and spreadsheet:
-        return (
-            "这是网页格式的表格 (常见于从网站或业务系统导出的「xls」), "
-            "请用 Excel 或 WPS 表格打开它后另存为 .xlsx。"
-        )
+        return f"这是网页格式的表格 (常见于从网站或业务系统导出的「xls」)。{SAVE_AS_XLSX}"
     if found in ("zip", "rar", "7z", "gzip"):
         return "请先解压, 再分别上传其中的文件。"
     if found == "pdf" and spreadsheet:

@@ -115,7 +115,7 @@ def _first_sheet_member(zf: zipfile.ZipFile) -> str | None:
                 member = target if target.startswith("xl/") else f"xl/{target}"
                 if member in names:
                     return member
-    except (KeyError, UnicodeError, zipfile.BadZipFile):
+    except Exception:  # a damaged workbook: fall back to the first sheet's name
         pass
     sheets = sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
     return sheets[0] if sheets else None
@@ -151,7 +151,7 @@ def check_xlsx_size(data: bytes, limits: SheetLimits) -> None:
         raise DataImportError(filetypes.mismatch_message("上传的文件", found, ".xlsx"))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as exc:
+    except Exception as exc:  # BadZipFile, OSError, NotImplementedError (odd versions) …
         raise DataImportError(
             "无法读取 Excel 文件: 文件已损坏, 请在 Excel 中打开并重新保存后再上传。"
         ) from exc
@@ -179,8 +179,12 @@ def check_xlsx_size(data: bytes, limits: SheetLimits) -> None:
                     _check_counts(rows, cells, limits)
             rows += len(_ROW_TAG.findall(tail))
             cells += len(_CELL_TAG.findall(tail))
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-            raise DataImportError("无法读取 Excel 文件: 文件已损坏。") from exc
+        except DataImportError:
+            raise
+        except Exception as exc:  # zip, zlib, unsupported compression or encryption
+            raise DataImportError(
+                "无法读取 Excel 文件: 文件已损坏, 请在 Excel 中打开并重新保存后再上传。"
+            ) from exc
         _check_counts(rows, cells, limits)
 
 
