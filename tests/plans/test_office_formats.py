@@ -209,3 +209,17 @@ def test_parsers_never_crash_on_corrupt_office_files():
                 parse_ledger(bad)
             except ParseError as exc:
                 assert str(exc)
+
+
+def test_doc_upload_error_is_shown_once_with_what_to_do(client, world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(world.users["admin_a"])
+    upload = SimpleUploadedFile("方案.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    resp = client.post(
+        reverse("plans:upload"),
+        {"owner": world.orgs["office_a"].pk, "document": upload, "kind": "annual"},
+    )
+    page = resp.content.decode()
+    assert resp.status_code == 200
+    assert page.count("是旧版 Word 文档 (.doc)") == 1 and "保存类型选「Word 文档 (*.docx)」" in page
+    assert not PlanDraft.objects.exists()
