@@ -249,21 +249,22 @@ def mismatch_message(name: str, found: str, ext: str | None = None) -> str:
 
 
 def unsupported_message(name: str, ext: str, accepted_label: str) -> str | None:
-    """A specific message for a known office format that is not accepted (.doc, .wps …),
-    or None when the extension is simply unknown."""
+    """A specific message for a known office format that is not accepted here (.doc, .wps,
+    an .xls where only .xlsx is read …), or None when the extension is simply unknown."""
     tips = {
-        ".doc": f"文件「{name}」是旧版 Word 文档 (.doc), 暂不能直接读取。{SAVE_AS_DOCX}",
-        ".wps": f"文件「{name}」是 WPS 文字文档 (.wps), 暂不能直接读取。{SAVE_AS_DOCX}",
-        ".rtf": f"文件「{name}」是 RTF 文档, 暂不能直接读取。{SAVE_AS_DOCX}",
-        ".odt": f"文件「{name}」是 OpenDocument 文档, 暂不能直接读取。{SAVE_AS_DOCX}",
-        ".et": f"文件「{name}」是 WPS 表格 (.et), 暂不能直接读取。{SAVE_AS_XLSX}",
-        ".ods": f"文件「{name}」是 OpenDocument 表格, 暂不能直接读取。{SAVE_AS_XLSX}",
-        ".xls": f"文件「{name}」是旧版 Excel 表格 (.xls), 此处暂不能直接读取。{SAVE_AS_XLSX}",
+        ".doc": f"这是旧版 Word 文档 (.doc), 暂不能直接读取。{SAVE_AS_DOCX}",
+        ".wps": f"这是 WPS 文字文档 (.wps), 暂不能直接读取。{SAVE_AS_DOCX}",
+        ".rtf": f"这是 RTF 文档, 暂不能直接读取。{SAVE_AS_DOCX}",
+        ".odt": f"这是 OpenDocument 文档, 暂不能直接读取。{SAVE_AS_DOCX}",
+        ".et": f"这是 WPS 表格 (.et), 暂不能直接读取。{SAVE_AS_XLSX}",
+        ".ods": f"这是 OpenDocument 表格, 暂不能直接读取。{SAVE_AS_XLSX}",
+        ".xls": f"这是旧版 Excel 表格 (.xls), 此处暂不能直接读取。{SAVE_AS_XLSX}",
     }
+    prefix = f"不支持的文件类型「{name}」: "
     if ext in tips:
-        return tips[ext]
-    if ext in (".xls", ".xlsx", ".docx", ".pdf", ".txt", ".csv", ".html", ".htm"):
-        return f"此处不接受{_sp(EXTENSION_LABELS.get(ext, ext))}「{name}」, 请上传 {accepted_label} 文件。"
+        return prefix + tips[ext]
+    if ext in EXTENSION_LABELS:
+        return f"{prefix}此处不接受{_sp(EXTENSION_LABELS[ext])}, 请上传 {accepted_label} 文件。"
     return None
 
 
