@@ -164,7 +164,7 @@ def test_to_dict_shape(annual_plan):
         "deadline",
     ]
     assert set(task["deadline"]) == {"text", "due", "recurring"}
-    assert list(task["targets"][0]) == ["text", "comparator", "value", "unit", "year"]
+    assert list(task["targets"][0]) == ["text", "comparator", "value", "unit", "year", "display"]
     sections = data["sections"]
     assert sections[0]["title"] == "提升重点人群科学素质"
     assert sections[0]["children"][0]["children"][0]["task_index"] == 0
