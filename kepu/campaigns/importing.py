@@ -21,7 +21,7 @@ from kepu.audit.services import audit_rows
 from kepu.campaigns import services
 from kepu.campaigns.models import Activity, ActivityEvent, ActivityType, Campaign, Mode, Status
 from kepu.campaigns.selectors import registering_orgs
-from kepu.core.files import SPREADSHEET, check_upload, new_workbook, workbook_bytes, write_row
+from kepu.core.files import SHEET, check_upload, new_workbook, workbook_bytes, write_row
 from kepu.core.importing import DataImportError, RowErrors, SheetLimits, xlsx_rows
 from kepu.orgs.scoping import Action, user_grants
 from kepu.plans.models import KeyGroup
@@ -136,7 +136,7 @@ def _header(row: list[str]) -> dict[str, int] | None:
 def activities_import(
     *, user: Any, campaign: Campaign, name: str, data: bytes, today: dt.date | None = None
 ) -> ImportResult:
-    check_upload(name, data, SPREADSHEET)
+    check_upload(name, data, SHEET)
     if not services.registration_open(campaign, today=today):
         raise DataImportError(
             f"不在登记时间内 (登记时间 {campaign.registration_start:%Y-%m-%d} 至 "

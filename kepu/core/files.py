@@ -10,12 +10,12 @@ from urllib.parse import quote
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 
+from kepu.core import filetypes
+
 MB = 1024 * 1024
 
-ZIP_EXTENSIONS = (".docx", ".xlsx")
-TEXT_EXTENSIONS = (".txt", ".html", ".htm", ".csv")
-# Binary containers that show up renamed as text: zip (docx/xlsx), PDF, old OLE Office files.
-BINARY_SIGNATURES = (b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")
+# How much of an upload the form-level check (``check_upload_file``) reads to sniff it.
+HEAD_BYTES = 8192
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,6 @@ class Kind:
     label: str
     # The largest file of this kind that is accepted (checked before the file is read).
     max_bytes: int = 10 * MB
-    # How a text upload that is really a binary file is described: "不是{text_name}
-    # (可能是 {binary_hint} 文件改了扩展名)".
-    text_name: str = "文本"
-    binary_hint: str = "Word/PDF"
 
     @property
     def max_mb(self) -> int:
@@ -37,16 +33,19 @@ class Kind:
 # Per-kind limits, set to what each kind really needs: a plan document is rarely over a
 # few MB; a ledger of 200,000 tasks fits in 20 MB; national survey microdata (300,000+
 # respondents with item answers) needs tens of MB.
-DOCUMENT = Kind((".txt", ".docx", ".html", ".htm"), "txt、docx 或 html", max_bytes=10 * MB)
+DOCUMENT = Kind(
+    (".docx", ".pdf", ".txt", ".html", ".htm"), "docx、pdf、txt 或 html", max_bytes=10 * MB
+)
+# Spreadsheets read with ``kepu.core.importing.xlsx_rows`` or the ledger parser, which
+# read old .xls workbooks too; SPREADSHEET is for readers that only know .xlsx.
+SHEET = Kind((".xlsx", ".xls"), "xlsx 或 xls", max_bytes=20 * MB)
 SPREADSHEET = Kind((".xlsx",), "xlsx", max_bytes=20 * MB)
 DATA = Kind(
-    (".csv", ".xlsx"),
-    "csv 或 xlsx",
+    (".csv", ".xlsx", ".xls"),
+    "csv、xlsx 或 xls",
     max_bytes=100 * MB,
-    text_name=" CSV 文本",
-    binary_hint="Excel/PDF",
 )
-KINDS = (DOCUMENT, SPREADSHEET, DATA)
+KINDS = (DOCUMENT, SHEET, SPREADSHEET, DATA)
 # The largest request body any upload may need (the request-body limit in
 # kepu.core.limits): the largest kind plus room for the other form fields.
 MAX_UPLOAD_BYTES = max(k.max_bytes for k in KINDS)
@@ -58,22 +57,27 @@ def _too_large(size: int, limit: int) -> ValidationError:
 
 
 def check_upload(name: str, data: bytes, kind: Kind, *, max_bytes: int | None = None) -> str:
-    """Validate an uploaded file; return its lower-case extension or raise ValidationError."""
+    """Validate an uploaded file; return its lower-case extension or raise ValidationError.
+
+    The extension must be one of the kind's, the size within its limit, and the content
+    (sniffed by :func:`kepu.core.filetypes.sniff`: zip members, OLE2 streams, PDF, HTML,
+    text) what the extension says. Every message is Chinese and says what to do: a .doc
+    or .wps is to be saved as .docx, a Word file renamed to .xlsx is named as such.
+    """
     lower = (name or "").lower()
     ext = next((e for e in kind.extensions if lower.endswith(e)), None)
     if ext is None:
-        raise ValidationError(f"不支持的文件类型「{name}」, 请上传 {kind.label} 文件。")
+        given = "." + lower.rsplit(".", 1)[-1] if "." in lower else ""
+        tip = filetypes.unsupported_message(name, given, kind.label) if given else None
+        raise ValidationError(tip or f"不支持的文件类型「{name}」, 请上传 {kind.label} 文件。")
     if not data:
         raise ValidationError("上传的文件是空的。")
     limit = kind.max_bytes if max_bytes is None else max_bytes
     if len(data) > limit:
         raise _too_large(len(data), limit)
-    if ext in ZIP_EXTENSIONS and not data.startswith(b"PK\x03\x04"):
-        raise ValidationError(f"文件「{name}」不是有效的 {ext[1:]} 文件 (内容与扩展名不符)。")
-    if ext in TEXT_EXTENSIONS and data.startswith(BINARY_SIGNATURES):
-        raise ValidationError(
-            f"文件「{name}」的内容不是{kind.text_name} (可能是 {kind.binary_hint} 文件改了扩展名)。"
-        )
+    found = filetypes.sniff(data)
+    if not filetypes.content_matches(ext, found):
+        raise ValidationError(filetypes.mismatch_message(name, found, ext))
     return ext
 
 
@@ -87,7 +91,7 @@ def check_upload_file(upload: Any, kind: Kind) -> str:
     if size > kind.max_bytes:
         raise _too_large(size, kind.max_bytes)
     upload.seek(0)
-    head = upload.read(8)
+    head = upload.read(HEAD_BYTES)
     upload.seek(0)
     if not head:
         raise ValidationError("上传的文件是空的。")

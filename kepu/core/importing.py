@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kepu.core import filetypes
 from kepu.core.files import cell_text
 
 MAX_REPORTED_ERRORS = 100
@@ -114,10 +115,25 @@ def _first_sheet_member(zf: zipfile.ZipFile) -> str | None:
                 member = target if target.startswith("xl/") else f"xl/{target}"
                 if member in names:
                     return member
-    except (KeyError, UnicodeError, zipfile.BadZipFile):
+    except Exception:  # a damaged workbook: fall back to the first sheet's name
         pass
     sheets = sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
     return sheets[0] if sheets else None
+
+
+def _xls_rows(data: bytes, limits: SheetLimits) -> Iterator[list[str]]:
+    found = filetypes.sniff(data)
+    if found not in ("xls", "ole"):
+        raise DataImportError(filetypes.mismatch_message("上传的文件", found, ".xls"))
+    try:
+        rows = filetypes.xls_rows(data, max_rows=limits.rows)
+    except filetypes.FileReadError as exc:
+        raise DataImportError(str(exc)) from exc
+    cells = sum(len(r) for r in rows)
+    if cells > limits.cells:
+        raise DataImportError(f"表格单元格数超过上限 ({limits.cells:,} 个); 请删除多余的列。")
+    for row in rows:
+        yield [cell_text(v) for v in row]
 
 
 def check_xlsx_size(data: bytes, limits: SheetLimits) -> None:
@@ -128,10 +144,17 @@ def check_xlsx_size(data: bytes, limits: SheetLimits) -> None:
     sheet's XML and stopping at the first row over the cap, so a small file that
     unpacks to millions of rows is refused in a fraction of a second.
     """
+    if data.startswith(filetypes.OLE_MAGIC):
+        return  # an .xls holds at most 65,536 rows; xlsx_rows checks the caps as it reads
+    found = filetypes.sniff(data)
+    if found not in ("xlsx", "zip"):
+        raise DataImportError(filetypes.mismatch_message("上传的文件", found, ".xlsx"))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataImportError("无法读取 Excel 文件: 文件已损坏或不是 xlsx 文件。") from exc
+    except Exception as exc:  # BadZipFile, OSError, NotImplementedError (odd versions) …
+        raise DataImportError(
+            "无法读取 Excel 文件: 文件已损坏, 请在 Excel 中打开并重新保存后再上传。"
+        ) from exc
     with zf:
         unpacked = sum(info.file_size for info in zf.infolist())
         if unpacked > limits.unpacked_bytes:
@@ -156,8 +179,12 @@ def check_xlsx_size(data: bytes, limits: SheetLimits) -> None:
                     _check_counts(rows, cells, limits)
             rows += len(_ROW_TAG.findall(tail))
             cells += len(_CELL_TAG.findall(tail))
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-            raise DataImportError("无法读取 Excel 文件: 文件已损坏。") from exc
+        except DataImportError:
+            raise
+        except Exception as exc:  # zip, zlib, unsupported compression or encryption
+            raise DataImportError(
+                "无法读取 Excel 文件: 文件已损坏, 请在 Excel 中打开并重新保存后再上传。"
+            ) from exc
         _check_counts(rows, cells, limits)
 
 
@@ -174,8 +201,12 @@ def xlsx_rows(data: bytes, limits: SheetLimits) -> Iterator[list[str]]:
 
     Checks the caps first (:func:`check_xlsx_size`), and stops with an error if the
     sheet still turns out longer than the cap while reading. Trailing empty cells are
-    kept; callers skip blank rows.
+    kept; callers skip blank rows. An old Excel 97-2003 workbook (.xls, recognised by its
+    content) is read the same way (:func:`kepu.core.filetypes.xls_rows`).
     """
+    if data.startswith(filetypes.OLE_MAGIC):
+        yield from _xls_rows(data, limits)
+        return
     check_xlsx_size(data, limits)
     from openpyxl import load_workbook
 

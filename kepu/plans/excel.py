@@ -154,7 +154,7 @@ def ledger_rows(tasks: Iterable[Task], *, chunk: int = 200) -> Iterator[list[Any
                 task.text or task.title,
                 "、".join(leads),
                 "、".join(u.name for u in task.cooperating_units),
-                "；".join(t.text for t in task.targets.all()),
+                "；".join(t.label for t in task.targets.all()),
                 task.deadline,
                 progress.get(getattr(task, "pk", None) or 0, ""),
                 status.label if status is not None else "",

@@ -6,7 +6,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from kepu.core.autocomplete import AutocompleteWidget
-from kepu.core.files import DOCUMENT, SPREADSHEET, check_upload_file
+from kepu.core.files import DOCUMENT, SHEET, check_upload_file
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action
@@ -24,7 +24,11 @@ class DocumentUploadForm(forms.Form):
         label="文件类型", choices=PlanKind.choices, initial=PlanKind.IMPLEMENTATION
     )
     document = forms.FileField(
-        label=f"上传文件 (txt / docx / html, 不超过 {DOCUMENT.max_mb} MB)", required=False
+        label=(
+            f"上传文件 (docx / 带文字的 pdf / txt / html, 不超过 {DOCUMENT.max_mb} MB; "
+            ".doc/.wps 请先另存为 .docx)"
+        ),
+        required=False,
     )
     text = forms.CharField(
         label="或直接粘贴全文", required=False, widget=forms.Textarea(attrs={"rows": 8})
@@ -53,8 +57,8 @@ class LedgerImportForm(forms.Form):
     kind = forms.ChoiceField(label="类型", choices=PlanKind.choices, initial=PlanKind.ANNUAL)
     workbook = forms.FileField(
         label=(
-            "Excel 台账 (.xlsx, 表头含 序号/任务内容/牵头单位/配合单位/目标任务/完成时限, "
-            f"不超过 {SPREADSHEET.max_mb} MB)"
+            "Excel 台账 (.xlsx 或 .xls, 表头含 序号/任务内容/牵头单位/配合单位/目标任务/完成时限, "
+            f"不超过 {SHEET.max_mb} MB)"
         )
     )
 
@@ -64,7 +68,7 @@ class LedgerImportForm(forms.Form):
 
     def clean_workbook(self) -> Any:
         upload = self.cleaned_data["workbook"]
-        check_upload_file(upload, SPREADSHEET)
+        check_upload_file(upload, SHEET)
         return upload
 
 

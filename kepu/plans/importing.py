@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kepu.core.files import SPREADSHEET, check_upload
+from kepu.core.files import SHEET, check_upload
 from kepu.core.importing import DataImportError, RowErrors, SheetLimits, xlsx_rows
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action
@@ -74,7 +74,7 @@ def ledger_rows(
     :class:`DataImportError` with every row error (the first 100 listed)."""
     from kepu.plans.services import exact_organisations
 
-    check_upload(name, data, SPREADSHEET)
+    check_upload(name, data, SHEET)
     rows = xlsx_rows(data, LEDGER_LIMITS)
     cols: dict[str, int] | None = None
     errors = RowErrors()

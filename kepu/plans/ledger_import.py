@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Count
 
-from kepu.core.files import SPREADSHEET, check_upload
+from kepu.core.files import SHEET, check_upload
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, save_in_scope
 from kepu.plans.models import Plan, PlanDraft, PlanKind, Task
@@ -80,8 +80,8 @@ def ledger_draft_create(
     title: str = "",
     kind: str = PlanKind.ANNUAL,
 ) -> tuple[PlanDraft, list[str]]:
-    """Parse an Excel ledger into a draft for the preview; returns (draft, warnings)."""
-    check_upload(name, data, SPREADSHEET)
+    """Parse an Excel ledger (.xlsx or .xls) into a draft for the preview; returns (draft, warnings)."""
+    check_upload(name, data, SHEET)
     try:
         ledger = parse_ledger(data)
     except ParseError as exc:

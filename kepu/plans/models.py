@@ -269,9 +269,20 @@ class Target(models.Model):
 
     @property
     def label(self) -> str:
-        value = int(self.value) if float(self.value).is_integer() else self.value
-        year = f"({self.year}年)" if self.year else ""
-        return f"{self.get_comparator_display()}{value}{self.unit}{year}"
+        """The target as the document words it: "不少于20个", "覆盖10万人次",
+        "超过15% (2025年)" (the one display used by pages, ledger and exports)."""
+        from kepu.plans.parsing.targets import target_display
+
+        return target_display(self.text, self.comparator, self.value, self.unit, self.year)
+
+    @property
+    def structured_label(self) -> str:
+        """The structured reading, for a tooltip: "≥ 100000 人次 (2025年)"."""
+        from kepu.plans.parsing.targets import format_value
+
+        symbol = {">=": "≥", ">": ">", "=": "=", "<=": "≤", "<": "<"}.get(self.comparator, "")
+        year = f" ({self.year}年)" if self.year else ""
+        return f"{symbol} {format_value(self.value)} {self.unit}{year}".strip()
 
     def audit_scope(self) -> tuple[str, int | None]:
         return self.plan.region.path, self.plan.owner_id

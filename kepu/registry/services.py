@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kepu.core.files import SPREADSHEET, check_upload, new_workbook, workbook_bytes, write_row
+from kepu.core.files import SHEET, check_upload, new_workbook, workbook_bytes, write_row
 from kepu.core.importing import DataImportError, RowErrors, SheetLimits, xlsx_rows
 from kepu.core.validation import length_errors
 from kepu.core.versioning import version_check
@@ -246,7 +246,7 @@ def sheet_xlsx(sheet: dict[str, Any]) -> bytes:
 
 def sheet_from_xlsx(name: str, data: bytes) -> dict[str, Any]:
     """Read a score sheet from Excel (the layout of :func:`sheet_xlsx`); Chinese row errors."""
-    check_upload(name, data, SPREADSHEET)
+    check_upload(name, data, SHEET)
     rows = list(xlsx_rows(data, SHEET_LIMITS))
     errors = RowErrors()
     title = next((r[0] for r in rows if r and r[0]), "")

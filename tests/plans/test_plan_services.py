@@ -142,7 +142,8 @@ def test_error_during_confirm_rolls_everything_back(world, plan_bytes, settings,
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("plan.pdf", b"%PDF-1.4 ...", "不支持的文件类型"),
+        ("plan.pdf", b"%PDF-1.4 ...", "无法读取 PDF 文件"),
+        ("plan.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1...", "另存为"),
         ("plan.docx", b"not a zip at all", "不是有效的 docx"),
         ("plan.docx", b"PK\x03\x04broken zip", "无法解析"),
         ("plan.txt", b"", "空的"),

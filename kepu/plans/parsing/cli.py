@@ -9,7 +9,7 @@ from typing import TextIO
 from . import ParseError, parse_file
 from .model import ParsedPlan, Section, Target
 
-USAGE = "用法: kepu plan parse 文件 [--json]\n支持 .txt (任意常见编码)、.docx、.html。"
+USAGE = "用法: kepu plan parse 文件 [--json]\n支持 .docx、带文字层的 .pdf、.txt (任意常见编码)、.html, 以及 Excel 任务台账 (.xlsx、.xls)。\n旧版 .doc/.wps 请先用 Word 或 WPS 另存为 .docx。"
 _CMP = {">=": "≥", ">": ">", "=": "=", "<=": "≤", "<": "<"}
 
 

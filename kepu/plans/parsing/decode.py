@@ -1,4 +1,5 @@
-"""Bytes → text blocks: encodings, ``.docx`` (with numbering and tables) and saved web pages.
+"""Bytes → text blocks: encodings, ``.docx`` (with numbering and tables), saved web pages and
+text-layer PDF.
 
 The output is a list of blocks: a ``str`` is one line of text, a :class:`Table` is a grid of
 cell texts.  Nothing here interprets the content.
@@ -11,6 +12,8 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
+
+from kepu.core import filetypes
 
 from .errors import ParseError
 
@@ -26,10 +29,12 @@ TEXT_EXTS = {"txt", "text", "md", "csv", "tsv", ""}
 HTML_EXTS = {"html", "htm", "shtml", "xhtml", "mht", "jsp", "asp", "aspx", "php"}
 DOCX_EXTS = {"docx", "docm", "dotx", "wps_docx"}
 KNOWN_UNSUPPORTED = {
-    "doc": "旧版 Word (.doc) 文件暂不支持, 请用 Word 或 WPS 另存为 .docx 后再上传。",
-    "wps": "WPS (.wps) 文件暂不支持, 请另存为 .docx 后再上传。",
-    "pdf": "PDF 文件暂不支持, 请上传 .docx、.txt 或网页 (.html) 版本。",
+    "doc": f"旧版 Word (.doc) 文件暂不能直接读取。{filetypes.SAVE_AS_DOCX}",
+    "wps": f"WPS 文字 (.wps) 文件暂不能直接读取。{filetypes.SAVE_AS_DOCX}",
+    "rtf": f"RTF 文件暂不能直接读取。{filetypes.SAVE_AS_DOCX}",
+    "odt": f"OpenDocument (.odt) 文件暂不能直接读取。{filetypes.SAVE_AS_DOCX}",
 }
+SUPPORTED = ".docx、.pdf、.txt 或 .html"
 
 # Caps: a plan document is at most a few thousand paragraphs. Anything far beyond is refused
 # with a clear message before it is parsed, so a small compressed file cannot unpack into
@@ -669,47 +674,128 @@ def _decode_html(data: bytes) -> str:
     return decode_text_bytes(data)
 
 
+# ---------------------------------------------------------------------------------- PDF
+_PAGE_NUMBER = re.compile(r"^[-—–－\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*/\s*\d{1,4})?[-—–－\s]*$")
+_SENTENCE_END = "。;；:：!！?？」』)）"
+
+
+def pdf_blocks(data: bytes) -> list[Block]:
+    """The text layer of a PDF as lines, with the lines a paragraph wraps over joined.
+
+    PDF text comes out line by line as laid out on the page; a line that fills the width
+    and does not end a sentence continues on the next line unless that line starts a
+    heading. Page numbers ("- 3 -") at the top or bottom of a page are dropped. A PDF
+    without a text layer (a scan) is refused with a message saying so.
+    """
+    from .headings import match_heading
+    from .normalize import fold
+
+    try:
+        pages = filetypes.pdf_pages(data)
+    except filetypes.FileReadError as exc:
+        raise ParseError(str(exc)) from exc
+    lines: list[str] = []
+    for page in pages:
+        body = [ln for ln in page if ln]
+        while body and _PAGE_NUMBER.match(body[-1]):
+            body.pop()
+        while body and _PAGE_NUMBER.match(body[0]):
+            body.pop(0)
+        lines.extend(body)
+        if len(lines) > MAX_PARAGRAPHS * 4:
+            raise _too_many_paragraphs()
+    if not lines:
+        raise ParseError(filetypes.SCANNED_PDF)
+    lengths = sorted(len(ln) for ln in lines)
+    full = lengths[int(len(lengths) * 0.9)] if len(lengths) >= 5 else max(lengths)
+    blocks: list[Block] = []
+    buf = last = ""
+    for ln in lines:
+        wrapped = len(last) >= full * 0.85 and not last.endswith(tuple(_SENTENCE_END))
+        if buf and wrapped and match_heading(fold(ln)) is None:
+            buf += ln
+        else:
+            if buf:
+                blocks.append(buf)
+            buf = ln
+        last = ln
+    if buf:
+        blocks.append(buf)
+    return blocks
+
+
+# ---------------------------------------------------------------------------------- sheets
+def sheet_blocks(data: bytes) -> list[Block]:
+    """A spreadsheet (.xlsx/.xls task ledger) as a document: the rows above the ledger's
+    header become lines (the title), the header and everything below one table."""
+    from .ledger import HEADER_SCAN, _header, read_rows
+
+    rows = read_rows(data)
+    header_at = next((i for i, r in enumerate(rows[:HEADER_SCAN]) if _header(r)), None)
+    blocks: list[Block] = []
+    start = header_at if header_at is not None else len(rows)
+    for row in rows[:start]:
+        text = " ".join(c for c in row if c)
+        if text:
+            blocks.append(text)
+    if header_at is not None:
+        blocks.append(Table(rows=[list(r) for r in rows[header_at:]]))
+    return blocks
+
+
 # ---------------------------------------------------------------------------------- dispatch
-_HTML_SNIFF = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<meta|<body|<div|<p[\s>])", re.I)
-
-
 def file_kind(data: bytes, filename: str) -> str:
-    """``"docx"``, ``"html"`` or ``"text"``; raises :class:`ParseError` for other types."""
+    """``"docx"``, ``"pdf"``, ``"sheet"`` (.xlsx/.xls), ``"html"`` or ``"text"``, judged by content first
+    (:func:`kepu.core.filetypes.sniff`), then by extension; raises :class:`ParseError`
+    with what to do for other types (.doc/.wps: how to save as .docx)."""
     name = (filename or "").strip().lower()
     ext = name.rsplit(".", 1)[-1] if "." in name else ""
-    is_zip = data[:4] == b"PK\x03\x04"
-    if ext in DOCX_EXTS or (is_zip and _zip_is_docx(data)):
+    found = filetypes.sniff(data)
+    if found == "docx" or (found == "zip" and ext in DOCX_EXTS):
         return "docx"
-    if is_zip or ext in ("xlsx", "xls", "pptx", "ppt", "zip", "rar", "7z"):
-        raise ParseError(f"不支持的文件类型「.{ext or 'zip'}」: 请上传 .docx、.txt 或 .html 文件。")
+    if found == "pdf":
+        return "pdf"
+    if ext == "wps" and found in ("doc", "ole", "xls"):
+        raise ParseError(KNOWN_UNSUPPORTED["wps"])
+    if found in ("xlsx", "xls") or (found == "ole" and ext == "xls"):
+        return "sheet"
+    if found in ("doc", "ole"):
+        raise ParseError(KNOWN_UNSUPPORTED["doc"])
+    if found == "binary" and (ext in TEXT_EXTS or ext in HTML_EXTS):
+        found = "text"  # let the text decoder judge (it reports text without Chinese)
+    if found not in ("text", "html"):
+        raise ParseError(_not_a_document(found, ext))
     if ext in KNOWN_UNSUPPORTED:
         raise ParseError(KNOWN_UNSUPPORTED[ext])
-    if data[:5] == b"%PDF-":
-        raise ParseError(KNOWN_UNSUPPORTED["pdf"])
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise ParseError(KNOWN_UNSUPPORTED["doc"])
+    if ext in DOCX_EXTS or ext in ("pdf", "xlsx", "xls"):
+        raise ParseError(filetypes.mismatch_message(filename, found, "." + ext))
     if ext in HTML_EXTS:
         return "html"
+    if found == "html":
+        return "html"
     if ext in TEXT_EXTS or ext.isdigit() or len(ext) > 6:
-        head = data[:2000].lstrip(b"\xef\xbb\xbf")
-        if _HTML_SNIFF.match(head):
-            return "html"
         return "text"
-    raise ParseError(f"不支持的文件类型「.{ext}」: 请上传 .docx、.txt 或 .html 文件。")
+    raise ParseError(f"不支持的文件类型「.{ext}」: 请上传 {SUPPORTED} 文件。")
 
 
-def _zip_is_docx(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "word/document.xml" in zf.namelist()
-    except Exception:
-        return False
+def _not_a_document(found: str, ext: str) -> str:
+    what = filetypes.label(found)
+    if found in ("xlsx", "xls", "et", "ods"):
+        return (
+            f"这是{filetypes._sp(what)}, 不是规划文件。任务台账请从「导入台账」上传; "
+            f"规划文件请上传 {SUPPORTED} 文件。"
+        )
+    return f"不支持的文件类型 ({what}): 请上传 {SUPPORTED} 文件。{filetypes.advice(found, '.docx')}"
 
 
 def decode_bytes(data: bytes, filename: str) -> list[Block]:
     kind = file_kind(data, filename)
     if kind == "docx":
         blocks = docx_blocks(data)
+    elif kind == "pdf":
+        blocks = pdf_blocks(data)
+    elif kind == "sheet":
+        blocks = sheet_blocks(data)
     elif kind == "html":
         blocks = html_blocks(data)
     else:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from typing import Any
+
+from kepu.core import filetypes
 
 from .deadlines import Deadline, find_deadline, parse_deadline, plan_year
 from .errors import ParseError
@@ -99,21 +100,33 @@ def _header(row: list[str]) -> dict[str, int] | None:
 
 
 def read_rows(data: bytes) -> list[list[str]]:
-    """The first worksheet's rows as text, capped in rows and columns."""
+    """The first worksheet's rows as text, capped in rows and columns (.xlsx or .xls,
+    told apart by content)."""
     if not data:
         raise ParseError("文件为空。")
     if len(data) > MAX_BYTES:
         raise ParseError("文件过大 (超过 20 MB)。")
-    if not data.startswith(b"PK\x03\x04"):
-        raise ParseError("不是有效的 Excel (.xlsx) 文件。")
+    found = filetypes.sniff(data)
+    if found in ("xls", "ole"):
+        try:
+            raw = filetypes.xls_rows(data, max_rows=MAX_ROWS, max_cols=MAX_COLS)
+        except filetypes.FileReadError as exc:
+            raise ParseError(str(exc)) from exc
+        return [[_cell(v) for v in row] for row in raw]
+    if found not in ("xlsx", "zip"):
+        raise ParseError(
+            f"这不是有效的 Excel 表格 (看起来是{filetypes._sp(filetypes.label(found))})。"
+            f"{filetypes.advice(found, '.xlsx')}"
+        )
     try:
         from openpyxl import load_workbook
 
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ParseError(f"无法读取 Excel 文件 ({exc.__class__.__name__})。") from exc
     except Exception as exc:  # openpyxl raises many kinds for damaged files
-        raise ParseError(f"无法读取 Excel 文件 ({exc.__class__.__name__})。") from exc
+        raise ParseError(
+            f"无法读取 Excel 文件: 文件已损坏 ({exc.__class__.__name__}); "
+            "请在 Excel 中打开并重新保存后再上传。"
+        ) from exc
     try:
         if not wb.worksheets:
             raise ParseError("Excel 文件中没有工作表。")
@@ -122,6 +135,10 @@ def read_rows(data: bytes) -> list[list[str]]:
             rows += [[_cell(v) for v in row]]
             if len(rows) > MAX_ROWS:
                 raise ParseError(f"表格超过 {MAX_ROWS} 行, 请拆分后再导入。")
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(f"读取 Excel 文件时出错 ({exc.__class__.__name__})。") from exc
     finally:
         wb.close()
     return rows
@@ -215,7 +232,7 @@ def parse_rows(rows: list[list[str]]) -> dict[str, Any]:
 
 
 def parse_ledger(data: bytes) -> dict[str, Any]:
-    """Parse an .xlsx ledger. Raises :class:`ParseError` with a Chinese message."""
+    """Parse an .xlsx or .xls ledger. Raises :class:`ParseError` with a Chinese message."""
     rows = read_rows(data)
     try:
         return parse_rows(rows)

@@ -18,6 +18,13 @@ class Target:
     unit: str
     year: int | None = None
 
+    @property
+    def display(self) -> str:
+        """The target as the document words it, with its year ("超过15% (2025年)")."""
+        from .targets import target_display
+
+        return target_display(self.text, self.comparator, self.value, self.unit, self.year)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
@@ -25,6 +32,7 @@ class Target:
             "value": self.value,
             "unit": self.unit,
             "year": self.year,
+            "display": self.display,
         }
 
 

@@ -299,3 +299,33 @@ def extract_targets(norm: str, orig: str | None = None) -> list[Target]:
             )
         )
     return found
+
+
+# --- display: targets read like the document -----------------------------------------------
+COMPARATOR_WORDS = {">=": "不少于", ">": "超过", "=": "", "<=": "不超过", "<": "少于"}
+_SPACES = re.compile(r"\s+")
+
+
+def format_value(value: float | int) -> str:
+    """A target value as an office writes it: 100000 → "10万", 150000000 → "1.5亿", 12.5 → "12.5"."""
+    v = float(value)
+    for size, word in ((10**8, "亿"), (10**4, "万")):
+        if abs(v) >= size and (v / size) * 100 == int((v / size) * 100):
+            q = v / size
+            return f"{int(q) if q.is_integer() else f'{q:g}'}{word}"
+    return str(int(v)) if v.is_integer() else f"{v:g}"
+
+
+def target_display(
+    text: str | None, comparator: str, value: float | int, unit: str, year: int | None
+) -> str:
+    """How a target is shown: the document's own wording ("不少于20个", "覆盖10万人次",
+    "培训教师300人以上") with its year when the wording does not carry it
+    ("超过15% (2025年)"). A target without wording (typed in a form) is worded from
+    its structured value: ">=" 100000 "人次" → "不少于10万人次"."""
+    base = _SPACES.sub(" ", text or "").strip()
+    if not base:
+        base = f"{COMPARATOR_WORDS.get(comparator, '')}{format_value(value)}{unit or ''}"
+    if year and str(year) not in base:
+        base = f"{base} ({year}年)"
+    return base

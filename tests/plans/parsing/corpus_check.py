@@ -24,7 +24,11 @@ def main(argv: list[str]) -> int:
     if not corpus.is_dir():
         print(f"没有找到语料目录: {corpus}")
         return 0
-    files = sorted(p for p in corpus.iterdir() if p.suffix in {".txt", ".docx", ".html", ".htm"})
+    files = sorted(
+        p
+        for p in corpus.iterdir()
+        if p.suffix in {".txt", ".docx", ".html", ".htm", ".pdf", ".xls", ".xlsx"}
+    )
     for path in files:
         t0 = time.perf_counter()
         try:

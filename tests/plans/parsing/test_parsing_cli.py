@@ -23,7 +23,14 @@ def test_json_output(tmp_path, capsysbinary):
     task = data["tasks"][0]
     assert task["lead"] == ["镇科协"] and task["cooperate"] == ["镇卫生院"]
     assert task["targets"] == [
-        {"text": "不少于12场", "comparator": ">=", "value": 12, "unit": "场", "year": None}
+        {
+            "text": "不少于12场",
+            "comparator": ">=",
+            "value": 12,
+            "unit": "场",
+            "year": None,
+            "display": "不少于12场",
+        }
     ]
 
 

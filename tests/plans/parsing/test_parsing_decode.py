@@ -214,7 +214,7 @@ def test_html_saved_as_txt_is_sniffed():
         (b"\x00\x01\x02garbage!!", "a.txt", "中文"),
         (b"%PDF-1.7 ...", "a.pdf", "PDF"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "old.doc", ".doc"),
-        ("一、任务".encode(), "sheet.xlsx", "不支持"),
+        ("一、任务".encode(), "sheet.xlsx", "不是有效的 xlsx"),
         ("一、任务".encode(), "image.png", "不支持"),
     ],
 )

@@ -30,14 +30,15 @@ def test_tasks_are_the_lowest_headed_items_and_ledger_rows(annual_plan):
         "完善评价机制",
         "开展中期评估",
         "推进科普信息化",
+        "加强组织领导",  # safeguards (保障) are tasks too (issue 9)
+        "加强经费保障",
         "举办县级科普讲解大赛",
         "开展防灾减灾科普宣传周活动,覆盖群众不少于1万人次",
         "推进中央党校(国家行政学院)课程进修,支持示范县(市、区)建设",
     ]
-    # notice text, signature, contact line, safeguards without units: no tasks
+    # notice text, signature, contact line: no tasks
     joined = "\n".join(t.text for t in plan.tasks)
     assert "张三" not in joined and "0871" not in joined and "印发给你们" not in joined
-    assert "加强组织领导" not in titles
 
 
 def test_paths_numbers_and_text(annual_plan):
@@ -163,7 +164,7 @@ def test_to_dict_shape(annual_plan):
         "deadline",
     ]
     assert set(task["deadline"]) == {"text", "due", "recurring"}
-    assert list(task["targets"][0]) == ["text", "comparator", "value", "unit", "year"]
+    assert list(task["targets"][0]) == ["text", "comparator", "value", "unit", "year", "display"]
     sections = data["sections"]
     assert sections[0]["title"] == "提升重点人群科学素质"
     assert sections[0]["children"][0]["children"][0]["task_index"] == 0
@@ -185,3 +186,55 @@ def test_labelled_unit_lines_apply_to_the_preceding_task():
     )
     assert second.lead == ["市科协"] and second.cooperate == ["市教育局", "市文旅局"]
     assert second.text == "开展展览。"
+
+
+SAFEGUARDS = """2025年测试市全民科学素质行动工作要点
+一、重点任务
+1.开展科普讲座。每年不少于12场。(市科协牵头)
+二、保障措施
+(一)加强组织领导。各成员单位要把科学素质工作纳入年度计划。
+(二)加大投入力度。将科普经费列入财政预算。(市财政局牵头)
+(三)加强宣传引导。(市委宣传部)
+三、组织实施
+(一)强化条件保障
+1.建设科普人才队伍。培训科普人员200人以上。
+2.完善科普设施。
+(二)实施步骤
+1.动员部署阶段。2025年3月底前完成。
+四、工作要求
+(一)加强统筹协调。各单位要高度重视。
+"""
+
+
+def test_safeguard_items_are_tasks_with_their_path():
+    """Issue 9: items under 保障措施/组织保障/组织实施 are tasks in real ledgers (funding
+    goes to 财政, publicity to 宣传部); steps and requirements stay outline text."""
+    plan = parse_text(SAFEGUARDS)
+    t = by_title(plan)
+    assert [x.title for x in plan.tasks] == [
+        "开展科普讲座",
+        "加强组织领导",
+        "加大投入力度",
+        "加强宣传引导",
+        "建设科普人才队伍",
+        "完善科普设施",
+    ]
+    assert t["加强组织领导"].path == ["保障措施"]
+    assert t["加强组织领导"].responsible == []  # no unit is invented
+    assert t["加大投入力度"].lead == ["市财政局"]
+    assert t["加强宣传引导"].responsible == ["市委宣传部"]
+    assert t["建设科普人才队伍"].path == ["组织实施", "强化条件保障"]
+    assert t["建设科普人才队伍"].targets[0].value == 200
+    # the JSON contract is unchanged: the same keys per task
+    task = plan.to_dict()["tasks"][1]
+    assert set(task) == {
+        "path",
+        "number",
+        "title",
+        "text",
+        "lead",
+        "cooperate",
+        "responsible",
+        "targets",
+        "deadline",
+    }
