@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count, Q
+
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, user_grants
 from kepu.regions.models import Region
@@ -21,9 +23,13 @@ def dashboard_summary(*, user: Any) -> dict[str, Any]:
                     "townships": sub.filter(level=4).count(),
                 }
             )
+    # One scan for both tallies (a national office counts ~70,000 organisations).
+    counts = orgs.order_by().aggregate(
+        total=Count("pk"), member_units=Count("pk", filter=Q(is_member_unit=True))
+    )
     return {
         "grants": grants,
-        "org_count": orgs.count(),
-        "member_unit_count": orgs.filter(is_member_unit=True).count(),
+        "org_count": counts["total"],
+        "member_unit_count": counts["member_units"],
         "regions": regions,
     }

@@ -270,6 +270,9 @@ def scope_spec(model: type[models.Model]) -> ScopeSpec:
 
 
 # --- the gate ------------------------------------------------------------------------------
+NATIONAL_PATH = "CN/"  # the root of the region tree (kepu.regions.models.short_code)
+
+
 class ScopedQuerySet(models.QuerySet):
     """A queryset with the scoping gate ``restrict(user, action)``."""
 
@@ -290,7 +293,11 @@ class ScopedQuerySet(models.QuerySet):
         writing = owned or action != Action.VIEW
         region = spec.region.lookup
         if grant.region_path is not None:
-            q = Q(**{f"{region}__path__startswith": grant.region_path})
+            if grant.region_path == NATIONAL_PATH:
+                # Every region hangs under the national root: no join to regions needed.
+                q = Q(pk__isnull=False)
+            else:
+                q = Q(**{f"{region}__path__startswith": grant.region_path})
             if writing and spec.owner is not None:
                 q &= self._owner_below_q(grant, spec.owner.lookup)
             return [q]
@@ -307,6 +314,23 @@ class ScopedQuerySet(models.QuerySet):
     def _scope_q(self, grant: Grant, action: Action) -> Q:
         """The grant's reach as one condition (subclasses may override with their own)."""
         return functools.reduce(operator.or_, self._scope_terms(grant, action), Q(pk__in=[]))
+
+    def _terms_multivalued(self, grants: list[Grant], action: Action, *, owned: bool) -> bool:
+        """Whether the grants' terms may cross a to-many relation (so a plain JOIN filter
+        could repeat rows). A single office grant filters by the region lookup (and the
+        owner, never to-many): a plain filter lets the database start from the region
+        instead of probing every row through a pk subquery."""
+        spec = scope_spec(self.model)
+        if len(grants) != 1:
+            return spec.multivalued
+        grant = grants[0]
+        if grant.region_path is not None:
+            return spec.region.multivalued
+        writing = owned or action != Action.VIEW
+        lookups = spec.orgs_write if writing else spec.orgs
+        if len(lookups) != 1:
+            return spec.multivalued
+        return lookups[0].multivalued or (writing and spec.region.multivalued)
 
     def _grants_for(self, user: Any, action: Action) -> list[Grant]:
         return [g for g in user_grants(user) if action in g.actions]
@@ -330,7 +354,7 @@ class ScopedQuerySet(models.QuerySet):
             multivalued = False
         else:
             terms = [t for g in grants for t in self._scope_terms(g, action, owned=owned)]
-            multivalued = scope_spec(self.model).multivalued
+            multivalued = self._terms_multivalued(grants, action, owned=owned)
         if len(terms) == 1 and not multivalued:
             return self.filter(terms[0])
         # Several ways in (owner OR named on a task, several memberships), or a to-many
