@@ -231,3 +231,38 @@ def test_county_office_reads_its_county_on_a_phone(browser, live_server, world, 
         page.screenshot(path="/tmp/kepu-survey-county-phone.png", full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_questionnaire_tables_in_the_browser(browser, live_server, world, settings, tmp_path, size):
+    """The settings page: the questionnaire as tables; a wrong threshold is refused in
+    Chinese and what was typed stays; a fixed one saves."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    wave = make_wave(world, title="表格问卷调查")
+    width, height = VIEWPORTS[size]
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": width, "height": height}, is_mobile=size == "phone"
+    )
+    page = context.new_page()
+    try:
+        login(page, live_server, "admin_a")
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/survey/{wave.pk}/edit/")
+        assert page.locator("#config-items input[name=item_id]").first.input_value() == "q01"
+        page.screenshot(path=f"/tmp/kepu-survey-form-before-{size}.png", full_page=True)
+        # the form does not scroll sideways: the items table scrolls in its own box
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width + 1
+        thresholds = page.locator("#config-bands input[name=band_threshold]")
+        thresholds.nth(3).fill("60")  # 高阶 below 具备 (70)
+        page.click("#wave-form button[type=submit]")
+        errors = page.locator("#config-errors").inner_text()
+        assert "等级的起点分数应逐级升高: 「高阶」(60 分) 应高于「具备」(70 分)。" in errors
+        assert page.locator("#config-bands input[name=band_threshold]").nth(3).input_value() == "60"
+        page.screenshot(path=f"/tmp/kepu-survey-form-{size}.png", full_page=True)
+        page.locator("#config-bands input[name=band_threshold]").nth(3).fill("90")
+        page.click("#wave-form button[type=submit]")
+        page.wait_for_selector("text=已保存。")
+        wave.refresh_from_db()
+        assert {b["label"]: b["threshold"] for b in wave.scoring["bands"]}["高阶"] == 90
+    finally:
+        context.close()

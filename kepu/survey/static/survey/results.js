@@ -59,8 +59,12 @@
         }
         if (text) children.push(text);
         var note = notes && notes[params.dataIndex];
-        if (note && !horizontal) children.push({ type: "text", name: "enote", x: a[0] + 8, y: a[1] + 4,
-          style: { text: note.text, fill: note.color, fontSize: 11, verticalAlign: "top", align: "left" } });
+        if (note && !horizontal) {
+          // beside the point, outwards (away from the neighbouring years' bars)
+          var sys = params.coordSys, onRight = a[0] > sys.x + sys.width / 2;
+          children.push({ type: "text", name: "enote", x: onRight ? a[0] + 8 : a[0] - 8, y: a[1] + 4,
+            style: { text: note.text, fill: note.color, fontSize: 11, verticalAlign: "top", align: onRight ? "left" : "right" } });
+        }
         return { type: "group", children: children };
       },
       data: points
@@ -223,9 +227,9 @@
   }
 
   // The gap to the target: red while below it, green once it is met.
-  function gapNote(gap) {
-    return gap > 0 ? { text: "差距 +" + gap.toFixed(1), color: RED }
-      : { text: "已达标 (超出 " + (-gap).toFixed(1) + ")", color: GREEN };
+  function gapNote(gap, narrow) {
+    if (gap > 0) return { text: "差距 +" + gap.toFixed(1), color: RED };
+    return { text: narrow ? "已达标" : "已达标 (超出 " + (-gap).toFixed(1) + ")", color: GREEN };
   }
 
   function trendChart() {
@@ -255,7 +259,7 @@
         { type: "line", name: "具备科学素质的比例", color: BLUE, symbolSize: 9, label: { show: false },
           data: est.map(function (p) { return { value: [p.year, p.value], point: p }; }) },
         errorBars(est.map(function (p) { return [p.year, p.low, p.high, p.value]; }), false, true,
-          est.map(function (p) { return p.gap === null ? null : gapNote(p.gap); })),
+          est.map(function (p) { return p.gap === null ? null : gapNote(p.gap, narrow); })),
         { type: "scatter", name: "目标", color: RED, symbol: "diamond", symbolSize: 14,
           label: { show: true, position: "right", formatter: function (p) { return "目标 " + p.value[1] + "%"; }, color: RED },
           data: data.targets.map(function (t) { return { value: [t.year, t.rate], label: t.label }; }) }
