@@ -22,7 +22,7 @@ class CIMethod(models.TextChoices):
     NORMAL = "normal", "正态近似 (Wald)"
 
 
-CI_METHOD_SHORT = {CIMethod.LOGIT: "logit 变换", CIMethod.NORMAL: "正态近似"}
+CI_METHOD_SHORT: dict[str, str] = {CIMethod.LOGIT: "logit 变换", CIMethod.NORMAL: "正态近似"}
 
 
 class WaveKind(models.TextChoices):
