@@ -405,6 +405,9 @@ CITY_A_ADMIN = {"super", "admin_a"}
 PLAN_A_READ = {"super", "admin_a", "viewer_a", "staff_a1", "staff_a2"}  # office + named units
 PLAN_A_OWNER_READ = {"super", "admin_a", "viewer_a"}  # the owner office (the original file)
 WAVE_A_READ = {"super", "admin_a", "viewer_a"}
+# A county office reads the city survey's results (scope_read_down), never changes it.
+WAVE_A_RESULTS = WAVE_A_READ | {"county_admin_a"}
+WAVE_A_FORBID = {"viewer_a", "county_admin_a"}
 # the city campaign is open to every organisation of the city; unit_a1's activity is read
 # by its unit and the city office
 CAMPAIGN_READ = {"super", "admin_a", "viewer_a", "staff_a1", "staff_a2", "county_admin_a"}
@@ -452,19 +455,21 @@ MATRIX: dict[str, Row] = {
     # survey
     "survey:waves": row(),
     "survey:wave_create": row(ok=OFFICE_ADMINS, rest=403),
-    "survey:wave": row("wave_a", ok=WAVE_A_READ),
-    "survey:wave_edit": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
-    "survey:wave_delete": post("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
-    "survey:import": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
-    "survey:data_template": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
-    "survey:margins": row("wave_a", ok=WAVE_A_READ),
-    "survey:targets": row("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
-    "survey:target_delete": post("wave_a", "target_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
-    "survey:run_start": post("wave_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
-    "survey:run_status": row("wave_a", "run_a", ok=WAVE_A_READ),
-    "survey:geo": row("wave_a", ok=WAVE_A_READ),
-    "survey:export": row("wave_a", ok=WAVE_A_READ),
-    "survey:run_cancel": post("wave_a", "run_a", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    "survey:wave": row("wave_a", ok=WAVE_A_RESULTS),
+    "survey:wave_edit": row("wave_a", ok=CITY_A_ADMIN, forbidden=WAVE_A_FORBID),
+    "survey:wave_delete": post("wave_a", ok=CITY_A_ADMIN, forbidden=WAVE_A_FORBID),
+    "survey:import": row("wave_a", ok=CITY_A_ADMIN, forbidden=WAVE_A_FORBID),
+    "survey:data_template": row("wave_a", ok=CITY_A_ADMIN, forbidden=WAVE_A_FORBID),
+    "survey:margins": row("wave_a", ok=WAVE_A_READ, forbidden={"county_admin_a"}),
+    "survey:targets": row("wave_a", ok=CITY_A_ADMIN, forbidden=WAVE_A_FORBID),
+    "survey:target_delete": post("wave_a", "target_a", ok=CITY_A_ADMIN, forbidden=WAVE_A_FORBID),
+    "survey:run_start": post("wave_a", ok=CITY_A_ADMIN, forbidden=WAVE_A_FORBID),
+    "survey:run_status": row("wave_a", "run_a", ok=WAVE_A_RESULTS),
+    "survey:geo": row("wave_a", ok=WAVE_A_RESULTS),
+    "survey:export": row("wave_a", ok=WAVE_A_RESULTS),
+    "survey:questionnaire_export": row("wave_a", ok=WAVE_A_RESULTS),
+    "survey:questionnaire_template": row(),
+    "survey:run_cancel": post("wave_a", "run_a", ok=CITY_A_ADMIN, forbidden=WAVE_A_FORBID),
     # background jobs (the city office's job: its office sees it, the starter cancels it)
     "jobs:list": row(),
     "jobs:detail": row("job_a", ok=WAVE_A_READ),

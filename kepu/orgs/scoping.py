@@ -17,6 +17,9 @@ Optional:
   survey wave's office). When it is set, an office writes a row only when the owner is
   that office or an organisation below it: offices below the owner read, the owner's
   office (and the offices above it) write. See "Who owns what" in docs/architecture.md.
+- ``scope_read_down = True`` lets an office *below* the row's region read it (never
+  write it): a city or provincial survey's results are shown to the county offices
+  inside that region (:func:`reads_from_below` tells the pages which reader that is).
 
 Whether a lookup crosses a to-many relation is worked out from the model's meta
 (:func:`scope_spec`); ``kepu.core.checks`` resolves every lookup at start-up, so a
@@ -300,6 +303,9 @@ class ScopedQuerySet(models.QuerySet):
                 q = Q(**{f"{region}__path__startswith": grant.region_path})
             if writing and spec.owner is not None:
                 q &= self._owner_below_q(grant, spec.owner.lookup)
+            if not writing and getattr(model, "scope_read_down", False):
+                # An office below the row's region reads it (a city survey for a county).
+                q |= Q(**{f"{region}__path__in": ancestor_paths(grant.region_path)})
             return [q]
         # Being named on a row may grant reading it; only the write lookups grant writing.
         lookups = spec.orgs_write if writing else spec.orgs
@@ -366,6 +372,24 @@ class ScopedQuerySet(models.QuerySet):
         if len(subqueries) == 1:
             return self.filter(pk__in=subqueries[0])
         return self.filter(pk__in=subqueries[0].union(*subqueries[1:]))
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The materialised paths strictly above ``path`` (``CN/53/5303/`` → ``CN/``, ``CN/53/``)."""
+    parts = path.strip("/").split("/")[:-1]
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def reads_from_below(user: Any, *, region_path: str, owner_id: int | None) -> bool:
+    """Whether ``user`` reaches a row of ``region_path`` only as an office below it
+    (``scope_read_down``): no office grant covering the region, not a member of the owner."""
+    if not getattr(user, "is_authenticated", False) or user.is_superuser:
+        return False
+    return not any(
+        (g.region_path is not None and region_path.startswith(g.region_path))
+        or g.organisation_id == owner_id
+        for g in user_grants(user)
+    )
 
 
 def can(user: Any, obj: models.Model, action: Action | str, *, owned: bool = False) -> bool:

@@ -99,9 +99,16 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+# The four bands as offices name them (the engine's codes stay).
+BAND_NAMES = {"low": "较低", "basic": "基本具备", "literate": "具备", "high": "高阶"}
+
+
 def default_scoring() -> dict[str, Any]:
-    """The national scheme: 100 points; >=85 high, >=70 literate, >=55 basic, else low."""
-    return _json_safe(_engine().NATIONAL_SCHEME.to_dict())
+    """The national scheme: 100 points; >=85 高阶, >=70 具备, >=55 基本具备, else 较低."""
+    scheme = _json_safe(_engine().NATIONAL_SCHEME.to_dict())
+    for band in scheme["bands"]:
+        band["label"] = BAND_NAMES.get(band["code"], band["label"])
+    return scheme
 
 
 def build_questionnaire(questionnaire: Mapping[str, Any], scoring: Mapping[str, Any]) -> Any:

@@ -5,12 +5,14 @@ from typing import Any
 
 from django import forms
 
-from kepu.core.files import DATA, check_upload_file
+from kepu.core.files import DATA, check_upload, check_upload_file
+from kepu.core.importing import DataImportError, SheetLimits, csv_rows, decode_csv, xlsx_rows
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.selectors import office_choices
 from kepu.plans.models import Target
 from kepu.regions.models import Level, Region
-from kepu.survey.models import BREAKDOWN_LABELS, WaveKind
+from kepu.survey import adapter, config
+from kepu.survey.models import BREAKDOWN_LABELS, CIMethod, WaveKind
 from kepu.survey.services import MARGIN_VARIABLES
 
 
@@ -35,6 +37,26 @@ class JSONTextField(forms.CharField):
         if not isinstance(data, dict):
             raise forms.ValidationError("应为 JSON 对象 ({...})。")
         return data
+
+
+def questionnaire_file_tables(upload: Any) -> config.Tables:
+    """The tables of an uploaded questionnaire sheet (xlsx or CSV, checked like every upload)."""
+    data = upload.read()
+    try:
+        ext = check_upload(upload.name, data, DATA)
+    except forms.ValidationError as exc:
+        raise DataImportError(exc.messages) from exc
+    limits = SheetLimits(
+        rows=config.MAX_ROWS + 50, cells=(config.MAX_ROWS + 50) * 10, unpacked_bytes=16 << 20
+    )
+    if ext == ".csv":
+        rows = csv_rows(decode_csv(data), max_rows=limits.rows)
+    else:
+        rows = xlsx_rows(data, limits)
+    try:
+        return config.sheet_to_tables(rows)
+    except config.SheetError as exc:
+        raise DataImportError(str(exc)) from exc
 
 
 def region_choices(user: Any) -> list[tuple[int, str]]:
@@ -66,9 +88,25 @@ class WaveForm(VersionedForm, forms.Form):
         label="最少样本量 (低于此值的分组标注为需谨慎解读)", min_value=2, initial=30
     )
     max_rse = forms.FloatField(label="最大相对标准误 (%)", min_value=1, max_value=100, initial=30)
+    ci_method = forms.ChoiceField(
+        label="比例的95%置信区间", choices=CIMethod.choices, initial=CIMethod.LOGIT, required=False
+    )
+    notes = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    config_mode = forms.ChoiceField(
+        label="问卷与计分规则的编辑方式",
+        choices=[("table", "表格 (推荐)"), ("json", "JSON (高级)")],
+        initial="table",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    config_file = forms.FileField(
+        label="从 Excel 导入问卷与计分规则 (可选; 先下载问卷 Excel 修改后导入)", required=False
+    )
     questionnaire = JSONTextField(label="问卷 (JSON; 留空使用标准问卷)", required=False)
     scoring = JSONTextField(label="计分规则 (JSON; 留空使用标准计分)", required=False)
-    notes = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    TABLE_FIELDS = ("config_mode", "config_file", "questionnaire", "scoring")
+    EXTRA_ROWS = {"items": 5, "dimensions": 2, "bands": 1}
 
     def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,6 +115,78 @@ class WaveForm(VersionedForm, forms.Form):
         if editing:
             del self.fields["owner"]
             del self.fields["region"]
+        self.previous = (
+            self.initial.get("questionnaire") or adapter.default_questionnaire(),
+            self.initial.get("scoring") or adapter.default_scoring(),
+        )
+        # Posts without the tables (scripts, older clients) keep the JSON behaviour.
+        self.tables_posted = self.is_bound and "item_id" in self.data
+        if self.tables_posted and self.data.get("config_mode", "table") == "table":
+            self.tables = self._posted_tables()
+        else:
+            self.tables = config.config_to_tables(*self.previous)
+
+    def _posted_tables(self) -> config.Tables:
+        data = self.data
+
+        def rows(prefix: str, keys: list[str]) -> list[dict[str, str]]:
+            columns = [data.getlist(f"{prefix}_{k}") for k in keys]
+            count = max((len(c) for c in columns), default=0)
+            return [
+                {
+                    k: (col[i] if i < len(col) else "").strip()
+                    for k, col in zip(keys, columns, strict=True)
+                }
+                for i in range(min(count, config.MAX_ROWS))
+            ]
+
+        return config.Tables(
+            items=rows("item", ["id", "text", "dimension", "kind", "points", "key", "options"]),
+            dimensions=rows("dim", ["label", "points"]),
+            bands=rows("band", ["label", "threshold"]),
+            literate=data.get("band_literate", ""),
+            total=data.get("total_points", ""),
+            name=self.previous[0].get("name", ""),
+        )
+
+    def table_rows(self) -> dict[str, Any]:
+        """The tables for the template, with blank rows to add to."""
+        t = self.tables
+        blank = {
+            "items": dict.fromkeys(
+                ["id", "text", "dimension", "kind", "points", "key", "options"], ""
+            ),
+            "dimensions": {"label": "", "points": ""},
+            "bands": {"label": "", "threshold": ""},
+        }
+        out: dict[str, Any] = {"literate": t.literate, "total": t.total}
+        for name in ("items", "dimensions", "bands"):
+            rows = [r for r in getattr(t, name) if any(r.values())]
+            out[name] = rows + [dict(blank[name]) for _ in range(self.EXTRA_ROWS[name])]
+        out["dimension_names"] = [d["label"] for d in t.dimensions if d.get("label")]
+        return out
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        mode = cleaned.get("config_mode") or "table"
+        upload = cleaned.get("config_file")
+        if upload is not None:
+            try:
+                self.tables = questionnaire_file_tables(upload)
+            except DataImportError as exc:
+                self.add_error("config_file", exc.errors)
+                return cleaned
+            mode = "table"
+        if mode == "json" or (upload is None and not self.tables_posted):
+            return cleaned
+        questionnaire, scoring, errors = config.tables_to_config(
+            self.tables, previous_questionnaire=self.previous[0], previous_scoring=self.previous[1]
+        )
+        if errors:
+            self.add_error(None, errors)
+        else:
+            cleaned["questionnaire"], cleaned["scoring"] = questionnaire, scoring
+        return cleaned
 
     def clean_region(self) -> Region:
         return Region.objects.get(pk=self.cleaned_data["region"])

@@ -17,6 +17,7 @@ a file has that layout, its numeric codes are read with the synth code book
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter
@@ -263,6 +264,19 @@ DATA_COLUMNS = [
     "psu",
     "weight",
 ]
+# The template's Chinese headers (the English names above stay accepted as aliases).
+DATA_COLUMNS_ZH = {
+    "respondent_id": "问卷编号",
+    "region_code": "区划代码",
+    "urban_rural": "城乡",
+    "sex": "性别",
+    "age_band": "年龄段",
+    "education": "文化程度",
+    "key_group": "重点人群",
+    "stratum": "层",
+    "psu": "初级抽样单元",
+    "weight": "权重",
+}
 REQUIRED_COLUMNS = {
     "region": "区划代码(region_code)",
     "urban_rural": "城乡(urban_rural)",
@@ -500,11 +514,48 @@ class ImportSummary:
     literate_share: float
 
 
-def _layout_errors(layout: Columns, item_ids: list[str]) -> list[str]:
+HEADER_SCAN_ROWS = 10
+
+
+def _known_columns(row: list[str], item_ids: list[str]) -> int:
+    wanted = {i.lower() for i in item_ids}
+    names = {norm(c.replace("\ufeff", "")) for c in row if c}
+    return len(names & set(HEADER_ALIASES)) + len(names & wanted)
+
+
+def find_header(
+    rows: Iterator[list[str]], item_ids: list[str]
+) -> tuple[list[str] | None, int, list[list[str]]]:
+    """The header row: the first of the leading rows that names at least two known
+    columns (a title row such as "2024年XX市公民科学素质调查数据" above the header is
+    skipped), else the first non-empty row. Returns the header, its 1-based line number
+    and the rows read after it while looking (to be parsed as data)."""
+    leading: list[list[str]] = []
+    for row in rows:
+        leading.append(row)
+        if _known_columns(row, item_ids) >= 2:
+            return row, len(leading), []
+        if len(leading) >= HEADER_SCAN_ROWS:
+            break
+    for i, row in enumerate(leading):
+        if any(row):
+            return row, i + 1, leading[i + 1 :]
+    return None, 0, []
+
+
+def _layout_errors(
+    layout: Columns, item_ids: list[str], header: list[str] | None = None, line: int = 1
+) -> list[str]:
     errors: list[str] = []
     missing = [label for key, label in REQUIRED_COLUMNS.items() if key not in layout.columns]
     if missing:
         errors.append(f"缺少必需的列: {'、'.join(missing)}。")
+        if header is not None:
+            found = "、".join(f"「{c}」" for c in header if c) or "(空)"
+            errors.append(
+                f"找到的表头 (第{line}行): {found}。请检查列名, 可用中文或英文列名, "
+                "如「区划代码」或「region_code」; 可下载模板对照。"
+            )
     has_scores = "score" in layout.columns
     if not has_scores and not layout.items:
         errors.append(
@@ -619,12 +670,12 @@ def import_respondents(
     ensure_in_scope(user, wave, Action.CHANGE)
     report(0.0, "正在读取文件")
     rows, line_count = read_rows(name, data, limits=RESPONDENT_LIMITS)
-    header = next(rows, None)
+    item_ids = wave.item_ids
+    header, header_line, pending = find_header(rows, item_ids)
     if header is None or not any(header):
         raise DataImportError("文件中没有数据。")
-    item_ids = wave.item_ids
     layout = Columns.from_header(header, item_ids)
-    layout_errors = _layout_errors(layout, item_ids)
+    layout_errors = _layout_errors(layout, item_ids, header, header_line)
     if layout_errors:
         raise DataImportError(layout_errors)
     mode = "scores" if "score" in layout.columns else "answers"
@@ -640,7 +691,7 @@ def import_respondents(
     parsed: list[RespondentRow] = []
     answer_rows: list[tuple[int, list[str]]] = []
     step = 20_000
-    for line, row in enumerate(rows, start=2):
+    for line, row in enumerate(itertools.chain(pending, rows), start=header_line + 1):
         if line % step == 0:
             share = min(line / line_count, 1.0) if line_count else 0.0
             report(0.6 * share, f"已检查 {line - 1:,} 行")

@@ -17,6 +17,14 @@ from kepu.orgs.scoping import ScopedQuerySet
 from kepu.regions.models import Region
 
 
+class CIMethod(models.TextChoices):
+    LOGIT = "logit", "logit 变换 (推荐: 区间不超出 0—100%)"
+    NORMAL = "normal", "正态近似 (Wald)"
+
+
+CI_METHOD_SHORT: dict[str, str] = {CIMethod.LOGIT: "logit 变换", CIMethod.NORMAL: "正态近似"}
+
+
 class WaveKind(models.TextChoices):
     NATIONAL = "national", "全国调查"
     PROVINCIAL = "provincial", "省级调查"
@@ -91,6 +99,9 @@ class Wave(Versioned):
     scoring = models.JSONField("计分规则", default=dict, blank=True)
     min_n = models.PositiveIntegerField("最少样本量", default=30)
     max_rse = models.FloatField("最大相对标准误", default=0.30)
+    ci_method = models.CharField(
+        "比例的置信区间", max_length=10, choices=CIMethod.choices, default=CIMethod.LOGIT
+    )
     notes = models.TextField("说明", blank=True)
     data_source_name = models.CharField("数据文件", max_length=255, blank=True)
     data_imported_at = models.DateTimeField("数据导入时间", null=True, blank=True)
@@ -108,6 +119,8 @@ class Wave(Versioned):
     scope_region = "region"
     scope_orgs = ("owner",)
     scope_owner = "owner"
+    # County offices read a city or provincial survey (its results for their county).
+    scope_read_down = True
 
     objects = ScopedQuerySet.as_manager()
 
@@ -151,6 +164,7 @@ class WaveTarget(models.Model):
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
     scope_owner = "wave__owner"
+    scope_read_down = True
 
     objects = ScopedQuerySet.as_manager()
 
@@ -282,6 +296,7 @@ class EstimationRun(models.Model):
     scope_region = "wave__region"
     scope_orgs = ("wave__owner",)
     scope_owner = "wave__owner"
+    scope_read_down = True
 
     objects = ScopedQuerySet.as_manager()
 
@@ -330,6 +345,7 @@ class Estimate(models.Model):
     scope_region = "run__wave__region"
     scope_orgs = ("run__wave__owner",)
     scope_owner = "run__wave__owner"
+    scope_read_down = True
 
     objects = ScopedQuerySet.as_manager()
 
@@ -341,6 +357,20 @@ class Estimate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label}: {self.estimate}"
+
+    def interval(self, method: str = CIMethod.LOGIT) -> tuple[float | None, float | None]:
+        """The 95% CI by ``method`` (logit for rates when stored; means have only the normal)."""
+        if method == CIMethod.LOGIT and self.ci_logit_low is not None:
+            return self.ci_logit_low, self.ci_logit_high
+        return self.ci_low, self.ci_high
+
+    def other_interval(self, method: str = CIMethod.LOGIT) -> tuple[float | None, float | None]:
+        """The CI by the method not chosen (None, None when there is none)."""
+        if self.ci_logit_low is None:
+            return None, None
+        if method == CIMethod.LOGIT:
+            return self.ci_low, self.ci_high
+        return self.ci_logit_low, self.ci_logit_high
 
     @property
     def rse(self) -> float | None:

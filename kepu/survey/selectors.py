@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from kepu.orgs.scoping import Action
+from kepu.orgs.scoping import Action, reads_from_below, user_grants
+from kepu.regions.models import Region
 from kepu.survey.models import (
     BREAKDOWNS,
     Estimate,
@@ -210,3 +211,45 @@ def sample_categories(wave: Wave) -> dict[str, dict[str, int]]:
         rows = wave.respondents.values_list(column).annotate(n=Count("pk")).order_by(column)
         counts[variable] = {str(value or ""): n for value, n in rows}
     return counts
+
+
+def reads_from_below_wave(*, user: Any, wave: Wave) -> bool:
+    """Whether ``user`` sees ``wave`` only as an office below its region (a county office
+    reading a city or provincial survey: results only, read-only)."""
+    return reads_from_below(user, region_path=wave.region.path, owner_id=wave.owner_id)
+
+
+def own_subregions(*, user: Any, wave: Wave) -> list[Region]:
+    """For an office below the wave's region: the wave's sub-regions that contain it
+    (its own county for a city survey; its city for a provincial survey)."""
+    base = wave.region.path
+    paths = []
+    for g in user_grants(user):
+        path = g.region_path
+        if path is None or path == base or not path.startswith(base):
+            continue
+        paths.append(base + path[len(base) :].split("/", 1)[0] + "/")
+    if not paths:
+        return []
+    return list(Region.objects.filter(path__in=paths).order_by("code"))
+
+
+@dataclass
+class OwnCell:
+    """A reader's own sub-region in a survey of the region above it."""
+
+    region: Region
+    estimate: Estimate | None
+    exact: bool  # the reader's own region (not the sub-region containing it)
+
+
+def own_cells(*, user: Any, wave: Wave, results: Results | None) -> list[OwnCell]:
+    if results is None:
+        return []
+    sub = results.subregions
+    by_code = {e.category: e for e in (sub.rates if sub else [])}
+    grant_paths = {g.region_path for g in user_grants(user)}
+    return [
+        OwnCell(region=r, estimate=by_code.get(r.code), exact=r.path in grant_paths)
+        for r in own_subregions(user=user, wave=wave)
+    ]

@@ -27,6 +27,7 @@ from kepu.regions.models import Region
 from kepu.survey import adapter, importing
 from kepu.survey.importing import (
     DATA_COLUMNS,
+    DATA_COLUMNS_ZH,
     HEADER_ALIASES,
     MARGIN_VARIABLES,
     ImportSummary,
@@ -49,6 +50,7 @@ SurveyImportError = DataImportError
 
 __all__ = [
     "DATA_COLUMNS",
+    "DATA_COLUMNS_ZH",
     "HEADER_ALIASES",
     "MARGIN_VARIABLES",
     "MAX_REPORTED_ERRORS",
@@ -90,6 +92,7 @@ class WaveFields:
     min_n: int = 30
     max_rse: float = 0.30
     notes: str = ""
+    ci_method: str = "logit"
 
 
 def wave_create(*, user: Any, owner: Organisation, fields: WaveFields) -> Wave:
@@ -107,13 +110,14 @@ def wave_create(*, user: Any, owner: Organisation, fields: WaveFields) -> Wave:
         min_n=fields.min_n,
         max_rse=fields.max_rse,
         notes=fields.notes,
+        ci_method=fields.ci_method,
         created_by=user if user.is_authenticated else None,
     )
     wave.full_clean(exclude=["created_by"])
     return save_in_scope(user, wave, Action.ADD)
 
 
-WAVE_EDIT_FIELDS = ["title", "kind", "year", "region", "min_n", "max_rse", "notes"]
+WAVE_EDIT_FIELDS = ["title", "kind", "year", "region", "min_n", "max_rse", "ci_method", "notes"]
 
 
 def wave_update(*, user: Any, wave: Wave, fields: WaveFields, version: int | None = None) -> Wave:
@@ -134,6 +138,7 @@ def wave_update(*, user: Any, wave: Wave, fields: WaveFields, version: int | Non
     wave.min_n = fields.min_n
     wave.max_rse = fields.max_rse
     wave.notes = fields.notes
+    wave.ci_method = fields.ci_method
     wave.full_clean(exclude=["created_by"])
     with transaction.atomic():
         version_check(
@@ -244,3 +249,31 @@ def run_start(*, user: Any, wave: Wave, rake: bool = True) -> EstimationRun:
     estimate_wave.enqueue(run.pk)
     run.refresh_from_db()
     return run
+
+
+def _example_answer(item: dict[str, Any], right: bool) -> str:
+    """An answer the engine accepts: the key (right) or the first option / 错 (wrong)."""
+    kind, key = item.get("kind"), item.get("key")
+    if kind == "true_false":
+        truth = key in (True, 1, "1", "T", "TRUE", "对", "是", "正确")
+        return "对" if truth == right else "错"
+    if right:
+        return "".join(key) if isinstance(key, list) else str(key)
+    return "A"
+
+
+def template_example_rows(wave: Wave) -> list[list[str]]:
+    """Two example respondents for the microdata template that import as they are: one
+    stratum with two primary sampling units (a single PSU cannot give a variance), the
+    wave's first sub-region, and an answer to every questionnaire item."""
+    child = wave.region.children.order_by("code").first()
+    code = (child or wave.region).code
+    items = list(wave.questionnaire.get("items", []))
+    examples = [
+        ["1", code, "城镇", "女", "30-39", "高中(中专、技校)", "产业工人", "1", "101", "1250.5"],
+        ["2", code, "乡村", "男", "50-59", "初中", "农民", "1", "102", "980"],
+    ]
+    return [
+        [*row, *[_example_answer(item, right=(k == 0)) for item in items]]
+        for k, row in enumerate(examples)
+    ]

@@ -83,7 +83,7 @@ def _flag(cell: adapter.Cell, measure: str, min_n: int, max_rse: float) -> str:
     if cell.estimate is not None and cell.se is not None and cell.estimate > 0:
         rse = cell.se / cell.estimate
         if rse > max_rse:
-            reasons.append(f"相对标准误 {rse:.0%} > {max_rse:.0%}")
+            reasons.append(f"相对标准误 {rse:.1%} > {max_rse:.0%}")
     elif measure == Measure.RATE and cell.estimate == 0:
         reasons.append("估计值为0, 相对标准误无法计算")
     return "; ".join(reasons)

@@ -19,4 +19,6 @@ urlpatterns = [
     path("<int:pk>/runs/<int:run_pk>/cancel/", views.run_cancel, name="run_cancel"),
     path("<int:pk>/geo.json", views.wave_geo, name="geo"),
     path("<int:pk>/export.xlsx", views.results_export, name="export"),
+    path("<int:pk>/questionnaire.xlsx", views.questionnaire_export, name="questionnaire_export"),
+    path("questionnaire.xlsx", views.questionnaire_template, name="questionnaire_template"),
 ]

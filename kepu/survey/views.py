@@ -26,7 +26,7 @@ from kepu.core.versioning import StaleEditError
 from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import can_act_for_an_office
 from kepu.plans.models import Target
-from kepu.survey import excel, geo, selectors, services
+from kepu.survey import adapter, config, excel, geo, selectors, services
 from kepu.survey.forms import (
     DataImportForm,
     MarginEntryForm,
@@ -73,6 +73,7 @@ def _wave_fields(d: dict, *, region=None) -> WaveFields:
         min_n=d["min_n"],
         max_rse=d["max_rse"] / 100,
         notes=d["notes"],
+        ci_method=d.get("ci_method") or "logit",
     )
 
 
@@ -80,7 +81,7 @@ def _wave_fields(d: dict, *, region=None) -> WaveFields:
 def wave_create(request: HttpRequest) -> HttpResponse:
     if not can_act_for_an_office(user=request.user):
         raise PermissionDenied("只有办公室管理员可以新建监测调查。")
-    form = WaveForm(request.POST or None, user=request.user)
+    form = WaveForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -103,6 +104,7 @@ def _wave_initial(wave: Wave) -> dict[str, Any]:
         "year": wave.year,
         "min_n": wave.min_n,
         "max_rse": round(wave.max_rse * 100, 2),
+        "ci_method": wave.ci_method,
         "questionnaire": wave.questionnaire,
         "scoring": wave.scoring,
         "notes": wave.notes,
@@ -114,7 +116,11 @@ def _wave_initial(wave: Wave) -> dict[str, Any]:
 def wave_edit(request: HttpRequest, pk: int) -> HttpResponse:
     wave = _wave(request, pk, Action.CHANGE)
     form = WaveForm(
-        request.POST or None, initial=_wave_initial(wave), user=request.user, editing=True
+        request.POST or None,
+        request.FILES or None,
+        initial=_wave_initial(wave),
+        user=request.user,
+        editing=True,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -157,6 +163,9 @@ def wave_detail(request: HttpRequest, pk: int) -> HttpResponse:
     active = wave.runs.filter(status__in=["queued", "running"]).order_by("-pk").first()
     has_geometry = geo.has_geometry(wave.region)
     chart = _chart_data(wave, results, trend)
+    from_below = selectors.reads_from_below_wave(user=request.user, wave=wave)
+    own = selectors.own_cells(user=request.user, wave=wave, results=results) if from_below else []
+    chart["own"] = [c.region.code for c in own]
     return render(
         request,
         "survey/wave_detail.html",
@@ -174,17 +183,24 @@ def wave_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "has_geometry": has_geometry,
             "chart": chart,
             "stale": run is not None and run.data_version != wave.data_version,
+            "from_below": from_below,
+            "own_cells": own,
         },
     )
 
 
-def _cell(e) -> dict:
+def _pct2(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 2)
+
+
+def _cell(e, method: str) -> dict:
+    low, high = e.interval(method)
     return {
         "name": e.label,
         "code": e.category,
-        "value": None if e.estimate is None else round(e.estimate * 100, 2),
-        "low": None if e.ci_low is None else round(e.ci_low * 100, 2),
-        "high": None if e.ci_high is None else round(e.ci_high * 100, 2),
+        "value": _pct2(e.estimate),
+        "low": _pct2(low),
+        "high": _pct2(high),
         "n": e.n,
         "flagged": e.flagged,
         "reason": e.flag_reason,
@@ -194,12 +210,13 @@ def _cell(e) -> dict:
 def _chart_data(wave: Wave, results: selectors.Results | None, trend: selectors.Trend) -> dict:
     sub = results.subregions if results else None
     overall = results.overall_rate if results else None
+    m = wave.ci_method
     return {
         "region": wave.region.name,
-        "overall": _cell(overall) if overall else None,
-        "subregions": [_cell(e) for e in (sub.rates if sub else [])],
+        "overall": _cell(overall, m) if overall else None,
+        "subregions": [_cell(e, m) for e in (sub.rates if sub else [])],
         "breakdowns": [
-            {"variable": b.variable, "label": b.label, "cells": [_cell(e) for e in b.rates]}
+            {"variable": b.variable, "label": b.label, "cells": [_cell(e, m) for e in b.rates]}
             for b in (results.demographic if results else [])
         ],
         "trend": [
@@ -207,8 +224,8 @@ def _chart_data(wave: Wave, results: selectors.Results | None, trend: selectors.
                 "year": p.wave.year,
                 "title": p.wave.title,
                 "value": None if p.rate_pct is None else round(p.rate_pct, 2),
-                "low": None if p.estimate is None else round(p.estimate.ci_low * 100, 2),
-                "high": None if p.estimate is None else round(p.estimate.ci_high * 100, 2),
+                "low": None if p.estimate is None else _pct2(p.estimate.interval(m)[0]),
+                "high": None if p.estimate is None else _pct2(p.estimate.interval(m)[1]),
                 "target": p.target.rate if p.target else None,
                 "gap": None if p.gap is None else round(p.gap, 2),
             }
@@ -242,6 +259,20 @@ def results_export(request: HttpRequest, pk: int) -> HttpResponse:
         trend=selectors.trend(user=request.user, wave=wave),
     )
     return xlsx_response(data, f"{wave.title} 估计结果.xlsx")
+
+
+@login_required
+def questionnaire_export(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = _wave(request, pk)
+    tables = config.config_to_tables(wave.questionnaire, wave.scoring)
+    return xlsx_response(excel.questionnaire_workbook(tables), f"{wave.title} 问卷与计分规则.xlsx")
+
+
+@login_required
+def questionnaire_template(request: HttpRequest) -> HttpResponse:
+    """The platform's standard questionnaire and scoring rules, to edit and import."""
+    tables = config.config_to_tables(adapter.default_questionnaire(), adapter.default_scoring())
+    return xlsx_response(excel.questionnaire_workbook(tables), "标准问卷与计分规则.xlsx")
 
 
 # --- data -------------------------------------------------------------------------------
@@ -299,25 +330,13 @@ def _data_import_job(request: HttpRequest, wave: Wave, upload) -> HttpResponse:
 @login_required
 def data_template(request: HttpRequest, pk: int) -> HttpResponse:
     wave = _wave(request, pk, Action.CHANGE)
-    header = [*services.DATA_COLUMNS, *wave.item_ids]
-    example = [
-        "1",
-        wave.region.code,
-        "城镇",
-        "女",
-        "30-39",
-        "高中(中专、技校)",
-        "产业工人",
-        "1",
-        "101",
-        "1250.5",
-        *["" for _ in wave.item_ids],
-    ]
+    header = [*services.DATA_COLUMNS_ZH.values(), *wave.item_ids]
     # Item ids come from the office's questionnaire: written so no spreadsheet evaluates them.
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([csv_safe(h) for h in header])
-    writer.writerow([csv_safe(v) for v in example])
+    for row in services.template_example_rows(wave):
+        writer.writerow([csv_safe(v) for v in row])
     body = buf.getvalue()
     resp = HttpResponse(("\ufeff" + body).encode("utf-8"), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(wave.title + ' 模板.csv')}"
@@ -327,6 +346,8 @@ def data_template(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def margins(request: HttpRequest, pk: int) -> HttpResponse:
     wave = _wave(request, pk)
+    if selectors.reads_from_below_wave(user=request.user, wave=wave):
+        raise PermissionDenied("本调查由上级办公室负责, 您可以查看结果, 不能查看总体边际。")
     can_change = can(request.user, wave, Action.CHANGE)
     import_form = MarginImportForm(prefix="imp")
     entry_form = MarginEntryForm(prefix="ent")

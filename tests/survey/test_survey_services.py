@@ -232,7 +232,8 @@ def test_missing_columns_and_design_errors(world):
         services.respondents_import(
             user=world.users["admin_a"], wave=wave, name="a.csv", data=csv_bytes(rows)
         )
-    assert exc.value.errors == ["缺少必需的列: 权重(weight)。"]
+    assert exc.value.errors[0] == "缺少必需的列: 权重(weight)。"
+    assert exc.value.errors[1].startswith("找到的表头 (第1行): 「respondent_id」")
 
     rows = sample_rows(8)
     rows[3][HEADER.index("psu")] = ""
