@@ -52,7 +52,7 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
@@ -146,7 +146,7 @@ def user_grants(user: AbstractBaseUser | AnonymousUser) -> list[Grant]:
             region_path=m.organisation.region.path if m.organisation.is_office else None,
             unit_region_path=m.organisation.region.path,
         )
-        for m in Membership.objects.filter(user=user, organisation__is_active=True)
+        for m in Membership.objects.filter(user_id=cast(int, user.pk), organisation__is_active=True)
         .select_related("organisation__region")
         .order_by("pk")
     ]
@@ -346,7 +346,7 @@ class ScopedQuerySet(models.QuerySet):
 
 def can(user: Any, obj: models.Model, action: Action | str, *, owned: bool = False) -> bool:
     """Whether ``user`` may perform ``action`` on the saved object ``obj``."""
-    manager = type(obj)._default_manager
+    manager: Any = type(obj)._default_manager
     return manager.restrict(user, action, owned=owned).filter(pk=obj.pk).exists()
 
 
@@ -369,11 +369,12 @@ def get_in_scope(
 
     if isinstance(queryset, type):
         queryset = queryset._default_manager.all()
+    scoped: Any = queryset
     action = Action(action)
-    obj = queryset.restrict(user, action, owned=owned).filter(**lookup).first()
+    obj = scoped.restrict(user, action, owned=owned).filter(**lookup).first()
     if obj is not None:
         return obj
-    if (action != Action.VIEW or owned) and queryset.restrict(user).filter(**lookup).exists():
+    if (action != Action.VIEW or owned) and scoped.restrict(user).filter(**lookup).exists():
         raise PermissionDenied(message)
     raise Http404
 

@@ -56,8 +56,8 @@ def split_names(value: str | Iterable[str] | None) -> list[str]:
 
 def _parse_aliases(aliases: str | list[str] | None) -> list[str]:
     names = sorted(split_names(aliases))
-    limit = OrganisationAlias._meta.get_field("name").max_length
-    if any(len(n) > limit for n in names):
+    limit = OrganisationAlias._meta.get_field("name").max_length or 0
+    if limit and any(len(n) > limit for n in names):
         raise ValidationError({"aliases": f"每个别名不超过 {limit} 个字。"})
     return names
 
