@@ -5,6 +5,7 @@ from typing import Any, cast
 from django import forms
 
 from kepu.core.autocomplete import AutocompleteWidget
+from kepu.core.types import UserLike
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.models import Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import Action, Role
@@ -52,7 +53,7 @@ class OrganisationForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        user: Any,
+        user: UserLike,
         organisation: Organisation | None = None,
         structural: bool = True,
         **kwargs: Any,

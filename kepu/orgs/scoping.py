@@ -61,6 +61,8 @@ from django.db.models import Q
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+    from kepu.core.types import UserLike
+
 
 class Action(StrEnum):
     VIEW = "view"
@@ -154,7 +156,7 @@ def user_grants(user: AbstractBaseUser | AnonymousUser) -> list[Grant]:
     return grants
 
 
-def forget_grants(user: Any) -> None:
+def forget_grants(user: UserLike) -> None:
     """Drop the cached grants (after memberships or organisations change)."""
     if hasattr(user, "_kepu_grants"):
         del user._kepu_grants
@@ -308,11 +310,11 @@ class ScopedQuerySet(models.QuerySet):
         """The grant's reach as one condition (subclasses may override with their own)."""
         return functools.reduce(operator.or_, self._scope_terms(grant, action), Q(pk__in=[]))
 
-    def _grants_for(self, user: Any, action: Action) -> list[Grant]:
+    def _grants_for(self, user: UserLike, action: Action) -> list[Grant]:
         return [g for g in user_grants(user) if action in g.actions]
 
     def restrict(
-        self, user: Any, action: Action | str = Action.VIEW, *, owned: bool = False
+        self, user: UserLike, action: Action | str = Action.VIEW, *, owned: bool = False
     ) -> ScopedQuerySet:
         action = Action(action)
         if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -344,7 +346,7 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(pk__in=subqueries[0].union(*subqueries[1:]))
 
 
-def can(user: Any, obj: models.Model, action: Action | str, *, owned: bool = False) -> bool:
+def can(user: UserLike, obj: models.Model, action: Action | str, *, owned: bool = False) -> bool:
     """Whether ``user`` may perform ``action`` on the saved object ``obj``."""
     manager: Any = type(obj)._default_manager
     return manager.restrict(user, action, owned=owned).filter(pk=obj.pk).exists()
@@ -352,7 +354,7 @@ def can(user: Any, obj: models.Model, action: Action | str, *, owned: bool = Fal
 
 def get_in_scope(
     queryset: models.QuerySet | type[models.Model],
-    user: Any,
+    user: UserLike,
     action: Action | str = Action.VIEW,
     *,
     owned: bool = False,
@@ -379,12 +381,12 @@ def get_in_scope(
     raise Http404
 
 
-def ensure_in_scope(user: Any, obj: models.Model, action: Action | str) -> None:
+def ensure_in_scope(user: UserLike, obj: models.Model, action: Action | str) -> None:
     if not can(user, obj, action):
         raise PermissionDenied("您无权在此范围内进行该操作。")
 
 
-def office_admin_above(user: Any, *, region_path: str, organisation_id: int | None) -> bool:
+def office_admin_above(user: UserLike, *, region_path: str, organisation_id: int | None) -> bool:
     """Whether ``user`` administers an office whose region contains ``region_path`` and
     which is not the organisation ``organisation_id`` itself (superusers: always)."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -400,7 +402,7 @@ def office_admin_above(user: Any, *, region_path: str, organisation_id: int | No
     )
 
 
-def can_restructure(user: Any, organisation: Any) -> bool:
+def can_restructure(user: UserLike, organisation: Any) -> bool:
     """Whether ``user`` may change what grants ``organisation`` carries: its kind, region,
     parent, active and member-unit flags. Only an office administrator above it may
     (never the organisation's own members, so nobody widens their own reach)."""
@@ -416,7 +418,7 @@ ORG_STRUCTURAL_FIELDS = ("kind", "region_id", "parent_id", "is_member_unit", "is
 RESTRUCTURE_DENIED = "只有上级办公室的管理员可以修改组织的类型、所在区域、上级单位和启用状态。"
 
 
-def _structural_change(user: Any, obj: models.Model, action: Action | str) -> bool:
+def _structural_change(user: UserLike, obj: models.Model, action: Action | str) -> bool:
     """For an organisation about to be saved: whether the save creates an office or
     changes a structural field. Checked here, in the one gate, so that every service that
     saves an organisation (the plan import creates some) obeys the rule; refused at once
@@ -435,7 +437,7 @@ def _structural_change(user: Any, obj: models.Model, action: Action | str) -> bo
 
 
 def save_in_scope(
-    user: Any,
+    user: UserLike,
     obj: _M,
     action: Action | str,
     *,
