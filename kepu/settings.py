@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -129,7 +130,7 @@ ASGI_APPLICATION = "kepu.asgi.application"
 SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("KEPU_SQLITE_BUSY_TIMEOUT_MS", "20000"))
 
 
-def sqlite_database(path: str) -> dict[str, object]:
+def sqlite_database(path: str) -> Any:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -19,15 +19,21 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [("", "全部对象类型"), *model_choices()]
-        self.fields["action"].choices = [("", "全部操作"), *action_choices()]
+        cast(forms.ChoiceField, self.fields["model"]).choices = [
+            ("", "全部对象类型"),
+            *model_choices(),
+        ]
+        cast(forms.ChoiceField, self.fields["action"]).choices = [
+            ("", "全部操作"),
+            *action_choices(),
+        ]
         self.fields["user"].widget.attrs.update(type="search", placeholder="操作人姓名或用户名")
         self.fields["organisation"].widget.attrs.update(type="search", placeholder="组织名称")
         for name in ("date_from", "date_to"):
             self.fields[name].widget.input_type = "date"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "截止日期不能早于起始日期。")

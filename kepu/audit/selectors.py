@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.db import models
@@ -23,6 +23,7 @@ from django.utils import timezone
 from kepu.audit.models import AuditEntry
 from kepu.audit.services import IMPORT_FILE
 from kepu.audit.signals import AUDITED
+from kepu.core.types import UserLike
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action
 
@@ -85,7 +86,7 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def audit_entries(*, user: Any, filters: AuditFilters) -> QuerySet[AuditEntry]:
+def audit_entries(*, user: UserLike, filters: AuditFilters) -> QuerySet[AuditEntry]:
     """Entries ``user`` may read (newest first), narrowed by ``filters``.
 
     Every filter narrows the scoped queryset, so none can reveal an entry outside the
@@ -134,7 +135,7 @@ class EntryRow:
     changes: list[Change] = field(default_factory=list)
 
 
-def person(user: Any) -> str:
+def person(user: UserLike) -> str:
     """A user as people know them: the full name, else the username."""
     full = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
     return full or user.get_username()
@@ -199,7 +200,9 @@ def _names(wanted: dict[type[models.Model], set[Any]]) -> dict[tuple[type, str],
             except Exception:
                 continue
         for pk, obj in model._base_manager.in_bulk(clean).items():
-            names[(model, str(pk))] = person(obj) if hasattr(obj, "get_username") else str(obj)
+            names[(model, str(pk))] = (
+                person(cast(Any, obj)) if hasattr(obj, "get_username") else str(obj)
+            )
     return names
 
 

@@ -85,7 +85,7 @@ def audit_import_summary(
     [None, name]}``, where ``what`` names the reverse relation of the imported rows
     (``respondents``), so the log shows "受访者(行数): 300000" and the file name.
     """
-    changes = {what: [None, rows]}
+    changes: dict[str, list[Any]] = {what: [None, rows]}
     if name:
         changes[IMPORT_FILE] = [None, name]
     return audit_rows(action="update", rows=[obj], actor=actor, changes=[changes])

@@ -25,7 +25,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 LIMIT = 20
 MAX_QUERY = 100
@@ -99,7 +99,9 @@ class AutocompleteWidget(forms.Widget):
             return ""
         return str(getattr(value, "pk", value))
 
-    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+    def render(
+        self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None
+    ) -> SafeString:
         attrs = self.build_attrs(self.attrs, attrs)
         input_id = attrs.get("id") or f"id_{name}"
         value = self.format_value(value)

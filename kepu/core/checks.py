@@ -28,7 +28,7 @@ def _has_own_rule(model: type[models.Model]) -> bool:
     """A queryset that overrides ``_scope_q`` scopes by its own columns (the audit log)."""
     from kepu.orgs.scoping import ScopedQuerySet
 
-    qs_class = type(model._default_manager.all())
+    qs_class: Any = type(model._default_manager.all())
     return qs_class._scope_q is not ScopedQuerySet._scope_q
 
 

@@ -142,7 +142,9 @@ def new_workbook(*, keep_default_sheet: bool = True) -> Any:
 
     wb = Workbook()
     if not keep_default_sheet:
-        wb.remove(wb.active)
+        active = wb.active
+        if active is not None:
+            wb.remove(active)
     return wb
 
 
@@ -153,7 +155,7 @@ def write_cell(ws: Any, row: int, column: int, value: Any) -> Any:
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         text = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]  # Excel's cell limit
-        cell._value = text
+        cell._value = text  # type: ignore[attr-defined]  # bypasses openpyxl's formula guess
         cell.data_type = "s"
         if is_formula_like(text):
             cell.quotePrefix = True
@@ -208,7 +210,7 @@ def streaming_cell(ws: Any, value: Any, style: str | None = None) -> Any:
         cell.style = style
     if isinstance(value, str):
         text = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]
-        cell._value = text
+        cell._value = text  # type: ignore[attr-defined]  # skips openpyxl's formula guess
         cell.data_type = "s"
         if is_formula_like(text):
             cell.quotePrefix = True

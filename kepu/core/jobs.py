@@ -327,7 +327,7 @@ def work_cancel(*, user: Any, obj: models.Model) -> bool:
     """
     model = type(obj)
     with transaction.atomic():
-        row = model._default_manager.select_for_update().filter(pk=obj.pk).first()
+        row: Any = model._default_manager.select_for_update().filter(pk=obj.pk).first()
         if row is None or row.status not in ACTIVE_STATUSES:
             return False
         row.status = WorkStatus.CANCELLED

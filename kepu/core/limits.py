@@ -93,7 +93,7 @@ class RequestBodyLimitMiddleware:
                 return too_large_response(limit, length)
             stream = getattr(request, "_stream", None)
             if stream is not None:
-                request._stream = _CountingStream(stream, limit)  # type: ignore[attr-defined]
+                request._stream = _CountingStream(stream, limit)  # type: ignore[attr-defined,assignment]
             if request.content_type in FORM_TYPES:
                 # Read the form now, so a body that outgrows the limit while streaming is
                 # answered here with 413 rather than wherever the form is first used.

@@ -107,4 +107,6 @@ class Job(models.Model):
     def audit_scope(self) -> tuple[str, int | None]:
         if self.organisation_id is None:
             return "", None
-        return self.organisation.region.path, self.organisation_id
+        organisation = self.organisation
+        assert organisation is not None
+        return organisation.region.path, self.organisation_id

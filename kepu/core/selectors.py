@@ -4,12 +4,13 @@ from typing import Any
 
 from django.db.models import Count, Q
 
+from kepu.core.types import UserLike
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, user_grants
 from kepu.regions.models import Region
 
 
-def dashboard_summary(*, user: Any) -> dict[str, Any]:
+def dashboard_summary(*, user: UserLike) -> dict[str, Any]:
     grants = user_grants(user)
     orgs = Organisation.objects.restrict(user, Action.VIEW)
     regions = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib.staticfiles.finders import FileSystemFinder
@@ -34,5 +34,7 @@ class VendorFileSystemFinder(FileSystemFinder):
     """FileSystemFinder (STATICFILES_DIRS) that leaves the unused vendor builds out of
     ``collectstatic``; looking a single file up (development serving) is unchanged."""
 
-    def list(self, ignore_patterns: list[str] | None) -> Iterator[tuple[str, Any]]:
-        return super().list([*(ignore_patterns or []), *VENDOR_IGNORE_PATTERNS])
+    def list(self, ignore_patterns: Iterable[str] | None) -> Iterator[tuple[str, Any]]:
+        return super().list(  # type: ignore[return-value]  # the stub's Iterable is a generator
+            [*(ignore_patterns or []), *VENDOR_IGNORE_PATTERNS]
+        )

@@ -16,7 +16,7 @@ def length_errors(model: type[models.Model], values: Mapping[str, Any]) -> dict[
         if not isinstance(value, str):
             continue
         try:
-            field = model._meta.get_field(name)
+            field: Any = model._meta.get_field(name)
         except Exception:  # not a model field
             continue
         limit = getattr(field, "max_length", None)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -63,7 +63,7 @@ class StaleEditError(ValidationError):
 
     def __init__(
         self,
-        current: models.Model,
+        current: Any,
         *,
         mine: models.Model | None,
         fields: Iterable[str] = (),
@@ -72,7 +72,7 @@ class StaleEditError(ValidationError):
         self.current = current
         self.differences: list[tuple[str, str, str]] = []
         for name in fields:
-            field = current._meta.get_field(name)
+            field = cast(models.Field, current._meta.get_field(name))
             theirs = _display(current, field)
             yours = _display(mine, field) if mine is not None else ""
             if yours != theirs:
@@ -89,11 +89,11 @@ class StaleEditError(ValidationError):
 
 
 def version_check(
-    obj: models.Model,
+    obj: Any,
     *,
     expected: int | None,
     fields: Iterable[str] = (),
-    extra: Callable[[models.Model], Iterable[tuple[str, str, str]]] | None = None,
+    extra: Callable[[Any], Iterable[tuple[str, str, str]]] | None = None,
 ) -> None:
     """Lock ``obj``'s row, refuse if its version is not ``expected``, then bump it.
 
@@ -106,7 +106,7 @@ def version_check(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("version_check must run inside transaction.atomic()")
     model = type(obj)
-    current = model._base_manager.select_for_update().filter(pk=obj.pk).first()
+    current: Any = model._base_manager.select_for_update().filter(pk=obj.pk).first()
     if current is None:
         raise ValidationError("该记录已被删除。", code="deleted")
     if expected is not None and current.version != expected:
@@ -150,10 +150,14 @@ class VersionedForm(forms.Form):
         if isinstance(field, forms.ModelChoiceField):
             # The seen value is posted by the client: names come only from the field's
             # own (scoped) choices, so no id can reveal a record out of the user's sight.
-            obj = field.queryset.filter(pk=raw).first() if raw.isdigit() else None
+            queryset = field.queryset
+            obj = (
+                queryset.filter(pk=raw).first() if raw.isdigit() and queryset is not None else None
+            )
             return str(obj) if obj is not None else f"#{raw}"
         if isinstance(field, forms.ChoiceField):
-            return str(dict((str(k), v) for k, v in field.choices).get(raw, raw))
+            choices = cast(Iterable[tuple[Any, Any]], field.choices)
+            return str(dict((str(k), v) for k, v in choices).get(raw, raw))
         raw = " ".join(raw.split())
         return raw if len(raw) <= DISPLAY_LIMIT else raw[:DISPLAY_LIMIT] + "…"
 
@@ -165,7 +169,7 @@ class VersionedForm(forms.Form):
         service's differences (submitted beside saved) are shown.
         """
         self.add_error(None, exc.messages)
-        data = self.data.copy()
+        data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict or dict
         # The next submit starts from what is saved now.
         data[self.add_prefix("version")] = str(exc.current.version)
         posted_initials = any(k.startswith(self.add_initial_prefix("")) for k in self.data)

@@ -552,14 +552,14 @@ def organisations_import(
                     if p.parent_row is not None:
                         p.org.parent = plans[p.parent_row].org  # now saved: sets parent_id
                 Organisation.objects.bulk_create([p.org for p in batch], batch_size=2000)
-            aliases = [
+            alias_rows = [
                 OrganisationAlias(organisation=p.org, name=a) for p in plans for a in p.aliases
             ]
-            OrganisationAlias.objects.bulk_create(aliases, batch_size=2000)
+            OrganisationAlias.objects.bulk_create(alias_rows, batch_size=2000)
             created = [p.org for p in plans]
             _check_written(scope, Organisation.objects, [o.pk for o in created], "region__path")
             audit_rows(action="create", rows=created, actor=scope.actor)
-            audit_rows(action="create", rows=aliases, actor=scope.actor)
+            audit_rows(action="create", rows=alias_rows, actor=scope.actor)
     except IntegrityError as exc:
         raise BulkImportError(
             ["保存时发现重复的组织或别名 (可能有人同时导入了相同的数据), 没有保存任何内容。"]

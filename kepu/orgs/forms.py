@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
 from kepu.core.autocomplete import AutocompleteWidget
+from kepu.core.types import UserLike
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.models import Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import Action, Role
@@ -12,7 +13,7 @@ from kepu.orgs.services import split_names
 from kepu.regions.models import Region
 
 STRUCTURAL_FORM_FIELDS = ("kind", "region", "parent", "is_member_unit")
-ALIAS_MAX_LENGTH = OrganisationAlias._meta.get_field("name").max_length
+ALIAS_MAX_LENGTH: int = OrganisationAlias._meta.get_field("name").max_length or 0
 
 
 class RegionCodeField(forms.Field):
@@ -52,7 +53,7 @@ class OrganisationForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        user: Any,
+        user: UserLike,
         organisation: Organisation | None = None,
         structural: bool = True,
         **kwargs: Any,
@@ -72,7 +73,7 @@ class OrganisationForm(forms.Form):
             if organisation is not None and organisation.parent_id is not None:
                 # Shown as it is, even when the parent is outside the user's sight.
                 parents = Organisation.objects.filter(pk=organisation.parent_id)
-        self.fields["parent"].queryset = parents.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["parent"]).queryset = parents.order_by("name")
 
     def clean_aliases(self) -> str:
         value = self.cleaned_data["aliases"]

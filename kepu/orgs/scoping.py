@@ -55,7 +55,7 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
@@ -63,6 +63,8 @@ from django.db.models import Q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from kepu.core.types import UserLike
 
 
 class Action(StrEnum):
@@ -149,7 +151,7 @@ def user_grants(user: AbstractBaseUser | AnonymousUser) -> list[Grant]:
             region_path=m.organisation.region.path if m.organisation.is_office else None,
             unit_region_path=m.organisation.region.path,
         )
-        for m in Membership.objects.filter(user=user, organisation__is_active=True)
+        for m in Membership.objects.filter(user_id=cast(int, user.pk), organisation__is_active=True)
         .select_related("organisation__region")
         .order_by("pk")
     ]
@@ -157,7 +159,7 @@ def user_grants(user: AbstractBaseUser | AnonymousUser) -> list[Grant]:
     return grants
 
 
-def forget_grants(user: Any) -> None:
+def forget_grants(user: UserLike) -> None:
     """Drop the cached grants (after memberships or organisations change)."""
     if hasattr(user, "_kepu_grants"):
         del user._kepu_grants
@@ -338,11 +340,11 @@ class ScopedQuerySet(models.QuerySet):
             return spec.multivalued
         return lookups[0].multivalued or (writing and spec.region.multivalued)
 
-    def _grants_for(self, user: Any, action: Action) -> list[Grant]:
+    def _grants_for(self, user: UserLike, action: Action) -> list[Grant]:
         return [g for g in user_grants(user) if action in g.actions]
 
     def restrict(
-        self, user: Any, action: Action | str = Action.VIEW, *, owned: bool = False
+        self, user: UserLike, action: Action | str = Action.VIEW, *, owned: bool = False
     ) -> ScopedQuerySet:
         action = Action(action)
         if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -380,7 +382,7 @@ def ancestor_paths(path: str) -> list[str]:
     return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
-def reads_from_below(user: Any, *, region_path: str, owner_id: int | None) -> bool:
+def reads_from_below(user: UserLike, *, region_path: str, owner_id: int | None) -> bool:
     """Whether ``user`` reaches a row of ``region_path`` only as an office below it
     (``scope_read_down``): no office grant covering the region, not a member of the owner."""
     if not getattr(user, "is_authenticated", False) or user.is_superuser:
@@ -392,15 +394,15 @@ def reads_from_below(user: Any, *, region_path: str, owner_id: int | None) -> bo
     )
 
 
-def can(user: Any, obj: models.Model, action: Action | str, *, owned: bool = False) -> bool:
+def can(user: UserLike, obj: models.Model, action: Action | str, *, owned: bool = False) -> bool:
     """Whether ``user`` may perform ``action`` on the saved object ``obj``."""
-    manager = type(obj)._default_manager
+    manager: Any = type(obj)._default_manager
     return manager.restrict(user, action, owned=owned).filter(pk=obj.pk).exists()
 
 
 def get_in_scope(
     queryset: models.QuerySet | type[models.Model],
-    user: Any,
+    user: UserLike,
     action: Action | str = Action.VIEW,
     *,
     owned: bool = False,
@@ -417,21 +419,22 @@ def get_in_scope(
 
     if isinstance(queryset, type):
         queryset = queryset._default_manager.all()
+    scoped: Any = queryset
     action = Action(action)
-    obj = queryset.restrict(user, action, owned=owned).filter(**lookup).first()
+    obj = scoped.restrict(user, action, owned=owned).filter(**lookup).first()
     if obj is not None:
         return obj
-    if (action != Action.VIEW or owned) and queryset.restrict(user).filter(**lookup).exists():
+    if (action != Action.VIEW or owned) and scoped.restrict(user).filter(**lookup).exists():
         raise PermissionDenied(message)
     raise Http404
 
 
-def ensure_in_scope(user: Any, obj: models.Model, action: Action | str) -> None:
+def ensure_in_scope(user: UserLike, obj: models.Model, action: Action | str) -> None:
     if not can(user, obj, action):
         raise PermissionDenied("您无权在此范围内进行该操作。")
 
 
-def office_admin_above(user: Any, *, region_path: str, organisation_id: int | None) -> bool:
+def office_admin_above(user: UserLike, *, region_path: str, organisation_id: int | None) -> bool:
     """Whether ``user`` administers an office whose region contains ``region_path`` and
     which is not the organisation ``organisation_id`` itself (superusers: always)."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -447,7 +450,7 @@ def office_admin_above(user: Any, *, region_path: str, organisation_id: int | No
     )
 
 
-def can_restructure(user: Any, organisation: Any) -> bool:
+def can_restructure(user: UserLike, organisation: Any) -> bool:
     """Whether ``user`` may change what grants ``organisation`` carries: its kind, region,
     parent, active and member-unit flags. Only an office administrator above it may
     (never the organisation's own members, so nobody widens their own reach)."""
@@ -463,7 +466,7 @@ ORG_STRUCTURAL_FIELDS = ("kind", "region_id", "parent_id", "is_member_unit", "is
 RESTRUCTURE_DENIED = "只有上级办公室的管理员可以修改组织的类型、所在区域、上级单位和启用状态。"
 
 
-def _structural_change(user: Any, obj: models.Model, action: Action | str) -> bool:
+def _structural_change(user: UserLike, obj: models.Model, action: Action | str) -> bool:
     """For an organisation about to be saved: whether the save creates an office or
     changes a structural field. Checked here, in the one gate, so that every service that
     saves an organisation (the plan import creates some) obeys the rule; refused at once
@@ -482,7 +485,7 @@ def _structural_change(user: Any, obj: models.Model, action: Action | str) -> bo
 
 
 def save_in_scope(
-    user: Any,
+    user: UserLike,
     obj: _M,
     action: Action | str,
     *,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from rapidfuzz import fuzz, process
 
 from kepu.core.autocomplete import Choice
+from kepu.core.types import UserLike
 from kepu.orgs.models import OFFICE_KINDS, Membership, Organisation, OrganisationAlias
 from kepu.orgs.names import plausible_match
 from kepu.orgs.scoping import Action, Grant, user_grants
@@ -43,7 +43,7 @@ def name_search_ids(query: str) -> QuerySet:
 
 
 def organisation_list(
-    *, user: Any, query: str = "", kind: str = "", region_code: str = ""
+    *, user: UserLike, query: str = "", kind: str = "", region_code: str = ""
 ) -> QuerySet[Organisation]:
     """The organisations ``user`` sees, filtered; paginate it, then :func:`with_member_counts`."""
     qs = Organisation.objects.restrict(user, Action.VIEW).select_related("region", "parent")
@@ -71,7 +71,7 @@ def with_member_counts(orgs: Iterable[Organisation]) -> list[Organisation]:
     return orgs
 
 
-def organisation_search(*, user: Any, query: str, limit: int) -> list[Choice]:
+def organisation_search(*, user: UserLike, query: str, limit: int) -> list[Choice]:
     """Autocomplete source: organisations in ``user``'s view scope matching ``query``."""
     qs = Organisation.objects.restrict(user, Action.VIEW)
     if query:
@@ -80,7 +80,7 @@ def organisation_search(*, user: Any, query: str, limit: int) -> list[Choice]:
     return [Choice(id=str(o.pk), label=o.name, hint=o.region.name) for o in rows]
 
 
-def regions_in_scope(*, user: Any) -> QuerySet[Region]:
+def regions_in_scope(*, user: UserLike) -> QuerySet[Region]:
     """Regions ``user`` may look at: each office's subtree and each unit's own region."""
     qs = Region.objects.all()
     if getattr(user, "is_superuser", False) and user.is_active:
@@ -95,7 +95,7 @@ def regions_in_scope(*, user: Any) -> QuerySet[Region]:
     return qs.filter(q)
 
 
-def region_search(*, user: Any, query: str, limit: int) -> list[Choice]:
+def region_search(*, user: UserLike, query: str, limit: int) -> list[Choice]:
     """Autocomplete source: regions in ``user``'s scope by name or division-code prefix."""
     qs = regions_in_scope(user=user)
     if query.isdigit():
@@ -167,24 +167,24 @@ def organisation_match(
     return sorted(best.values(), key=lambda m: -m.score)[:limit]
 
 
-def _office_grants(user: Any) -> list[Grant]:
+def _office_grants(user: UserLike) -> list[Grant]:
     """The user's office memberships that allow adding region-wide data."""
     return [g for g in user_grants(user) if g.region_path is not None and Action.ADD in g.actions]
 
 
-def can_act_for_an_office(*, user: Any) -> bool:
+def can_act_for_an_office(*, user: UserLike) -> bool:
     """Whether ``user`` may add region-wide data (import plans, create survey waves)."""
     return user.is_superuser or bool(_office_grants(user))
 
 
-def office_choices(*, user: Any) -> list[tuple[int, str]]:
+def office_choices(*, user: UserLike) -> list[tuple[int, str]]:
     """Offices on whose behalf ``user`` may add region-wide data (plans, survey waves)."""
     if user.is_superuser:
         return list(Organisation.objects.filter(kind__in=OFFICE_KINDS).values_list("pk", "name"))
     return [(g.organisation_id, g.organisation_name) for g in _office_grants(user)]
 
 
-def acting_office(*, user: Any, owner_id: int | None = None, denied: str) -> Organisation:
+def acting_office(*, user: UserLike, owner_id: int | None = None, denied: str) -> Organisation:
     """The office ``user`` acts for when adding region-wide data (``owner_id`` picks one).
 
     Raises ``PermissionDenied(denied)`` when the user is not an office member allowed to

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from kepu.core.types import UserLike
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Membership, Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import (
@@ -56,8 +57,8 @@ def split_names(value: str | Iterable[str] | None) -> list[str]:
 
 def _parse_aliases(aliases: str | list[str] | None) -> list[str]:
     names = sorted(split_names(aliases))
-    limit = OrganisationAlias._meta.get_field("name").max_length
-    if any(len(n) > limit for n in names):
+    limit = OrganisationAlias._meta.get_field("name").max_length or 0
+    if limit and any(len(n) > limit for n in names):
         raise ValidationError({"aliases": f"每个别名不超过 {limit} 个字。"})
     return names
 
@@ -85,14 +86,14 @@ def _check_parent(org: Organisation, parent: Organisation | None) -> None:
         node = node.parent
 
 
-def _ensure_can_restructure(user: Any, organisation: Organisation) -> None:
+def _ensure_can_restructure(user: UserLike, organisation: Organisation) -> None:
     if not can_restructure(user, organisation):
         raise PermissionDenied(RESTRUCTURE_DENIED)
 
 
 def organisation_create(
     *,
-    user: Any,
+    user: UserLike,
     name: str,
     kind: str,
     region: Region,
@@ -120,7 +121,7 @@ def organisation_create(
 
 def organisation_update(
     *,
-    user: Any,
+    user: UserLike,
     organisation: Organisation,
     aliases: str | list[str] | None = None,
     version: int | None = None,
@@ -187,7 +188,7 @@ def _alias_difference(aliases: str | list[str] | None) -> Any:
     return extra
 
 
-def organisation_delete(*, user: Any, organisation: Organisation) -> None:
+def organisation_delete(*, user: UserLike, organisation: Organisation) -> None:
     """Delete an organisation: structural, so only an office administrator above it
     (an office cannot delete itself and its colleagues' memberships with it)."""
     ensure_in_scope(user, organisation, Action.DELETE)
@@ -199,7 +200,7 @@ def organisation_delete(*, user: Any, organisation: Organisation) -> None:
 
 def membership_add(
     *,
-    user: Any,
+    user: UserLike,
     organisation: Organisation,
     username: str,
     role: str,
@@ -240,7 +241,7 @@ def membership_add(
     return membership
 
 
-def _ensure_may_grant(user: Any, organisation: Organisation, role: Role) -> None:
+def _ensure_may_grant(user: UserLike, organisation: Organisation, role: Role) -> None:
     """The granter's strongest role over ``organisation`` must be at least ``role``."""
     if user.is_superuser:
         return
@@ -258,7 +259,7 @@ def _ensure_may_grant(user: Any, organisation: Organisation, role: Role) -> None
         raise PermissionDenied(ROLE_DENIED)
 
 
-def membership_remove(*, user: Any, membership: Membership) -> None:
+def membership_remove(*, user: UserLike, membership: Membership) -> None:
     ensure_in_scope(user, membership, Action.MANAGE)
     if membership.user_id == user.pk:
         raise ValidationError("不能移除自己的成员身份。")

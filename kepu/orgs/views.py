@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kepu.core.forms import form_errors
 from kepu.core.pagination import paginate
 from kepu.core.versioning import StaleEditError
 from kepu.orgs import services
@@ -21,14 +22,6 @@ from kepu.orgs.forms import (
 from kepu.orgs.models import Membership, Organisation, OrgKind
 from kepu.orgs.scoping import Action, can, can_restructure, get_in_scope
 from kepu.orgs.selectors import can_act_for_an_office, organisation_list, with_member_counts
-
-
-def _form_error(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -89,14 +82,14 @@ def org_create(request: HttpRequest) -> HttpResponse:
         try:
             org = services.organisation_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, f"已新建组织「{org.name}」。")
             return redirect("orgs:detail", pk=org.pk)
     return render(request, "orgs/form.html", {"form": form, "title": "新建组织"})
 
 
-def _org_initial(org: Organisation) -> dict[str, Any]:
+def _org_initial(org: Any) -> dict[str, Any]:
     return {
         "name": org.name,
         "short_name": org.short_name,
@@ -136,7 +129,7 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except StaleEditError as exc:
             form.stale(exc, _org_initial(exc.current))
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("orgs:detail", pk=org.pk)
@@ -190,7 +183,10 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(
             request,
-            "；".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()),
+            "；".join(
+                f"{form.fields[f].label}: {' '.join(str(m) for m in e)}"
+                for f, e in form.errors.items()
+            ),
         )
     return redirect("orgs:detail", pk=org.pk)
 
@@ -222,7 +218,7 @@ from django.urls import reverse_lazy  # noqa: E402
 from kepu.core.files import xlsx_response  # noqa: E402
 from kepu.orgs import bulk  # noqa: E402
 
-_IMPORT_KINDS = {
+_IMPORT_KINDS: dict[str, dict[str, Any]] = {
     "orgs": {
         "title": "批量导入组织",
         "check": bulk.organisations_import_file,
@@ -283,7 +279,7 @@ def _import_page(request: HttpRequest, kind: str) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             errors = ["请选择要上传的 xlsx 文件。"]
-        elif upload.size > bulk.MAX_FILE_BYTES:
+        elif (upload.size or 0) > bulk.MAX_FILE_BYTES:
             errors = [f"文件过大, 上限为 {bulk.MAX_FILE_BYTES // 1024 // 1024} MB。"]
         else:
             data = upload.read()
@@ -292,7 +288,7 @@ def _import_page(request: HttpRequest, kind: str) -> HttpResponse:
             except bulk.BulkImportError as exc:
                 errors = exc.errors
             else:
-                _stage(request, kind, upload.name, data)
+                _stage(request, kind, upload.name or "", data)
     return render(
         request,
         "orgs/import.html",

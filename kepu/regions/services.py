@@ -95,6 +95,7 @@ def regions_import(*, source: Path | None = None, province: str | None = None) -
         )
         existing = {r.code: r for r in Region.objects.all()}
         by_short: dict[str, Region] = {"CN": root}
+        region: Region | None
         for region in existing.values():
             if region.level != Level.NATIONAL:
                 by_short[region.short_code] = region

@@ -226,7 +226,8 @@ def seed(
     timer.step("成员单位 (组织批量导入)", t0, f"{len(units)} 个, 别名 {result.aliases} 个")
     units_by_office: dict[int, list[Organisation]] = defaultdict(list)
     for u in units:
-        units_by_office[u.parent_id].append(u)
+        if u.parent_id is not None:
+            units_by_office[u.parent_id].append(u)
 
     # 3. accounts, through the bulk user import
     t0 = time.perf_counter()
@@ -261,9 +262,9 @@ def seed(
     timer.step("用户 (用户批量导入, 激活链接)", t0, f"{uresult.users} 个")
     t0 = time.perf_counter()
     User = get_user_model()
-    for u in User.objects.filter(username__in=[f"bench_{k}" for k in BENCH_USERS]):
-        u.set_password(password)
-        u.save(update_fields=["password"])
+    for account in User.objects.filter(username__in=[f"bench_{k}" for k in BENCH_USERS]):
+        account.set_password(password)
+        account.save(update_fields=["password"])
     timer.step("基准账号设置密码", t0, f"{len(BENCH_USERS)} 个")
 
     # 4. plans, sections, tasks, task units, targets
