@@ -212,3 +212,19 @@ def test_report_form_through_the_web(client, world, museum):
     assert resp.status_code == 302
     report.refresh_from_db()
     assert report.status == ReportStatus.SUBMITTED and report.subsidy_used == Decimal("480")
+
+
+def test_export_writes_user_text_as_text(client, world):
+    payload = '=HYPERLINK("http://x","y")'
+    museum = services.museum_save(
+        user=world.users["admin_a"],
+        organisation=world.orgs["unit_a1"],
+        fields=museum_fields(world, name=payload),
+    )
+    r = services.museum_report_open(user=world.users["admin_a"], museum=museum, year=YEAR)
+    _save(world, r, GOOD, submit=True, who="admin_a")
+    client.force_login(world.users["admin_a"])
+    resp = client.get(reverse("registry:museum_export"), {"year": YEAR})
+    ws = openpyxl.load_workbook(io.BytesIO(resp.content)).active
+    cell = ws.cell(row=3, column=1)
+    assert cell.data_type != "f" and cell.value == payload and cell.quotePrefix
