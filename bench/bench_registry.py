@@ -190,12 +190,17 @@ def pages(users: dict, repeat: int) -> list[dict]:
 
     from kepu.registry.models import VolunteerTeam
 
-    team = VolunteerTeam.objects.filter(name__endswith=MARK).order_by("pk").first()
     year = str(dt.date.today().year)
     rows = []
     for who in ("bench_prov", "bench_city"):
         client = Client()
         client.force_login(users[who])
+        team = (
+            VolunteerTeam.objects.restrict(users[who], "view")
+            .filter(name__endswith=MARK, office__memberships__user=users[who])
+            .order_by("pk")
+            .first()
+        )
         for label, url, params in (
             ("志愿者列表", reverse("registry:volunteers"), {}),
             ("姓名搜索 (张伟)", reverse("registry:volunteers"), {"q": "张伟"}),
@@ -275,6 +280,9 @@ def main() -> None:
     from django.db import connection
 
     users = build(args.volunteers, args.teams, args.rebuild)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")  # fresh statistics, as autovacuum keeps them in service
     result: dict = {
         "database": connection.vendor,
         "volunteers": args.volunteers,

@@ -4,8 +4,11 @@ from typing import Any
 
 from django import forms
 
+from kepu.core.autocomplete import AutocompleteWidget
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.forms import RegionCodeField
+from kepu.orgs.models import Organisation
+from kepu.orgs.scoping import Action
 from kepu.registry.models import (
     MONEY_FIGURES,
     MUSEUM_FIGURES,
@@ -141,7 +144,12 @@ class TeamForm(VersionedForm):
     name = forms.CharField(label="服务队名称", max_length=200)
     kind = forms.ChoiceField(label="类别", choices=TeamKind.choices)
     region = RegionCodeField(label="所在区域 (区划代码)")
-    host = forms.TypedChoiceField(label="依托单位", coerce=int, required=False, empty_value=None)
+    host = forms.ModelChoiceField(
+        label="依托单位 (可选)",
+        required=False,
+        queryset=Organisation.objects.none(),
+        widget=AutocompleteWidget("orgs", placeholder="输入单位名称搜索"),
+    )
     leader = forms.CharField(label="队长", max_length=50, required=False)
     founded_on = forms.DateField(
         label="成立日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -151,9 +159,10 @@ class TeamForm(VersionedForm):
     )
     active = forms.BooleanField(label="在册", required=False, initial=True)
 
-    def __init__(self, *args: Any, hosts: list[tuple[int, str]] = (), **kwargs: Any):  # type: ignore[assignment]
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["host"].choices = [("", "(无)"), *hosts]  # type: ignore[attr-defined]
+        # searched within the user's scope; a value outside it makes the form invalid
+        self.fields["host"].queryset = Organisation.objects.restrict(user, Action.VIEW)  # type: ignore[attr-defined]
 
 
 class VolunteerForm(VersionedForm):

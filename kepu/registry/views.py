@@ -650,16 +650,6 @@ def museum_export(request: HttpRequest) -> HttpResponse:
 
 
 # --- volunteer teams and volunteers -------------------------------------------------------
-def _host_choices(request: HttpRequest) -> list[tuple[int, str]]:
-    return list(
-        Organisation.objects.restrict(request.user, Action.VIEW)
-        .filter(is_active=True)
-        .exclude(kind__in=[OrgKind.ASSOCIATION, OrgKind.OFFICE])
-        .order_by("name")
-        .values_list("pk", "name")[:500]
-    )
-
-
 @login_required
 def team_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
@@ -699,14 +689,10 @@ def team_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             for k in ("name", "kind", "leader", "founded_on", "description", "active", "version")
         }
         initial["region"], initial["host"] = team.region.code, team.host_id
-    form = TeamForm(request.POST or None, initial=initial, hosts=_host_choices(request))
+    form = TeamForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        host = (
-            Organisation.objects.restrict(request.user, Action.VIEW).filter(pk=d["host"]).first()
-            if d.get("host")
-            else None
-        )
+        host = d.get("host")
         try:
             team = services.team_save(
                 user=request.user,

@@ -273,3 +273,17 @@ def test_volunteer_form_through_the_web(client, world, reg):
         {"served_on": f"{YEAR}-01-03", "hours": "4", "description": "科普大篷车"},
     )
     assert ServiceRecord.objects.get(volunteer=v).hours == Decimal(4)
+
+
+def test_team_form_searches_hosts_within_scope(client, world):
+    from kepu.registry.models import VolunteerTeam
+
+    client.force_login(world.users["admin_a"])
+    data = {"name": "曲靖市应急科普志愿服务队", "kind": "emergency", "region": "530300"}
+    resp = client.post(reverse("registry:team_new"), {**data, "host": world.orgs["unit_b1"].pk})
+    assert resp.status_code == 200 and not VolunteerTeam.objects.exists()  # out of scope
+    assert 'data-autocomplete-url="/autocomplete/orgs/"' in resp.content.decode()
+    resp = client.post(reverse("registry:team_new"), {**data, "host": world.orgs["unit_a2"].pk})
+    team = VolunteerTeam.objects.get()
+    assert resp["Location"] == reverse("registry:team", args=[team.pk])
+    assert team.host == world.orgs["unit_a2"] and team.office == world.orgs["office_a"]

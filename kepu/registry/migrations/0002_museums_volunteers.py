@@ -4,8 +4,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from kepu.core.trigram import TrigramExtension, trigram_indexes
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -467,6 +465,4 @@ class Migration(migrations.Migration):
             model_name="servicerecord",
             index=models.Index(fields=["team", "served_on"], name="service_team_day"),
         ),
-        TrigramExtension(),
-        trigram_indexes("registry", "volunteer", {"volunteer_name_trgm": "name"}),
     ]
