@@ -280,8 +280,8 @@ def team_year_totals(
         .annotate(n=Count("pk"))
         .values_list("team_id", "n")
     )
-    served = {
-        r["team_id"]: r
+    served: dict[int, dict[str, Any]] = {
+        r["team_id"]: dict(r)
         for r in ServiceRecord.objects.filter(  # unscoped: teams restricted by the caller
             team_id__in=ids, served_on__year=year
         )
