@@ -302,6 +302,30 @@ class MatrixData:
             ),
         )
 
+    # museums and volunteers: unit_a1's museum; the city office's team in the county,
+    # hosted by unit_a1, with one volunteer (personal data: the city office only)
+    @functools.cached_property
+    def _registry(self) -> dict[str, Any]:
+        from tests.registry.conftest import registry_world
+
+        return registry_world(self.world)
+
+    @property
+    def museum(self) -> Any:
+        return self._registry["museum"]
+
+    @property
+    def museum_report(self) -> Any:
+        return self._registry["report"]
+
+    @property
+    def team(self) -> Any:
+        return self._registry["team"]
+
+    @property
+    def volunteer(self) -> Any:
+        return self._registry["volunteer"]
+
     @functools.cached_property
     def target_a(self) -> Any:
         return self.wave_a.targets.get()
@@ -416,6 +440,9 @@ ACTIVITY_WRITE = {"super", "admin_a", "staff_a1"}
 EVERYONE = {"anon": 200}  # public pages
 NOT_SUPER = SIGNED_IN - {"super"}
 P_ROUND_READ = {"super", "admin_a", "viewer_a"}  # the round office (units see their reports)
+# the volunteer team: its office (city A), the county office (region), the host unit
+TEAM_READ = {"super", "admin_a", "viewer_a", "staff_a1", "county_admin_a"}
+PERSONAL_READ = {"super", "admin_a", "viewer_a"}  # the team's office only
 
 MATRIX: dict[str, Row] = {
     # shell
@@ -570,6 +597,44 @@ MATRIX: dict[str, Row] = {
     "registry:experts": row(),
     "registry:expert_new": row(ok=OFFICE_ADMINS, rest=403),
     "registry:expert_edit": row("expert", ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    # science museums: unit_a1's museum in city A
+    "registry:museums": row(),
+    "registry:museum_new": row(ok=SIGNED_IN - {"viewer_a", "nobody"}, rest=403),
+    "registry:museum_summary": row(),
+    "registry:museum_export": row(),
+    "registry:museum": row("museum", ok=UNIT_A1_READ),
+    "registry:museum_edit": row("museum", ok=UNIT_A1_WRITE, forbidden={"viewer_a"}),
+    "registry:museum_report_open": post(
+        "museum",
+        ok=UNIT_A1_WRITE,
+        forbidden={"viewer_a"},
+        data=lambda d: {"year": str(d.museum_report.year)},
+    ),
+    "registry:museum_report": row("museum_report", ok=UNIT_A1_READ),
+    # volunteers: the team is the city office's, in the county, hosted by unit_a1; the
+    # county office and the host unit see the team but never its volunteers' personal data
+    "registry:teams": row(),
+    "registry:team_new": row(ok=OFFICE_ADMINS, rest=403),
+    "registry:team": row("team", ok=TEAM_READ),
+    "registry:team_edit": row("team", ok=CITY_A_ADMIN, forbidden=TEAM_READ - CITY_A_ADMIN),
+    "registry:team_import": row("team", ok=CITY_A_ADMIN, forbidden=TEAM_READ - CITY_A_ADMIN),
+    "registry:volunteer_new": row("team", ok=CITY_A_ADMIN, forbidden=TEAM_READ - CITY_A_ADMIN),
+    "registry:volunteers": row(),
+    "registry:volunteer_template": row(),
+    "registry:volunteer_totals": row(),
+    "registry:volunteer": row("volunteer", ok=PERSONAL_READ, forbidden=TEAM_READ - PERSONAL_READ),
+    "registry:volunteer_edit": row(
+        "volunteer", ok=CITY_A_ADMIN, forbidden=TEAM_READ - CITY_A_ADMIN
+    ),
+    "registry:volunteer_certificate": row(
+        "volunteer", ok=PERSONAL_READ, forbidden=TEAM_READ - PERSONAL_READ
+    ),
+    "registry:service_add": post(
+        "volunteer",
+        ok=CITY_A_ADMIN,
+        forbidden=TEAM_READ - CITY_A_ADMIN,
+        data={"served_on": "2026-01-02", "hours": "2"},
+    ),
     # progress reporting and supervision
     "progress:rounds": row(),
     "progress:round_create": row(ok=OFFICE_ADMINS, rest=403),

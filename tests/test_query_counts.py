@@ -3,6 +3,8 @@ more rows than fit on one page (pagination: 50 a page)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -306,3 +308,58 @@ def test_plan_coverage_queries_do_not_grow(client, world):
         )
 
     _same_queries(client, url, link_all)
+
+
+# --- registries: museums, teams, volunteers ------------------------------------------------
+def _registry_rows(world, n: int, start: int) -> Any:
+    """``n`` more museums (city A), teams (county A) and volunteers in the first team."""
+    from kepu.registry import services
+    from kepu.registry.models import Volunteer, VolunteerTeam
+    from tests.registry.conftest import id_number, museum_fields
+
+    admin = world.users["admin_a"]
+    for i in range(start, start + n):
+        m = services.museum_save(
+            user=admin,
+            organisation=world.orgs["unit_a1"],
+            fields=museum_fields(world, name=f"科技馆{i}"),
+        )
+        services.museum_report_open(user=admin, museum=m, year=2026)
+        services.team_save(
+            user=admin,
+            fields=services.TeamFields(
+                name=f"服务队{i}",
+                kind="youth",
+                region=world.regions["county_a"],
+                host=world.orgs["unit_a1"],
+            ),
+        )
+    team = VolunteerTeam.objects.order_by("pk").first()
+    for i in range(start, start + n):
+        Volunteer.objects.create(  # unscoped: test data
+            team=team,
+            name=f"志愿者{i}",
+            id_hash=f"{i:064d}",
+            id_masked=id_number(i)[:3] + "*" * 11 + id_number(i)[-4:],
+            gender="male",
+            birth_year=1990,
+        )
+    return team
+
+
+@pytest.mark.parametrize("who", ["admin_a", "staff_a1", "county_admin_a"])
+def test_registry_lists_queries_do_not_grow(client, world, who):
+    team = _registry_rows(world, 3, 0)
+    client.force_login(world.users[who])
+    urls = [
+        (reverse("registry:museums"), {}),
+        (reverse("registry:museums"), {"q": "科技馆", "region": "530300"}),
+        (reverse("registry:teams"), {"kind": "youth", "region": "530302"}),
+        (reverse("registry:team", args=[team.pk]), {}),
+        (reverse("registry:volunteers"), {"q": "志愿者"}),
+        (reverse("registry:museum_summary"), {"year": "2026"}),
+        (reverse("registry:volunteer_totals"), {"year": "2026"}),
+    ]
+    small = [_queries(client, url, params) for url, params in urls]
+    _registry_rows(world, MANY, 100)
+    assert [_queries(client, url, params) for url, params in urls] == small

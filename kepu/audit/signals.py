@@ -24,7 +24,7 @@ AUDITED = [
     "orgs.Membership",
     "auth.User",
 ]
-SECRET_FIELDS = {"password"}
+SECRET_FIELDS = {"password", "id_hash"}
 IGNORED_FIELDS = {"last_login", "updated_at", "created_at", "version"}
 
 

@@ -9,5 +9,15 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from kepu.audit.signals import register
 
-        for model in ("EducationBase", "ScoreSheet", "BaseReview", "Expert"):
+        for model in (
+            "EducationBase",
+            "ScoreSheet",
+            "BaseReview",
+            "Expert",
+            "Museum",
+            "MuseumReport",
+            "VolunteerTeam",
+            "Volunteer",
+            "ServiceRecord",
+        ):
             register(f"registry.{model}")

@@ -11,7 +11,7 @@ from kepu.core.demo import DemoContext
 from kepu.orgs.models import Membership, Organisation, OrgKind
 from kepu.orgs.scoping import Role
 from kepu.registry import services
-from kepu.registry.models import BaseCategory, BaseLevel, EducationBase
+from kepu.registry.models import BaseCategory, BaseLevel, EducationBase, Museum
 from kepu.registry.scoring import DEFAULT_SHEET
 
 
@@ -23,8 +23,13 @@ def _base_org(ctx: DemoContext, name: str, region) -> Organisation:  # type: ign
 
 
 def load(ctx: DemoContext) -> None:
-    if EducationBase.objects.filter(name="曲靖市科技馆").exists():
-        return
+    if not EducationBase.objects.filter(name="曲靖市科技馆").exists():
+        _bases(ctx)
+    if not Museum.objects.filter(name="曲靖市科技馆").exists():
+        _museums_and_volunteers(ctx)
+
+
+def _bases(ctx: DemoContext) -> None:
     User = get_user_model()
     admin = User.objects.get(username="city_admin")
     county_admin = User.objects.get(username="county_admin")
@@ -134,4 +139,130 @@ def load(ctx: DemoContext) -> None:
         )
     ctx.notes.append(
         "演示科普教育基地: 1 个待评分的年度自评, 1 个预警基地, 1 个待推荐的申报; 3 位科普专家。"
+    )
+
+
+def _demo_id(seq: int) -> str:
+    """A made-up identity number with a valid check digit (demo people only)."""
+    from kepu.registry.identity import check_digit
+
+    first17 = f"530302{1970 + seq % 35}{seq % 12 + 1:02d}{seq % 28 + 1:02d}{seq:03d}"
+    return first17 + check_digit(first17)
+
+
+def _museums_and_volunteers(ctx: DemoContext) -> None:
+    """A science museum with last year's accepted report and this year's draft; a team of
+    the city office with volunteers and service hours (some on a campaign activity)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from kepu.campaigns.models import PUBLISHED, Activity
+
+    User = get_user_model()
+    admin = User.objects.get(username="city_admin")
+    city = ctx.data["city"]
+    county = ctx.data["county_associations"][0].region
+    year = timezone.localdate().year
+    museum_org = _base_org(ctx, "曲靖市科技馆", city)
+    museum = services.museum_save(
+        user=admin,
+        organisation=museum_org,
+        fields=services.MuseumFields(
+            name="曲靖市科技馆",
+            region=city,
+            address="演示地址",
+            building_area=16800,
+            exhibition_area=9200,
+            opened_year=2016,
+            free_entry=True,
+            contact_name="周馆员",
+            contact_phone="0874-0000001",
+        ),
+    )
+    figures = {
+        "opening_days": 306,
+        "visitors": 412000,
+        "staff": 86,
+        "staff_full_time": 52,
+        "operating_funds": Decimal("1350.00"),
+        "exhibits": 420,
+        "temp_exhibitions": 7,
+        "education_activities": 365,
+        "education_participants": 58000,
+        "outreach_events": 48,
+        "research_projects": 2,
+        "papers": 6,
+        "exhibits_developed": 9,
+        "satisfaction": 96,
+        "complaints": 1,
+        "media_reports": 41,
+        "subsidy_received": Decimal("600.00"),
+        "subsidy_used": Decimal("585.00"),
+    }
+    last = services.museum_report_open(user=admin, museum=museum, year=year - 1)
+    services.museum_report_save(
+        user=admin,
+        report=last,
+        figures=figures,
+        summary="全年免费开放 306 天, 接待观众 41.2 万人次; 举办临时展览 7 个、科学教育活动 365 场, "
+        "流动科技馆进校园、进社区 48 场。",
+        subsidy_use="用于展品维护更新、科学教育活动和免费开放运行保障。",
+        version=last.version,
+        submit=True,
+    )
+    services.museum_report_review(user=admin, report=last, accept=True)
+    services.museum_report_open(user=admin, museum=museum, year=year)
+
+    team = services.team_save(
+        user=admin,
+        fields=services.TeamFields(
+            name="麒麟区青少年科技教育志愿服务队",
+            kind="youth",
+            region=county,
+            host=museum_org,
+            leader="李队长",
+            founded_on=dt.date(year - 3, 5, 30),
+            description="科技馆讲解、校园科学课、科普大篷车进乡村。",
+        ),
+    )
+    names = ["李明", "王芳", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽"]
+    volunteers = [
+        services.volunteer_save(
+            user=admin,
+            team=team,
+            fields=services.VolunteerFields(
+                name=name,
+                id_number=_demo_id(i + 1),
+                phone=f"1390000{i + 1:04d}",
+                skills=["天文", "机器人", "健康", "农业技术"][i % 4],
+                joined_on=dt.date(year - 2, 3, 1),
+            ),
+        )
+        for i, name in enumerate(names)
+    ]
+    # unscoped: the demo picks a published activity of the city for volunteers to serve at
+    published = Activity.objects.filter(status__in=PUBLISHED, region__path__startswith=city.path)
+    activity = (
+        published.exclude(starts_at__date__gt=timezone.localdate()).order_by("starts_at").first()
+    )
+    today = timezone.localdate()
+    for i, v in enumerate(volunteers):
+        services.service_add(
+            user=admin,
+            volunteer=v,
+            served_on=today - dt.timedelta(days=7 + i),
+            hours=Decimal("3.5"),
+            description="科技馆周末讲解",
+        )
+        if activity is not None and i < 4:
+            services.service_add(
+                user=admin,
+                volunteer=v,
+                served_on=timezone.localtime(activity.starts_at).date(),
+                hours=Decimal("4"),
+                activity_id=activity.pk,
+            )
+    ctx.notes.append(
+        f"演示科技馆: 曲靖市科技馆 ({year - 1}年度报告已审核, {year}年度报告待填报); "
+        f"志愿服务队 1 支、科技志愿者 {len(volunteers)} 名及服务时长记录。"
     )

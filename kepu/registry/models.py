@@ -1,5 +1,6 @@
 """Registries: science education bases (科普教育基地) with their annual review on a score
-sheet that is data, and the expert pool (科普专家库).
+sheet that is data, science museums (科技馆) with their annual reports, science volunteers
+(科技志愿者) in teams (服务队) with their service hours, and the expert pool (科普专家库).
 
 A base is an organisation's record in a region: its own staff (members of
 ``organisation``) file the application and the annual self-report; offices whose region
@@ -230,3 +231,314 @@ class Expert(Versioned):
 
     def audit_scope(self) -> tuple[str, int | None]:
         return self.region.path, self.owner_id
+
+
+# --- science museums (科技馆) -------------------------------------------------------------
+class MuseumScale(models.TextChoices):
+    """Building-area classes of the science museum building standard (建标 101)."""
+
+    XL = "xl", "特大型"
+    LARGE = "large", "大型"
+    MEDIUM = "medium", "中型"
+    SMALL = "small", "小型"
+
+
+def museum_scale(building_area: int) -> str:
+    if building_area > 30000:
+        return MuseumScale.XL
+    if building_area >= 15000:
+        return MuseumScale.LARGE
+    if building_area >= 8000:
+        return MuseumScale.MEDIUM
+    return MuseumScale.SMALL
+
+
+class Museum(Versioned):
+    """A science museum (venue) run by ``organisation`` in ``region``."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="运营单位", on_delete=models.PROTECT, related_name="museums"
+    )
+    name = models.CharField("科技馆名称", max_length=200)
+    region = models.ForeignKey(
+        Region, verbose_name="所在区域", on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField("地址", max_length=300, blank=True)
+    building_area = models.PositiveIntegerField("建筑面积(平方米)", default=0)
+    exhibition_area = models.PositiveIntegerField("展厅面积(平方米)", default=0)
+    opened_year = models.PositiveSmallIntegerField("开馆年份", null=True, blank=True)
+    scale = models.CharField("建设规模", max_length=10, choices=MuseumScale.choices, blank=True)
+    free_entry = models.BooleanField("免费开放", default=True)
+    contact_name = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    scope_region = "region"
+    scope_orgs = ("organisation",)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "科技馆"
+        verbose_name_plural = "科技馆"
+        ordering = ["region__code", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.region.path, self.organisation_id
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", "填报中"
+    SUBMITTED = "submitted", "已提交"
+    RETURNED = "returned", "已退回"
+    ACCEPTED = "accepted", "已审核"
+
+
+# The annual report's figures: (field, label, section). Calendar-year actuals (flows for
+# the year, stocks at 12-31). The form, the validation, the export and the per-region
+# summary all follow this list.
+MUSEUM_SECTIONS = ("基础运行", "展览教育", "科研工作", "社会反馈", "免费开放补助")
+MUSEUM_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("opening_days", "全年开放天数(天)", "基础运行"),
+    ("visitors", "全年接待观众(人次)", "基础运行"),
+    ("staff", "从业人员(人)", "基础运行"),
+    ("staff_full_time", "其中: 科普专职人员(人)", "基础运行"),
+    ("operating_funds", "全年运行经费(万元)", "基础运行"),
+    ("exhibits", "常设展品(件/套)", "展览教育"),
+    ("temp_exhibitions", "举办临时展览(个)", "展览教育"),
+    ("education_activities", "举办教育活动(场次)", "展览教育"),
+    ("education_participants", "教育活动参与(人次)", "展览教育"),
+    ("outreach_events", "流动科普/进校园进社区(场次)", "展览教育"),
+    ("research_projects", "承担科研项目(项)", "科研工作"),
+    ("papers", "发表论文、出版著作(篇/部)", "科研工作"),
+    ("exhibits_developed", "自主研发展品(件/套)", "科研工作"),
+    ("satisfaction", "观众满意度(%)", "社会反馈"),
+    ("complaints", "有效投诉(件)", "社会反馈"),
+    ("media_reports", "媒体报道(篇)", "社会反馈"),
+    ("subsidy_received", "免费开放补助资金到位(万元)", "免费开放补助"),
+    ("subsidy_used", "免费开放补助资金使用(万元)", "免费开放补助"),
+)
+MONEY_FIGURES = ("operating_funds", "subsidy_received", "subsidy_used")
+
+
+def _count(label: str) -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(label, default=0)
+
+
+def _money(label: str) -> models.DecimalField:
+    return models.DecimalField(label, max_digits=12, decimal_places=2, default=0)
+
+
+class MuseumReport(Versioned):
+    """A museum's annual report (年度报告) for one calendar year."""
+
+    museum = models.ForeignKey(Museum, on_delete=models.CASCADE, related_name="reports")
+    year = models.PositiveSmallIntegerField("年度")
+    status = models.CharField(
+        "状态", max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    opening_days = models.PositiveSmallIntegerField("全年开放天数(天)", default=0)
+    visitors = _count("全年接待观众(人次)")
+    staff = _count("从业人员(人)")
+    staff_full_time = _count("科普专职人员(人)")
+    operating_funds = _money("全年运行经费(万元)")
+    exhibits = _count("常设展品(件/套)")
+    temp_exhibitions = _count("举办临时展览(个)")
+    education_activities = _count("举办教育活动(场次)")
+    education_participants = _count("教育活动参与(人次)")
+    outreach_events = _count("流动科普/进校园进社区(场次)")
+    research_projects = _count("承担科研项目(项)")
+    papers = _count("发表论文、出版著作(篇/部)")
+    exhibits_developed = _count("自主研发展品(件/套)")
+    satisfaction = models.PositiveSmallIntegerField("观众满意度(%)", default=0)
+    complaints = _count("有效投诉(件)")
+    media_reports = _count("媒体报道(篇)")
+    subsidy_received = _money("免费开放补助资金到位(万元)")
+    subsidy_used = _money("免费开放补助资金使用(万元)")
+    subsidy_use = models.TextField("补助资金使用情况", blank=True)
+    summary = models.TextField("年度工作总结", blank=True)
+    review_comment = models.CharField("审核意见", max_length=500, blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+
+    scope_region = "museum__region"
+    scope_orgs = ("museum__organisation",)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "科技馆年度报告"
+        verbose_name_plural = "科技馆年度报告"
+        ordering = ["museum", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["museum", "year"], name="museum_report_once_a_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.museum.name} {self.year}年度报告"
+
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.museum.region.path, self.museum.organisation_id
+
+
+# --- science volunteers (科技志愿者) and teams (服务队) ---------------------------------------
+class TeamKind(models.TextChoices):
+    GENERAL = "general", "综合类"
+    YOUTH = "youth", "青少年科技教育"
+    HEALTH = "health", "医疗卫生健康"
+    AGRICULTURE = "agriculture", "农业农村技术"
+    EMERGENCY = "emergency", "应急科普"
+    ELDERLY = "elderly", "老年人科普"
+    ECOLOGY = "ecology", "生态环境"
+    OTHER = "other", "其他"
+
+
+class VolunteerTeam(Versioned):
+    """A volunteer service team, kept by ``office`` (the team's office: the only one that
+    sees its volunteers' personal data) and optionally hosted by a unit (依托单位)."""
+
+    name = models.CharField("服务队名称", max_length=200)
+    kind = models.CharField("类别", max_length=20, choices=TeamKind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name="所在区域", on_delete=models.PROTECT, related_name="+"
+    )
+    office = models.ForeignKey(
+        Organisation, verbose_name="管理办公室", on_delete=models.PROTECT, related_name="+"
+    )
+    host = models.ForeignKey(
+        Organisation,
+        verbose_name="依托单位",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="volunteer_teams",
+    )
+    leader = models.CharField("队长", max_length=50, blank=True)
+    founded_on = models.DateField("成立日期", null=True, blank=True)
+    description = models.TextField("服务内容", blank=True)
+    active = models.BooleanField("在册", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_region = "region"
+    scope_orgs = ("office", "host")
+    scope_orgs_write = ("office",)
+    scope_owner = "office"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "科技志愿服务队"
+        verbose_name_plural = "科技志愿服务队"
+        ordering = ["region__code", "name"]
+        indexes = [models.Index(fields=["kind"], name="team_kind")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.region.path, self.office_id
+
+
+class Gender(models.TextChoices):
+    MALE = "male", "男"
+    FEMALE = "female", "女"
+
+
+class Volunteer(Versioned):
+    """A science volunteer (real name). The identity number itself is never stored: only
+    its keyed hash (unique: one registration a person) and a masked form; see
+    ``kepu.registry.identity``."""
+
+    team = models.ForeignKey(
+        VolunteerTeam, verbose_name="服务队", on_delete=models.PROTECT, related_name="volunteers"
+    )
+    name = models.CharField("姓名", max_length=50)
+    id_hash = models.CharField("身份证号摘要", max_length=64, unique=True)
+    id_masked = models.CharField("身份证号", max_length=18)
+    gender = models.CharField("性别", max_length=10, choices=Gender.choices)
+    birth_year = models.PositiveSmallIntegerField("出生年份")
+    phone = models.CharField("手机号", max_length=20, blank=True)
+    skills = models.CharField("专业特长", max_length=200, blank=True)
+    joined_on = models.DateField("加入日期", null=True, blank=True)
+    active = models.BooleanField("在册", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_region = "team__region"
+    scope_orgs = ("team__office", "team__host")
+    scope_orgs_write = ("team__office",)
+    scope_owner = "team__office"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "科技志愿者"
+        verbose_name_plural = "科技志愿者"
+        ordering = ["team", "name", "pk"]
+        indexes = [models.Index(fields=["team", "name"], name="volunteer_team_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id_masked})"
+
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.team.region.path, self.team.office_id
+
+
+class ServiceRecord(models.Model):
+    """Hours a volunteer served on a day, against a campaign activity or a task of a plan
+    (progress work) where there is one."""
+
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="services")
+    team = models.ForeignKey(
+        VolunteerTeam, verbose_name="服务队", on_delete=models.PROTECT, related_name="+"
+    )
+    served_on = models.DateField("服务日期")
+    hours = models.DecimalField("服务时长(小时)", max_digits=5, decimal_places=1)
+    activity = models.ForeignKey(
+        "campaigns.Activity",
+        verbose_name="科普活动",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    task = models.ForeignKey(
+        "plans.Task",
+        verbose_name="工作任务",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    description = models.CharField("服务内容", max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_region = "team__region"
+    scope_orgs = ("team__office", "team__host")
+    scope_orgs_write = ("team__office",)
+    scope_owner = "team__office"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "志愿服务记录"
+        verbose_name_plural = "志愿服务记录"
+        ordering = ["-served_on", "pk"]
+        indexes = [
+            models.Index(fields=["volunteer", "served_on"], name="service_volunteer_day"),
+            models.Index(fields=["team", "served_on"], name="service_team_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.served_on} {self.hours}小时"
+
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.team.region.path, self.team.office_id

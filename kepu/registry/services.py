@@ -5,32 +5,62 @@ every row."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kepu.core.files import SHEET, check_upload, new_workbook, workbook_bytes, write_row
-from kepu.core.importing import DataImportError, RowErrors, SheetLimits, xlsx_rows
+from kepu.audit.services import audit_rows
+from kepu.core.files import (
+    DATA,
+    SHEET,
+    check_upload,
+    new_workbook,
+    workbook_bytes,
+    write_row,
+)
+from kepu.core.importing import (
+    DataImportError,
+    RowErrors,
+    SheetLimits,
+    csv_rows,
+    decode_csv,
+    xlsx_rows,
+)
 from kepu.core.validation import length_errors
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
-from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope, user_grants
+from kepu.orgs.scoping import Action, can, ensure_in_scope, save_in_scope, user_grants
 from kepu.orgs.selectors import acting_office
 from kepu.regions.models import Region
-from kepu.registry import scoring
+from kepu.registry import identity, scoring
 from kepu.registry.models import (
+    MUSEUM_FIGURES,
     BaseCategory,
     BaseLevel,
     BaseReview,
     BaseStatus,
     EducationBase,
     Expert,
+    Museum,
+    MuseumReport,
+    ReportStatus,
     ReviewStatus,
     ScoreSheet,
+    ServiceRecord,
+    TeamKind,
+    Volunteer,
+    VolunteerTeam,
+    museum_scale,
 )
+from kepu.registry.museums import report_errors
 
 SHEET_LIMITS = SheetLimits(rows=500, cells=500 * 12, unpacked_bytes=20 * 1024 * 1024)
 
@@ -477,19 +507,576 @@ def expert_save(
     return expert
 
 
+# --- science museums ----------------------------------------------------------------------
+@dataclass
+class MuseumFields:
+    name: str
+    region: Region
+    address: str = ""
+    building_area: int = 0
+    exhibition_area: int = 0
+    opened_year: int | None = None
+    free_entry: bool = True
+    contact_name: str = ""
+    contact_phone: str = ""
+
+
+def _check_museum(organisation: Organisation, f: MuseumFields) -> None:
+    errors: dict[str, str] = {}
+    if not f.name.strip():
+        errors["name"] = "请填写科技馆名称。"
+    if not f.region.path.startswith(organisation.region.path):
+        errors["region"] = f"科技馆应在运营单位所在的{organisation.region.name}范围内。"
+    if f.exhibition_area > f.building_area:
+        errors["exhibition_area"] = "展厅面积不能大于建筑面积。"
+    if f.opened_year is not None and not 1900 <= f.opened_year <= timezone.localdate().year:
+        errors["opened_year"] = "开馆年份无效。"
+    errors.update(length_errors(Museum, f.__dict__))
+    if errors:
+        raise ValidationError(errors)
+
+
+def museum_save(
+    *,
+    user: Any,
+    fields: MuseumFields,
+    organisation: Organisation | None = None,
+    museum: Museum | None = None,
+    version: int | None = None,
+) -> Museum:
+    """Register a museum (its operating unit or an office for it) or change its record."""
+    with transaction.atomic():
+        if museum is None:
+            if organisation is None:
+                raise ValidationError({"organisation": "请选择运营单位。"})
+            ensure_in_scope(user, organisation, Action.ADD)
+            museum, action = Museum(organisation=organisation), Action.ADD
+        else:
+            ensure_in_scope(user, museum, Action.CHANGE)
+            version_check(museum, expected=version, fields=["name", "building_area"])
+            action = Action.CHANGE
+        _check_museum(museum.organisation, fields)
+        for k, v in fields.__dict__.items():
+            setattr(museum, k, v.strip() if isinstance(v, str) else v)
+        museum.scale = museum_scale(museum.building_area)
+        save_in_scope(user, museum, action)
+    return museum
+
+
+def museum_report_open(*, user: Any, museum: Museum, year: int) -> MuseumReport:
+    """Start (or return) the museum's report of ``year``."""
+    ensure_in_scope(user, museum, Action.CHANGE)
+    if not 2000 <= year <= timezone.localdate().year:
+        raise ValidationError("年度报告填报已结束的或当前的自然年度。")
+    existing = MuseumReport.objects.filter(museum=museum, year=year).first()
+    if existing:
+        return existing
+    report = MuseumReport(museum=museum, year=year)
+    return save_in_scope(user, report, Action.CHANGE)
+
+
+def museum_report_save(
+    *,
+    user: Any,
+    report: MuseumReport,
+    figures: dict[str, Any],
+    summary: str,
+    subsidy_use: str,
+    version: int | None,
+    submit: bool = False,
+) -> MuseumReport:
+    ensure_in_scope(user, report, Action.CHANGE)
+    if report.status not in (ReportStatus.DRAFT, ReportStatus.RETURNED):
+        raise ValidationError("年度报告已提交, 不能再修改。")
+    known = {k for k, _, _ in MUSEUM_FIGURES}
+    clean = {k: v for k, v in figures.items() if k in known}
+    merged = {k: getattr(report, k) for k in known} | clean
+    errors = report_errors(
+        merged,
+        year=report.year,
+        current_year=timezone.localdate().year,
+        summary=summary,
+        subsidy_use=subsidy_use,
+        free_entry=report.museum.free_entry,
+        submit=submit,
+    )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for k, v in clean.items():
+            setattr(report, k, v if v not in (None, "") else 0)
+        report.summary, report.subsidy_use = summary.strip(), subsidy_use.strip()
+        version_check(report, expected=version, fields=["visitors", "summary"])
+        if submit:
+            report.status, report.submitted_at = ReportStatus.SUBMITTED, timezone.now()
+        save_in_scope(user, report, Action.CHANGE)
+    return report
+
+
+def museum_report_review(
+    *, user: Any, report: MuseumReport, accept: bool, comment: str = ""
+) -> MuseumReport:
+    """An office over the museum accepts the submitted report or returns it."""
+    if report.status != ReportStatus.SUBMITTED:
+        raise ValidationError("只有已提交的年度报告可以审核。")
+    office = _office_over(user, report.museum.region)
+    if office.pk == report.museum.organisation_id:
+        raise PermissionDenied("不能审核本单位的年度报告。")
+    if not accept and not comment.strip():
+        raise ValidationError("退回时请填写意见。")
+    with transaction.atomic():
+        version_check(report, expected=None)
+        report.status = ReportStatus.ACCEPTED if accept else ReportStatus.RETURNED
+        report.review_comment = comment.strip()[:500]
+        report.reviewed_by, report.reviewed_at = user, timezone.now()
+        report.save()
+    return report
+
+
+def museum_reports_xlsx(*, title: str, reports: Any) -> bytes:
+    """The year's museum reports as one table (one row a museum; no private contacts)."""
+    wb = new_workbook()
+    ws = wb.active
+    ws.title = "科技馆年度报告"
+    write_row(ws, 1, [title])
+    write_row(
+        ws,
+        2,
+        ["科技馆", "所在区域", "区划代码", "状态", *[label for _, label, _ in MUSEUM_FIGURES]],
+    )
+    for i, r in enumerate(reports, start=3):
+        write_row(
+            ws,
+            i,
+            [
+                r.museum.name,
+                r.museum.region.name,
+                r.museum.region.code,
+                r.get_status_display(),
+                *[getattr(r, k) for k, _, _ in MUSEUM_FIGURES],
+            ],
+        )
+    return workbook_bytes(wb)
+
+
+# --- volunteer teams and volunteers -------------------------------------------------------
+@dataclass
+class TeamFields:
+    name: str
+    kind: str
+    region: Region
+    host: Organisation | None = None
+    leader: str = ""
+    founded_on: dt.date | None = None
+    description: str = ""
+    active: bool = True
+
+
+def team_save(
+    *,
+    user: Any,
+    fields: TeamFields,
+    team: VolunteerTeam | None = None,
+    office_id: int | None = None,
+    version: int | None = None,
+) -> VolunteerTeam:
+    """An office keeps its teams (the team's office is the one that creates it)."""
+    errors: dict[str, str] = {}
+    if not fields.name.strip():
+        errors["name"] = "请填写服务队名称。"
+    if fields.kind not in TeamKind.values:
+        errors["kind"] = "类别无效。"
+    errors.update(length_errors(VolunteerTeam, fields.__dict__))
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if team is None:
+            office = acting_office(
+                user=user, owner_id=office_id, denied="只有办公室可以登记志愿服务队。"
+            )
+            team, action = VolunteerTeam(office=office), Action.ADD
+        else:
+            ensure_in_scope(user, team, Action.CHANGE)
+            version_check(team, expected=version, fields=["name", "kind"])
+            action = Action.CHANGE
+        if not fields.region.path.startswith(team.office.region.path):
+            raise ValidationError({"region": "服务队应在管理办公室的区域内。"})
+        if fields.host is not None and not can(user, fields.host, Action.VIEW):
+            raise ValidationError({"host": "依托单位不在您的范围内。"})
+        for k, v in fields.__dict__.items():
+            setattr(team, k, v.strip() if isinstance(v, str) else v)
+        save_in_scope(user, team, action)
+    return team
+
+
+def _id_key() -> bytes:
+    key = getattr(settings, "KEPU_ID_HASH_KEY", "") or settings.SECRET_KEY
+    return str(key).encode()
+
+
+def id_number_hash(number: str) -> str:
+    return identity.id_hash(number, _id_key())
+
+
+def _require_personal(user: Any, team: VolunteerTeam) -> None:
+    from kepu.registry.selectors import personal_access
+
+    if not personal_access(user, team):
+        raise PermissionDenied("志愿者个人信息只有服务队的管理办公室可以查看和维护。")
+
+
+PHONE = re.compile(r"^1\d{10}$")
+
+
+@dataclass
+class VolunteerFields:
+    name: str
+    id_number: str = ""  # required for a new volunteer; blank keeps the stored one
+    phone: str = ""
+    skills: str = ""
+    joined_on: dt.date | None = None
+    active: bool = True
+
+
+def _volunteer_errors(f: VolunteerFields, *, new: bool) -> tuple[dict[str, str], Any]:
+    errors: dict[str, str] = {}
+    parsed = None
+    if not f.name.strip():
+        errors["name"] = "请填写姓名。"
+    elif len(f.name.strip()) > 50:
+        errors["name"] = "姓名过长。"
+    if f.id_number.strip() or new:
+        try:
+            parsed = identity.parse(f.id_number, today=timezone.localdate())
+        except identity.IdNumberError as exc:
+            errors["id_number"] = str(exc)
+    if f.phone.strip() and not PHONE.match(f.phone.strip()):
+        errors["phone"] = "手机号应为 11 位数字。"
+    if len(f.skills) > 200:
+        errors["skills"] = "专业特长不超过 200 字。"
+    if f.joined_on and f.joined_on > timezone.localdate():
+        errors["joined_on"] = "加入日期不能晚于今天。"
+    return errors, parsed
+
+
+def volunteer_save(
+    *,
+    user: Any,
+    team: VolunteerTeam,
+    fields: VolunteerFields,
+    volunteer: Volunteer | None = None,
+    version: int | None = None,
+) -> Volunteer:
+    """Register a volunteer in ``team`` (real name, identity number) or change the record."""
+    _require_personal(user, team)
+    errors, parsed = _volunteer_errors(fields, new=volunteer is None)
+    if parsed is not None:
+        digest = id_number_hash(parsed.number)
+        # unscoped: one registration a person nationally (the message names no team)
+        clash = Volunteer.objects.filter(id_hash=digest)
+        if volunteer is not None:
+            clash = clash.exclude(pk=volunteer.pk)
+        if clash.exists():
+            errors["id_number"] = "该身份证号已登记为科技志愿者 (每人只能登记一次)。"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if volunteer is None:
+            volunteer, action = Volunteer(team=team), Action.ADD
+            ensure_in_scope(user, team, Action.CHANGE)
+        else:
+            ensure_in_scope(user, volunteer, Action.CHANGE)
+            version_check(volunteer, expected=version, fields=["name", "phone"])
+            action = Action.CHANGE
+        volunteer.name = fields.name.strip()
+        volunteer.phone, volunteer.skills = fields.phone.strip(), fields.skills.strip()
+        volunteer.joined_on, volunteer.active = fields.joined_on, fields.active
+        if parsed is not None:
+            volunteer.id_hash, volunteer.id_masked = id_number_hash(parsed.number), parsed.masked
+            volunteer.gender, volunteer.birth_year = parsed.gender, parsed.birth.year
+        save_in_scope(user, volunteer, action)
+    return volunteer
+
+
+def service_add(
+    *,
+    user: Any,
+    volunteer: Volunteer,
+    served_on: dt.date,
+    hours: Decimal,
+    description: str = "",
+    activity_id: int | None = None,
+    task_id: int | None = None,
+) -> ServiceRecord:
+    """Record hours a volunteer served, against a campaign activity or a task if given."""
+    from kepu.campaigns.models import Activity
+    from kepu.plans.models import Task
+
+    _require_personal(user, volunteer.team)
+    ensure_in_scope(user, volunteer, Action.CHANGE)
+    errors: dict[str, str] = {}
+    if not Decimal("0") < hours <= Decimal("24"):
+        errors["hours"] = "服务时长应在 0—24 小时之间。"
+    if served_on > timezone.localdate():
+        errors["served_on"] = "服务日期不能晚于今天。"
+    activity = task = None
+    if activity_id:
+        activity = Activity.objects.restrict(user, Action.VIEW).filter(pk=activity_id).first()
+        if activity is None:
+            errors["activity"] = "科普活动不存在或不在您的范围内。"
+        elif not (
+            timezone.localtime(activity.starts_at).date()
+            <= served_on
+            <= timezone.localtime(activity.ends_at).date()
+        ):
+            errors["served_on"] = "服务日期应在所选活动的举办时间内。"
+    if task_id:
+        task = Task.objects.restrict(user, Action.VIEW).filter(pk=task_id).first()
+        if task is None:
+            errors["task"] = "工作任务不存在或不在您的范围内。"
+    if len(description) > 300:
+        errors["description"] = "服务内容不超过 300 字。"
+    if errors:
+        raise ValidationError(errors)
+    record = ServiceRecord(
+        volunteer=volunteer,
+        team=volunteer.team,
+        served_on=served_on,
+        hours=hours,
+        activity=activity,
+        task=task,
+        description=description.strip() or (activity.title if activity else ""),
+        created_by=user,
+    )
+    return save_in_scope(user, record, Action.ADD)
+
+
+VOLUNTEER_HEADER = ["姓名", "身份证号", "手机号", "专业特长", "加入日期"]
+VOLUNTEER_LIMITS = SheetLimits(rows=200_000, cells=200_000 * 8, unpacked_bytes=200 * 1024 * 1024)
+
+
+def volunteer_template_xlsx() -> bytes:
+    wb = new_workbook()
+    ws = wb.active
+    ws.title = "科技志愿者"
+    write_row(ws, 1, VOLUNTEER_HEADER)
+    write_row(ws, 2, ["张三", "11010519491231002X", "13800000000", "青少年科技教育", "2026-03-01"])
+    return workbook_bytes(wb)
+
+
+def _date(text: str) -> dt.date | None:
+    text = text.strip().replace("/", "-").replace(".", "-")[:10]
+    if not text:
+        return None
+    return dt.date.fromisoformat(text)
+
+
+def volunteers_import(
+    *,
+    user: Any,
+    team: VolunteerTeam,
+    name: str,
+    data: bytes,
+    progress: Callable[[float, str], None] | None = None,
+) -> int:
+    """Import volunteers into ``team`` from Excel (or CSV): all rows or none, with row
+    errors in Chinese. Returns the number of volunteers added."""
+    _require_personal(user, team)
+    ensure_in_scope(user, team, Action.CHANGE)
+    try:
+        kind = check_upload(name, data, DATA)
+    except ValidationError as exc:
+        raise DataImportError(exc.messages) from exc
+    if kind == ".csv" or name.lower().endswith(".csv"):
+        rows = list(csv_rows(decode_csv(data), max_rows=VOLUNTEER_LIMITS.rows + 1))
+    else:
+        rows = list(xlsx_rows(data, VOLUNTEER_LIMITS))
+    if not rows:
+        raise DataImportError("文件是空的。")
+    header = [c.strip() for c in rows[0]]
+    missing = [h for h in VOLUNTEER_HEADER[:2] if h not in header]
+    if missing:
+        raise DataImportError(f"缺少列: {'、'.join(missing)} (请使用模板)")
+    col = {h: header.index(h) for h in VOLUNTEER_HEADER if h in header}
+    errors = RowErrors()
+    today = timezone.localdate()
+    key = _id_key()
+    built: list[tuple[int, Volunteer]] = []
+    seen: dict[str, int] = {}
+    total = len(rows) - 1
+    for line, row in enumerate(rows[1:], start=2):
+        if progress and line % 5000 == 0:
+            progress(0.6 * line / max(total, 1), f"校验第 {line} 行")
+        cells = {h: (row[i].strip() if i < len(row) else "") for h, i in col.items()}
+        if not any(cells.values()):
+            continue
+        try:
+            joined = _date(cells.get("加入日期", ""))
+        except ValueError:
+            errors.add(line, "加入日期应写成 2026-03-01")
+            joined = None
+        f = VolunteerFields(
+            name=cells.get("姓名", ""),
+            id_number=cells.get("身份证号", ""),
+            phone=cells.get("手机号", ""),
+            skills=cells.get("专业特长", ""),
+            joined_on=joined,
+        )
+        problems, parsed = _volunteer_errors(f, new=True)
+        for msg in problems.values():
+            errors.add(line, msg)
+        if parsed is None:
+            continue
+        digest = identity.id_hash(parsed.number, key)
+        if digest in seen:
+            errors.add(line, f"身份证号与第 {seen[digest]} 行重复")
+            continue
+        seen[digest] = line
+        if problems:
+            continue
+        built.append(
+            (
+                line,
+                Volunteer(
+                    team=team,
+                    name=f.name.strip(),
+                    id_hash=digest,
+                    id_masked=parsed.masked,
+                    gender=parsed.gender,
+                    birth_year=parsed.birth.year,
+                    phone=f.phone.strip(),
+                    skills=f.skills.strip(),
+                    joined_on=f.joined_on or today,
+                ),
+            )
+        )
+    if not seen and not errors:
+        raise DataImportError("文件中没有志愿者。")
+    # One registration a person: numbers already registered anywhere are refused.
+    digests = list(seen)
+    taken: set[str] = set()
+    for start in range(0, len(digests), 1000):
+        # unscoped: uniqueness is national (the message names no team)
+        taken.update(
+            Volunteer.objects.filter(id_hash__in=digests[start : start + 1000]).values_list(
+                "id_hash", flat=True
+            )
+        )
+    for line, v in built:
+        if v.id_hash in taken:
+            errors.add(line, "该身份证号已登记为科技志愿者 (每人只能登记一次)")
+    errors.raise_if_any()
+    if progress:
+        progress(0.65, f"写入 {len(built)} 名志愿者")
+    volunteers = [v for _, v in built]
+    with transaction.atomic():
+        Volunteer.objects.bulk_create(volunteers, batch_size=2000)
+        if any(v.pk is None for v in volunteers):
+            by_hash = dict(
+                Volunteer.objects.filter(team=team, id_hash__in=digests).values_list(
+                    "id_hash", "pk"
+                )
+            )
+            for v in volunteers:
+                v.pk = by_hash[v.id_hash]
+        audit_rows(action="create", rows=volunteers, actor=user)
+    return len(volunteers)
+
+
+def volunteers_import_job(ctx: Any) -> str:
+    """Background import of a large volunteer file the web saved to storage."""
+    from django.core.files.storage import default_storage
+
+    from kepu.core.jobs import JobFailed
+
+    path = ctx.params["path"]
+
+    def report(fraction: float, message: str = "") -> None:
+        ctx.progress(0.05 + 0.9 * fraction, message)
+
+    try:
+        team = VolunteerTeam.objects.get(pk=ctx.params["team"])  # unscoped: checked below
+        ctx.progress(0.02, "读取上传的文件")
+        with default_storage.open(path, "rb") as fh:
+            data = fh.read()
+        try:
+            n = volunteers_import(
+                user=ctx.user,
+                team=team,
+                name=ctx.params["name"],
+                data=data,
+                progress=report,
+            )
+        except DataImportError as exc:
+            errors = list(exc.errors)
+            text = "；".join(errors[:20])
+            more = f" (另有 {len(errors) - 20} 处错误)" if len(errors) > 20 else ""
+            raise JobFailed(f"导入失败, 未导入任何志愿者: {text}{more}", "\n".join(errors)) from exc
+    finally:
+        default_storage.delete(path)
+    return f"已向「{team.name}」导入 {n} 名科技志愿者。"
+
+
+def certificate_docx(*, volunteer: Volunteer, year: int, records: list[ServiceRecord]) -> bytes:
+    """A certificate of service hours (公文 layout); the identity number only masked."""
+    from kepu.progress.documents import GongwenDocument
+
+    hours = sum((r.hours for r in records), Decimal(0))
+    doc = GongwenDocument("科技志愿服务时长证明")
+    doc.para(
+        f"兹证明 {volunteer.name} (身份证号 {volunteer.id_masked}) 系{volunteer.team.name}"
+        f"科技志愿者, {year}年累计参加科技志愿服务 {len(records)} 次, "
+        f"服务时长共计 {hours:g} 小时。"
+    )
+    doc.para("特此证明。")
+    rows = [
+        [
+            f"{r.served_on:%Y-%m-%d}",
+            r.description or (r.activity.title if r.activity else "") or "科技志愿服务",
+            f"{r.hours:g}",
+        ]
+        for r in records[:CERTIFICATE_ROWS]
+    ]
+    if rows:
+        doc.heading("服务记录")
+        doc.table(["日期", "服务内容", "时长(小时)"], rows)
+        if len(records) > CERTIFICATE_ROWS:
+            doc.para(f"(另有 {len(records) - CERTIFICATE_ROWS} 条记录未列出)", indent=False)
+    doc.signature(volunteer.team.office.name, timezone.localdate())
+    return doc.bytes()
+
+
+CERTIFICATE_ROWS = 200
+
+
 __all__ = [
     "BaseFields",
     "ExpertFields",
+    "MuseumFields",
+    "TeamFields",
+    "VolunteerFields",
     "base_apply",
     "base_certify",
     "base_endorse",
     "base_update",
+    "certificate_docx",
     "expert_save",
+    "museum_report_open",
+    "museum_report_review",
+    "museum_report_save",
+    "museum_reports_xlsx",
+    "museum_save",
     "review_open",
     "review_save",
     "review_score",
+    "service_add",
     "sheet_create",
     "sheet_from_xlsx",
     "sheet_xlsx",
     "system_figures",
+    "team_save",
+    "volunteer_save",
+    "volunteer_template_xlsx",
+    "volunteers_import",
+    "volunteers_import_job",
 ]

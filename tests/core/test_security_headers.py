@@ -164,8 +164,24 @@ def _registry_objects(world) -> dict:
             name="专家", region=world.regions["city_a"], fields=["健康"]
         ),
     )
+    from tests.registry.conftest import registry_world
+
+    more = registry_world(world)
+    museum, team, volunteer = more["museum"], more["team"], more["volunteer"]
     return {
         "registry": {"pk": base.pk},
+        "registry:museum": {"pk": museum.pk},
+        "registry:museum_edit": {"pk": museum.pk},
+        "registry:museum_report_open": {"pk": museum.pk},
+        "registry:museum_report": {"pk": more["report"].pk},
+        "registry:team": {"pk": team.pk},
+        "registry:team_edit": {"pk": team.pk},
+        "registry:team_import": {"pk": team.pk},
+        "registry:volunteer_new": {"team_pk": team.pk},
+        "registry:volunteer": {"pk": volunteer.pk},
+        "registry:volunteer_edit": {"pk": volunteer.pk},
+        "registry:service_add": {"pk": volunteer.pk},
+        "registry:volunteer_certificate": {"pk": volunteer.pk},
         "registry:review": {"pk": review.pk},
         "registry:sheet": {"pk": sheet.pk},
         "registry:sheet_export": {"pk": sheet.pk},

@@ -62,3 +62,73 @@ def certified(world, base_org):
 @pytest.fixture
 def sheet(world):
     return services.sheet_create(user=world.users["admin_a"], year=2026, data=DEFAULT_SHEET)
+
+
+def id_number(seq: int, *, birth: str = "19900101", region: str = "530302") -> str:
+    """A valid 18-digit identity number (check digit computed) for test person ``seq``."""
+    from kepu.registry.identity import check_digit
+
+    first17 = f"{region}{birth}{seq % 1000:03d}"
+    return first17 + check_digit(first17)
+
+
+def museum_fields(world, **over):
+    data = dict(
+        name="曲靖市科技馆",
+        region=world.regions["city_a"],
+        address="麒麟区",
+        building_area=16000,
+        exhibition_area=9000,
+        opened_year=2015,
+        free_entry=True,
+        contact_name="王馆长",
+        contact_phone="0874-1234567",
+    )
+    data.update(over)
+    return services.MuseumFields(**data)
+
+
+def registry_world(world) -> dict:
+    """unit_a1's museum (city A) with this year's draft report; a team of the city office
+    in the county, hosted by unit_a1, with one volunteer and one service record."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    admin = world.users["admin_a"]
+    museum = services.museum_save(
+        user=admin, organisation=world.orgs["unit_a1"], fields=museum_fields(world)
+    )
+    report = services.museum_report_open(user=admin, museum=museum, year=timezone.localdate().year)
+    team = services.team_save(
+        user=admin,
+        fields=services.TeamFields(
+            name="麒麟区健康科普志愿服务队",
+            kind="health",
+            region=world.regions["county_a"],
+            host=world.orgs["unit_a1"],
+            leader="赵队长",
+        ),
+    )
+    volunteer = services.volunteer_save(
+        user=admin,
+        team=team,
+        fields=services.VolunteerFields(
+            name="张晓明", id_number=id_number(1), phone="13900001111", skills="健康讲座"
+        ),
+    )
+    today = timezone.localdate()
+    services.service_add(
+        user=admin,
+        volunteer=volunteer,
+        served_on=today - dt.timedelta(days=today.timetuple().tm_yday - 1),
+        hours=Decimal("3.5"),
+        description="社区健康讲座",
+    )
+    return {"museum": museum, "report": report, "team": team, "volunteer": volunteer}
+
+
+@pytest.fixture
+def reg(world):
+    return registry_world(world)
