@@ -148,9 +148,14 @@ def new_workbook(*, keep_default_sheet: bool = True) -> Any:
     return wb
 
 
-def write_cell(ws: Any, row: int, column: int, value: Any) -> Any:
-    """Write ``value`` at (row, column); strings as text, never as formulas. Returns the cell."""
+def write_cell(ws: Any, row: int, column: int, value: Any, *, style: str | None = None) -> Any:
+    """Write ``value`` at (row, column); strings as text, never as formulas. Returns the cell.
+
+    ``style`` names a registered named style; it is applied before the quote prefix (a named
+    style set afterwards would clear it)."""
     cell = ws.cell(row=row, column=column)
+    if style is not None:
+        cell.style = style
     if isinstance(value, str):
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 

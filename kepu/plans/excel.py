@@ -73,13 +73,13 @@ def _sheet(wb, title: str, subtitle: str, tasks: list[Task]) -> None:  # type: i
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
     write_cell(ws, 2, 1, subtitle).font = body
     for col, header in enumerate(LEDGER_HEADERS, start=1):
-        write_cell(ws, HEADER_ROW, col, header).style = "kepu_ledger_header"
+        write_cell(ws, HEADER_ROW, col, header, style="kepu_ledger_header")
     # Named styles: one lookup per cell (per-cell Font/Border objects cost openpyxl a
     # style-table search each, 30 s for a city's 1,400 tasks).
     for number, values in enumerate(ledger_rows(tasks), start=1):
         row = HEADER_ROW + number
         for col, value in enumerate(values, start=1):
-            write_cell(ws, row, col, value).style = "kepu_ledger_cell"
+            write_cell(ws, row, col, value, style="kepu_ledger_cell")
     for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
