@@ -261,3 +261,26 @@ def test_autocomplete_queries_do_not_grow(client, world, who, source, query):
         )
 
     _same_queries(client, reverse("autocomplete", args=[source]), grow, {"q": query})
+
+
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("statistics:collection", {}),
+        ("statistics:rollup", {}),
+        ("statistics:rollup", {"by": "department"}),
+        ("statistics:index", {}),
+    ],
+)
+def test_statistics_pages_queries_do_not_grow_with_reports(client, world, name, params):
+    from tests.statistics.conftest import add_reports, make_collection
+
+    collection = make_collection(world)
+    client.force_login(world.users["admin_a"])
+    url = reverse(name) if name == "statistics:index" else reverse(name, args=[collection.pk])
+    add_reports(world, collection, 2, status="submitted")
+    add_reports(world, collection, 2)
+    small = _queries(client, url, params)
+    add_reports(world, collection, MANY, status="submitted")
+    add_reports(world, collection, MANY)
+    assert _queries(client, url, params) == small

@@ -61,3 +61,34 @@ def valid_values(**over: int) -> dict[str, str]:
 
 def report_of(collection: Any, world: Any, key: str = "unit_a1") -> Any:
     return collection.reports.get(organisation=world.orgs[key])
+
+
+def add_reports(world: Any, collection: Any, n: int, *, status: str = "accepted") -> None:
+    """``n`` more reporting units in the county with reports in ``status`` (test data)."""
+    from kepu.orgs.models import Organisation, OrgKind
+    from kepu.statistics.models import StatReport
+
+    start = Organisation.objects.count()
+    orgs = Organisation.objects.bulk_create(
+        [
+            Organisation(
+                name=f"测试学校{start + k}", kind=OrgKind.SCHOOL, region=world.regions["county_a"]
+            )
+            for k in range(n)
+        ]
+    )
+    values = {k: int(v) for k, v in valid_values().items()}
+    StatReport.objects.bulk_create(
+        [
+            StatReport(
+                collection=collection,
+                organisation=o,
+                region=o.region,
+                department="03",
+                department_name="教育",
+                values=values,
+                status=status,
+            )
+            for o in orgs
+        ]
+    )
