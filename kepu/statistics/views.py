@@ -49,6 +49,8 @@ def index(request: HttpRequest) -> HttpResponse:
             request,
             StatReport.objects.restrict(user, Action.VIEW)
             .filter(status=ReportStatus.SUBMITTED)
+            # a unit's own report is reviewed by the office above it, not by itself
+            .exclude(organisation_id__in=[g.organisation_id for g in user_grants(user)])
             .select_related("organisation", "collection")
             .order_by("submitted_at", "pk"),
             param="review_page",

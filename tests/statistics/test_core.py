@@ -159,3 +159,15 @@ def test_catalogue_from_spreadsheet_rows_builds_rules():
     assert core.Rule(kind="le", left="P04", right="P02") in cat.rules
     with pytest.raises(core.CatalogueError):
         core.catalogue_from_rows(2027, "目录", [["名称"]])
+
+
+@pytest.mark.parametrize("seed", range(7))
+def test_demo_values_satisfy_the_shipped_rules_and_stay_under_the_jump_threshold(seed):
+    from kepu.statistics.demo import demo_values
+
+    cat = core.parse_catalogue(json.loads(SHIPPED.read_text(encoding="utf-8")))
+    last, errors = core.validate(cat, demo_values(seed, 10))
+    assert errors == {}
+    now, errors = core.validate(cat, demo_values(seed, 11))
+    assert errors == {} and now["P01"] > last["P01"]
+    assert core.yoy_jumps(now, last, threshold_pct=50) == []
