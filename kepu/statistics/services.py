@@ -141,17 +141,19 @@ def collection_create(
         units = (
             Organisation.objects.restrict(user, Action.VIEW)
             .filter(region__path__startswith=office.region.path, is_active=True)
-            .only("pk", "name", "kind", "region_id")
+            .select_related("region")
+            .only("pk", "name", "kind", "region__path", "region__name", "region__code")
             .order_by("pk")
         )
         reports = []
         for org in units.iterator(chunk_size=2000):
             code, name = core.department_for(org.kind, org.name, departments)
+            # related objects set (not ids): the audit rows read them without a query each
             reports.append(
                 StatReport(
                     collection=collection,
-                    organisation_id=org.pk,
-                    region_id=org.region_id,
+                    organisation=org,
+                    region=org.region,
                     department=code,
                     department_name=name,
                 )
