@@ -93,15 +93,9 @@ def rollup(*, user: Any, collection: Collection, by: str = "region") -> Rollup:
         .filter(collection=collection, status=ReportStatus.ACCEPTED)
         .order_by()
     )
-    labels: dict[str, str] = {}
-    population: dict[str, int] = {}
-    sql_groups = _sql_rollup(qs, codes, by=by, base=base)
-    if sql_groups is not None:
-        groups, labels = sql_groups
-        if by != "department":
-            labels, population = _region_labels(groups, base, collection.year)
-    elif by == "department":
+    if by == "department":
         data = qs.values_list("department", "department_name", "values")
+        labels: dict[str, str] = {}
 
         def rows_by_department() -> Any:
             for dept, name, values in data.iterator(chunk_size=5000):
@@ -109,6 +103,7 @@ def rollup(*, user: Any, collection: Collection, by: str = "region") -> Rollup:
                 yield dept, values
 
         groups = core.rollup(rows_by_department(), codes)
+        population: dict[str, int] = {}
     else:
         data = qs.values_list("region__path", "values")
         groups = core.rollup(
@@ -118,7 +113,18 @@ def rollup(*, user: Any, collection: Collection, by: str = "region") -> Rollup:
             ),
             codes,
         )
-        labels, population = _region_labels(groups, base, collection.year)
+        regions = {
+            r.path: r
+            for r in Region.objects.filter(path__in=list(groups)).only("path", "name", "code")
+        }
+        labels = {p: (f"{r.name}(本级)" if p == base else r.name) for p, r in regions.items()}
+        population = {
+            p.region.path: p.population
+            # unscoped: published population figures of the regions rolled up (not personal)
+            for p in Population.objects.filter(
+                region__path__in=list(groups), year=collection.year
+            ).select_related("region")
+        }
     region_pop = (
         # unscoped: the published population of the collection's own region
         Population.objects.filter(region=collection.region, year=collection.year)
@@ -151,70 +157,6 @@ def rollup(*, user: Any, collection: Collection, by: str = "region") -> Rollup:
         derived=core.derive(catalogue.derived, total_values, region_pop),
     )
     return Rollup(by=by, rows=rows, total=total)
-
-
-def _region_labels(
-    groups: dict[str, Any], base: str, year: int
-) -> tuple[dict[str, str], dict[str, int]]:
-    regions = {
-        r.path: r for r in Region.objects.filter(path__in=list(groups)).only("path", "name", "code")
-    }
-    labels = {p: (f"{r.name}(本级)" if p == base else r.name) for p, r in regions.items()}
-    population = {
-        p.region.path: p.population
-        # unscoped: published population figures of the regions rolled up (not personal)
-        for p in Population.objects.filter(region__path__in=list(groups), year=year).select_related(
-            "region"
-        )
-    }
-    return labels, population
-
-
-def _sql_rollup(
-    qs: QuerySet[StatReport], codes: list[str], *, by: str, base: str
-) -> tuple[dict[str, dict[str, int]], dict[str, str]] | None:
-    """The same sums computed by PostgreSQL (jsonb_each), so a national roll-up does not
-    decode every report in Python. None on other databases (the Python path)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    inner_sql, params = qs.values("pk").query.sql_with_params()
-    if by == "department":
-        key, label, join = "r.department", "MAX(r.department_name)", ""
-        key_params: list[Any] = []
-    else:
-        # the next path segment below the base ("CN/53/" + "5303" + "/"), or the base itself
-        key = (
-            "CASE WHEN g.path = %s THEN %s "
-            "ELSE %s || split_part(substr(g.path, %s), '/', 1) || '/' END"
-        )
-        label, join = "''", "JOIN regions_region g ON g.id = r.region_id"
-        key_params = [base, base, base, len(base) + 1]
-    table = StatReport._meta.db_table
-    counts_sql = (
-        f"SELECT {key} AS k, {label}, COUNT(*) FROM {table} r {join} "
-        f"WHERE r.id IN ({inner_sql}) GROUP BY 1"
-    )
-    sums_sql = (
-        f"SELECT {key} AS k, kv.key, SUM(CASE WHEN jsonb_typeof(kv.value) = 'number' "
-        f"THEN (kv.value)::numeric ELSE 0 END) FROM {table} r {join} "
-        f"CROSS JOIN LATERAL jsonb_each(r.values) kv "
-        f"WHERE r.id IN ({inner_sql}) GROUP BY 1, 2"
-    )
-    groups: dict[str, dict[str, int]] = {}
-    labels: dict[str, str] = {}
-    with connection.cursor() as cur:
-        cur.execute(counts_sql, [*key_params, *list(params)])
-        for k, name, n in cur.fetchall():
-            groups[k] = dict.fromkeys(codes, 0)
-            groups[k]["_reports"] = n
-            labels[k] = name
-        cur.execute(sums_sql, [*key_params, *list(params)])
-        for k, code, total in cur.fetchall():
-            if code in groups[k]:
-                groups[k][code] = int(total)
-    return groups, labels
 
 
 def series(*, user: Any, collection: Collection, code: str) -> list[tuple[int, int]]:
