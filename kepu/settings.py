@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "kepu.registry",
     "kepu.progress",
     "kepu.notifications",
+    "kepu.statistics",
 ]
 
 MIDDLEWARE = [

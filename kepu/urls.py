@@ -39,6 +39,7 @@ urlpatterns = [
     path("autocomplete/<slug:source>/", autocomplete, name="autocomplete"),
     path("progress/", include("kepu.progress.urls")),
     path("notifications/", include("kepu.notifications.urls")),
+    path("statistics/", include("kepu.statistics.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -421,6 +421,21 @@ class MatrixData:
         )
         return TaskLink.objects.get(local=self.task_a1)
 
+    # statistics: the city office's 2026 collection; unit_a1's report (a draft)
+    @functools.cached_property
+    def stat_collection(self) -> Any:
+        from tests.statistics.conftest import make_collection
+
+        return make_collection(self.world)
+
+    @property
+    def stat_catalogue(self) -> Any:
+        return self.stat_collection.catalogue
+
+    @property
+    def stat_report(self) -> Any:
+        return self.stat_collection.reports.get(organisation=self.world.orgs["unit_a1"])
+
 
 OFFICE_ADMINS = {"super", "admin_a", "admin_b", "county_admin_a"}  # may import / create
 UNIT_A1_READ = {"super", "admin_a", "viewer_a", "staff_a1"}
@@ -679,6 +694,26 @@ MATRIX: dict[str, Row] = {
     "progress:plan_coverage": row("plan_a", ok=PLAN_A_READ),
     "notifications:inbox": row(),
     "notifications:mark_read": post(ok=SIGNED_IN),
+    # annual statistics (科普统计)
+    "statistics:index": row(),
+    "statistics:catalogues": row(),
+    "statistics:catalogue_import": row(ok={"super"}, rest=403),
+    "statistics:catalogue": row("stat_catalogue", note="reference data: every signed-in user"),
+    "statistics:collection_new": row(ok=OFFICE_ADMINS, rest=403),
+    "statistics:collection": row("stat_collection", ok=WAVE_A_READ),
+    "statistics:rollup": row("stat_collection", ok=WAVE_A_READ),
+    "statistics:rollup_export": row("stat_collection", ok=WAVE_A_READ),
+    "statistics:population": row(ok=OFFICE_ADMINS, rest=403),
+    "statistics:population_template": row(ok=OFFICE_ADMINS, rest=403),
+    "statistics:report": row("stat_report", ok=UNIT_A1_READ),
+    "statistics:report_template": row("stat_report", ok=UNIT_A1_READ),
+    "statistics:report_upload": post("stat_report", ok=UNIT_A1_WRITE, forbidden={"viewer_a"}),
+    "statistics:report_review": post(
+        "stat_report",
+        data={"decision": "accept"},
+        ok=CITY_A_ADMIN,
+        forbidden={"viewer_a", "staff_a1"},
+    ),
 }
 
 # Whole namespaces served by one row (Django's admin: superusers only; the rest are sent

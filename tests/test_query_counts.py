@@ -363,3 +363,26 @@ def test_registry_lists_queries_do_not_grow(client, world, who):
     small = [_queries(client, url, params) for url, params in urls]
     _registry_rows(world, MANY, 100)
     assert [_queries(client, url, params) for url, params in urls] == small
+
+
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("statistics:collection", {}),
+        ("statistics:rollup", {}),
+        ("statistics:rollup", {"by": "department"}),
+        ("statistics:index", {}),
+    ],
+)
+def test_statistics_pages_queries_do_not_grow_with_reports(client, world, name, params):
+    from tests.statistics.conftest import add_reports, make_collection
+
+    collection = make_collection(world)
+    client.force_login(world.users["admin_a"])
+    url = reverse(name) if name == "statistics:index" else reverse(name, args=[collection.pk])
+    add_reports(world, collection, 2, status="submitted")
+    add_reports(world, collection, 2)
+    small = _queries(client, url, params)
+    add_reports(world, collection, MANY, status="submitted")
+    add_reports(world, collection, MANY)
+    assert _queries(client, url, params) == small

@@ -14,6 +14,7 @@ NAV = [
     ("campaigns", "科普活动", "campaigns:list"),
     ("survey", "素质监测", "survey:waves"),
     ("registry", "基地与队伍", "registry:bases"),
+    ("statistics", "科普统计", "statistics:index"),
     ("assessment", "考核", None),
     ("orgs", "组织机构", "orgs:list"),
     ("audit", "审计日志", "audit"),

@@ -24,6 +24,7 @@ LOADERS = [
     "kepu.campaigns.demo.load",
     "kepu.registry.demo.load",
     "kepu.progress.demo.load",
+    "kepu.statistics.demo.load",
 ]
 
 DEMO_CITY_CODE = "530300"

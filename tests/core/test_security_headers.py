@@ -80,6 +80,7 @@ def objects(world, settings, tmp_path):
         "jobs": {"pk": job.pk},
         **campaign_objects,
         **_registry_objects(world),
+        **_statistics_objects(world),
         **_progress_objects(world, planted.task),
         "orgs:invite": {"uidb64": "MQ", "token": "no-such-token"},
         "orgs": {"pk": planted.org.pk},
@@ -186,6 +187,21 @@ def _registry_objects(world) -> dict:
         "registry:sheet": {"pk": sheet.pk},
         "registry:sheet_export": {"pk": sheet.pk},
         "registry:expert_edit": {"pk": expert.pk},
+    }
+
+
+def _statistics_objects(world) -> dict:
+    from tests.statistics.conftest import make_collection
+
+    collection = make_collection(world)
+    report = collection.reports.get(organisation=world.orgs["unit_a1"])
+    return {
+        "statistics": {"pk": collection.pk},
+        "statistics:catalogue": {"pk": collection.catalogue_id},
+        **{
+            f"statistics:{n}": {"pk": report.pk}
+            for n in ("report", "report_template", "report_upload", "report_review")
+        },
     }
 
 
