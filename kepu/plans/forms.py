@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -36,10 +36,10 @@ class DocumentUploadForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = office_choices(user=user)
+        cast(forms.ChoiceField, self.fields["owner"]).choices = office_choices(user=user)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         upload = data.get("document")
         if not upload and not (data.get("text") or "").strip():
             raise forms.ValidationError("请上传文件或粘贴文件全文。")
@@ -64,7 +64,7 @@ class LedgerImportForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = office_choices(user=user)
+        cast(forms.ChoiceField, self.fields["owner"]).choices = office_choices(user=user)
 
     def clean_workbook(self) -> Any:
         upload = self.cleaned_data["workbook"]
@@ -385,9 +385,13 @@ class LedgerFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["plan"].queryset = Plan.objects.restrict(user, Action.VIEW)
-        self.fields["organisation"].queryset = Organisation.objects.restrict(user, Action.VIEW)
-        self.fields["region"].queryset = regions_in_scope(user=user)
+        cast(forms.ModelChoiceField, self.fields["plan"]).queryset = Plan.objects.restrict(
+            user, Action.VIEW
+        )
+        cast(
+            forms.ModelChoiceField, self.fields["organisation"]
+        ).queryset = Organisation.objects.restrict(user, Action.VIEW)
+        cast(forms.ModelChoiceField, self.fields["region"]).queryset = regions_in_scope(user=user)
         plan_id = str(self.data.get("plan") or "")
         sections = (
             Section.objects.restrict(user, Action.VIEW)
@@ -397,7 +401,7 @@ class LedgerFilterForm(forms.Form):
             if plan_id.isdigit()
             else []
         )
-        self.fields["section"].choices = [
+        cast(forms.ChoiceField, self.fields["section"]).choices = [
             ("", "全部章节"),
             *[(pk, f"{'　' * depth}{title}") for pk, depth, title in sections],
         ]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 
@@ -7,6 +9,9 @@ from kepu.core.versioning import Versioned
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import ScopedQuerySet
 from kepu.regions.models import Region
+
+if TYPE_CHECKING:
+    from kepu.progress.selectors import TaskStatus
 
 
 class PlanKind(models.TextChoices):
@@ -159,6 +164,9 @@ class Task(Versioned):
     scope_owner = "plan__owner"
 
     objects = ScopedQuerySet.as_manager()
+
+    # Not a column: set on list rows by kepu.progress.selectors.attach_status.
+    progress_status: TaskStatus
 
     class Meta:
         verbose_name = "任务"

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from kepu.audit.services import audit_rows
@@ -509,7 +509,7 @@ def task_update_units(
         )
         submitted = {r: "、".join(n for n, role in pairs if role == r) for r in UnitRole.values}
 
-        def their_units(current: models.Model) -> list[tuple[str, str, str]]:
+        def their_units(current: Task) -> list[tuple[str, str, str]]:
             saved = _unit_lists(TaskUnit.objects.filter(task=current))
             return [(UnitRole(r).label + "单位", submitted[r], saved[r]) for r in UnitRole.values]
 
@@ -530,7 +530,7 @@ def task_update_units(
             if unit is None:
                 created.append(TaskUnit(task=task, name=name, role=role, organisation=org, order=k))
                 continue
-            diff = {}
+            diff: dict[str, list[int | None]] = {}
             if unit.order != k:
                 diff["order"] = [unit.order, k]
             if unit.organisation_id != (org.pk if org else None):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -263,6 +264,7 @@ def _ledger_filters(
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     form, filters = _ledger_filters(request)
+    tasks: QuerySet[Task]
     if filters is None:
         tasks = Task.objects.restrict(request.user, Action.VIEW).none()
     else:

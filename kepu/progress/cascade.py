@@ -59,10 +59,10 @@ def cascade_targets(kind: str, office_region: Region) -> list[tuple[int, str]]:
                 per_region[region_id] = (pk, path, kind_)
         return [(pk, path) for pk, path, _ in per_region.values()]
     if kind == TOWNSHIP:
-        rows = below.filter(
+        townships = below.filter(
             Q(kind=OrgKind.TOWNSHIP) | Q(region__level=Level.TOWNSHIP, kind__in=OFFICE_KINDS)
         ).values_list("pk", "region__path")
-        return list(rows)
+        return list(townships)
     if kind == MEMBER:
         return list(
             Organisation.objects.filter(

@@ -33,7 +33,7 @@ class RoundForm(forms.Form):
     closes_on = forms.DateField(label="截止日期", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("opens_on") and data.get("closes_on") and data["closes_on"] < data["opens_on"]:
             raise forms.ValidationError("截止日期不能早于开始日期。")
         return data

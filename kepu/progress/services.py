@@ -59,7 +59,7 @@ _IMAGE_SIGNATURES = {
     ".png": b"\x89PNG\r\n\x1a\n",
     ".pdf": b"%PDF",
 }
-_ROLE_RANK = {UnitRole.LEAD: 0, UnitRole.RESPONSIBLE: 1, UnitRole.COOPERATE: 2}
+_ROLE_RANK: dict[str, int] = {UnitRole.LEAD: 0, UnitRole.RESPONSIBLE: 1, UnitRole.COOPERATE: 2}
 
 
 def _name(user: Any) -> str:
@@ -266,7 +266,7 @@ def round_open(
             ]
             Report.objects.bulk_create(batch)
             for report, row in zip(batch, chunk, strict=True):
-                report._audit_scope = (row[4], row[1])
+                setattr(report, "_audit_scope", (row[4], row[1]))  # noqa: B010
             audit_rows(action="create", rows=batch, actor=user)
         round_.slot_count = Report.objects.filter(round=round_).count()
         round_.save(update_fields=["slot_count"])
@@ -696,7 +696,7 @@ def report_split(
         ]
         Report.objects.bulk_create(new)
         for r, o in zip(new, [o for o in orgs if o.pk not in taken], strict=True):
-            r._audit_scope = (o.region.path, o.pk)
+            setattr(r, "_audit_scope", (o.region.path, o.pk))  # noqa: B010
         audit_rows(action="create", rows=new, actor=user)
         ReportingRound.objects.filter(pk=report.round_id).update(
             slot_count=models.F("slot_count") + len(new)

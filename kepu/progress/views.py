@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -61,11 +62,11 @@ def round_create(request: HttpRequest) -> HttpResponse:
     if not offices:
         raise PermissionDenied("只有办公室管理员可以发起填报轮次。")
     form = RoundForm(request.POST or None)
-    form.fields["office"].choices = offices
+    cast(forms.ChoiceField, form.fields["office"]).choices = offices
     plans = Plan.objects.restrict(request.user, Action.VIEW).filter(
         owner_id__in=[pk for pk, _ in offices]
     )
-    form.fields["plans"].choices = list(
+    cast(forms.ChoiceField, form.fields["plans"]).choices = list(
         plans.order_by("-created_at").values_list("pk", "title")[:500]
     )
     if request.method == "POST" and form.is_valid():

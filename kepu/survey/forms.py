@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 
 from kepu.core.files import DATA, check_upload, check_upload_file
 from kepu.core.importing import DataImportError, SheetLimits, csv_rows, decode_csv, xlsx_rows
@@ -110,8 +111,8 @@ class WaveForm(VersionedForm, forms.Form):
 
     def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = office_choices(user=user)
-        self.fields["region"].choices = region_choices(user)
+        cast(forms.ChoiceField, self.fields["owner"]).choices = office_choices(user=user)
+        cast(forms.ChoiceField, self.fields["region"]).choices = region_choices(user)
         if editing:
             del self.fields["owner"]
             del self.fields["region"]
@@ -127,7 +128,8 @@ class WaveForm(VersionedForm, forms.Form):
             self.tables = config.config_to_tables(*self.previous)
 
     def _posted_tables(self) -> config.Tables:
-        data = self.data
+        # Only called for bound forms posted by a browser, whose data is a QueryDict.
+        data = cast(QueryDict, self.data)
 
         def rows(prefix: str, keys: list[str]) -> list[dict[str, str]]:
             columns = [data.getlist(f"{prefix}_{k}") for k in keys]
@@ -167,7 +169,7 @@ class WaveForm(VersionedForm, forms.Form):
         return out
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         mode = cleaned.get("config_mode") or "table"
         upload = cleaned.get("config_file")
         if upload is not None:
@@ -249,7 +251,7 @@ class TargetForm(forms.Form):
 
     def __init__(self, *args: Any, targets: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["plan_target"].choices = [
+        cast(forms.ChoiceField, self.fields["plan_target"]).choices = [
             ("", "— 不关联 —"),
             *[(t.pk, f"{t.plan.title}: {t.text}") for t in targets],
         ]

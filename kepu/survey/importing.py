@@ -23,7 +23,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -115,7 +115,7 @@ def _vocabulary() -> dict[str, dict[str, str]]:
             words[norm(value)] = value
             words[norm(label)] = value
         vocab[variable] = words
-    extra = {
+    extra: dict[str, dict[str, str]] = {
         "urban_rural": {
             "城市": UrbanRural.URBAN,
             "城": UrbanRural.URBAN,
@@ -473,7 +473,11 @@ class RowParser:
 
         run("region", lambda: self.region(self.cell(row, "region")))
         for key in CATEGORY_COLUMNS:
-            run(key, lambda key=key: self.category(key, self.cell(row, key)))
+
+            def parse_category(key: str = key) -> Any:
+                return self.category(key, self.cell(row, key))
+
+            run(key, parse_category)
         run("weight", lambda: self.weight(self.cell(row, "weight")))
         if mode == "scores":
             run("score", lambda: self.score(self.cell(row, "score")))
@@ -609,10 +613,11 @@ def insert_respondents(wave: Wave, rows: list[RespondentRow]) -> None:
     """
     meta = Respondent._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    column_names = [cast(str, f.column) for f in fields]  # concrete fields always have one
     answers = meta.get_field("answers")
     qn = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in column_names)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
     defaults = {f.attname: f.get_db_prep_save(f.get_default(), connection) for f in fields}
@@ -649,7 +654,7 @@ def insert_respondents(wave: Wave, rows: list[RespondentRow]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: one stream for the whole batch, the fastest bulk path PostgreSQL has.
-            columns = ", ".join(qn(f.column) for f in fields)
+            columns = ", ".join(qn(c) for c in column_names)
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
             with raw.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
                 for r in rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
@@ -30,11 +30,13 @@ def wave_list(*, user: Any) -> QuerySet[Wave]:
         measure=Measure.RATE,
         variable="overall",
     ).order_by("-run__created_at", "-run_id")
-    return (
+    # restrict() returns the untyped ScopedQuerySet; the rows are Waves.
+    return cast(
+        "QuerySet[Wave]",
         Wave.objects.restrict(user, Action.VIEW)
         .select_related("region", "owner")
         .annotate(latest_rate=Subquery(latest_rate.values("estimate")[:1]))
-        .order_by("region__code", "-year", "-pk")
+        .order_by("region__code", "-year", "-pk"),
     )
 
 
@@ -138,7 +140,9 @@ class TrendPoint:
 
     @property
     def rate_pct(self) -> float | None:
-        return None if self.estimate is None else self.estimate.estimate * 100
+        if self.estimate is None or self.estimate.estimate is None:
+            return None
+        return self.estimate.estimate * 100
 
     @property
     def gap(self) -> float | None:

@@ -513,7 +513,7 @@ def run_status(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
             "can_change": can(request.user, wave, Action.CHANGE),
         },
     )
-    if not run.is_active and request.htmx:
+    if not run.is_active and request.htmx:  # type: ignore[attr-defined]  # set by HtmxMiddleware
         # finished while the page was polling: reload it to show the results
         resp["HX-Refresh"] = "true"
     return resp

@@ -197,12 +197,12 @@ def parse_units(text: str, *, require_units: bool = True) -> Units | None:
             head = text[: labels[0].start()].strip(" ,;")
             if head:
                 clauses.append((None, head))
-        for i, m in enumerate(labels):
+        for i, label in enumerate(labels):
             end = labels[i + 1].start() if i + 1 < len(labels) else len(text)
-            body = text[m.end() : end].strip(" ,;")
-            role = _LABELS[m.group(1)]
+            body = text[label.end() : end].strip(" ,;")
+            section_role = _LABELS[label.group(1)]
             for clause in _split_top(body, ";,"):
-                clauses.append((role, clause))
+                clauses.append((section_role, clause))
     else:
         for clause in _split_top(text, ";,"):
             clauses.append((None, clause))

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import unicodedata
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import SurveyError
 
@@ -50,7 +50,7 @@ def _chinese(message: str) -> str:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # Chinese message, exit 2, no traceback
+    def error(self, message: str) -> NoReturn:  # Chinese message, exit 2, no traceback
         self.print_usage(sys.stderr)
         print(f"参数错误: {_chinese(message)}", file=sys.stderr)
         raise SystemExit(2)
@@ -215,7 +215,8 @@ def _estimate(args: argparse.Namespace) -> int:
     ests = estimate(design, args.y, by=by_specs, na_rm=args.na_rm, deff=args.deff)
     if args.ci == "logit":
         for e in ests:
-            if e.logit_ci_low is not None:
+            # Both logit bounds come from the same estimate and SE: set or None together.
+            if e.logit_ci_low is not None and e.logit_ci_high is not None:
                 e.ci_low, e.ci_high = e.logit_ci_low, e.logit_ci_high
     if args.json:
         payload = {

@@ -110,13 +110,9 @@ class ScoringScheme:
             raise SurveyError(f"具备科学素质的等级 {self.literate_band} 不在等级列表中")
         if self.total_points is not None:
             dims_max = [d.max_points for d in self.dimensions]
-            if (
-                all(m is not None for m in dims_max)
-                and abs(sum(dims_max) - self.total_points) > 1e-9
-            ):
-                raise SurveyError(
-                    f"各维度满分之和 {sum(dims_max)} 与总分 {self.total_points} 不一致"
-                )
+            known = [m for m in dims_max if m is not None]
+            if len(known) == len(dims_max) and abs(sum(known) - self.total_points) > 1e-9:
+                raise SurveyError(f"各维度满分之和 {sum(known)} 与总分 {self.total_points} 不一致")
 
 
 NATIONAL_SCHEME = ScoringScheme(
