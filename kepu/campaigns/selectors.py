@@ -7,13 +7,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.utils import timezone
 
 from kepu.campaigns.models import PUBLISHED, Activity, Campaign, Quota, Status
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, user_grants
-from kepu.regions.models import Region
+from kepu.regions.models import Level, Region
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -249,6 +259,30 @@ class PublicFilters:
     q: str = ""
 
 
+REGION_IDS_LIMIT = 5000
+
+
+def _public_region_q(code: str) -> tuple[Q, bool]:
+    """Activities in the region of ``code`` and below, and whether the region is small (a
+    county or a township: a few hundred activities even in a national campaign). The
+    subtree's ids (a province has about 1,500 regions) let PostgreSQL use the region
+    index."""
+    # unscoped: public geography
+    region = Region.objects.filter(code=code).only("path", "level").first()
+    if region is None:
+        return Q(pk__in=[]), True
+    small = region.level >= Level.COUNTY
+    # unscoped: public geography
+    ids = list(
+        Region.objects.filter(path__startswith=region.path).values_list("pk", flat=True)[
+            : REGION_IDS_LIMIT + 1
+        ]
+    )
+    if len(ids) > REGION_IDS_LIMIT:
+        return Q(region__path__startswith=region.path), small
+    return Q(region_id__in=ids), small
+
+
 def public_activities(
     *, campaign: Campaign, filters: PublicFilters | None = None
 ) -> QuerySet[Activity]:
@@ -256,11 +290,14 @@ def public_activities(
     f = filters or PublicFilters()
     # unscoped: the public portal shows approved activities to everyone
     qs = Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
+    small = False
     if f.region_code:
-        region = Region.objects.filter(code=f.region_code).only("path").first()
-        qs = qs.filter(region__path__startswith=region.path) if region else qs.none()
+        region_q, small = _public_region_q(f.region_code)
+        qs = qs.filter(region_q)
+    # Dates select by the day an activity starts (as the calendar counts them), a range
+    # of the portal's ordering index.
     if f.date_from:
-        qs = qs.filter(ends_at__gte=day_start(f.date_from))
+        qs = qs.filter(starts_at__gte=day_start(f.date_from))
     if f.date_to:
         qs = qs.filter(starts_at__lt=day_start(f.date_to + dt.timedelta(days=1)))
     if f.kind:
@@ -271,10 +308,18 @@ def public_activities(
         qs = qs.filter(key_group_q(f.key_group))
     if f.q:
         qs = qs.filter(Q(title__icontains=f.q) | Q(address__icontains=f.q))
+    # Date order with LIMIT walks the partial index ``activity_published_order``; for a
+    # small region an expression hides that index, so the planner fetches the region's
+    # few rows and sorts them instead of walking the whole campaign to find 20.
+    first: Any = (
+        ExpressionWrapper(F("starts_at") + Value(dt.timedelta(0)), output_field=DateTimeField())
+        if small
+        else F("starts_at")
+    )
     return (
         qs.select_related("organiser", "region")
         .defer("contact_name", "contact_phone", "volunteers", "review_comment", "created_by")
-        .order_by("starts_at", "pk")
+        .order_by(first.asc(), "pk")
     )
 
 
@@ -290,20 +335,12 @@ def public_campaigns() -> QuerySet[Campaign]:
 
 
 def public_region_counts(*, campaign: Campaign) -> list[dict[str, Any]]:
-    """Published activities per child region of the campaign's region (for the map)."""
-    depth = campaign.region.path.count("/")
+    """Published activities per child region of the campaign's region (for the map), read
+    from the published counts (``kepu.campaigns.counts``)."""
+    from kepu.campaigns import counts
+
     children = list(
         Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
     )
-    counts: dict[str, int] = {}
-    rows = (
-        # unscoped: public counts of approved activities
-        Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
-        .values("region__path")
-        .annotate(n=Count("pk"))
-    )
-    for row in rows:
-        parts = row["region__path"].split("/")
-        key = "/".join(parts[: depth + 1]) + "/"
-        counts[key] = counts.get(key, 0) + row["n"]
-    return [{"name": r.name, "code": r.code, "value": counts.get(r.path, 0)} for r in children]
+    per_region = counts.per_child_region(campaign)
+    return [{"name": r.name, "code": r.code, "value": per_region.get(r.pk, 0)} for r in children]
