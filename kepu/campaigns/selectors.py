@@ -344,3 +344,20 @@ def public_region_counts(*, campaign: Campaign) -> list[dict[str, Any]]:
     )
     per_region = counts.per_child_region(campaign)
     return [{"name": r.name, "code": r.code, "value": per_region.get(r.pk, 0)} for r in children]
+
+
+def map_region(*, campaign: Campaign, code: str) -> Region | None:
+    """The prefecture whose map shows ``code``'s region (in the campaign's area), else the
+    campaign's own prefecture: the activity form's map picker draws its counties."""
+    # unscoped: public geography inside a campaign the caller may see
+    region = Region.objects.filter(code=code.strip()[:12]).only("path").first() if code else None
+    paths = [campaign.region.path]
+    if region is not None and region.path.startswith(campaign.region.path):
+        paths.insert(0, region.path)
+    for path in paths:
+        ancestors = _ancestor_paths(path)
+        # unscoped: public geography
+        found = Region.objects.filter(path__in=ancestors, level=Level.PREFECTURE).first()
+        if found is not None:
+            return found
+    return None

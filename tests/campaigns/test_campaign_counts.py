@@ -212,3 +212,20 @@ def test_portal_pages_are_cacheable_with_etags(client, world, campaign):
         assert again.status_code == 304, url
     missing = client.get(reverse("portal:campaign", args=[999999]))
     assert missing.status_code == 404 and "public" not in missing.get("Cache-Control", "")
+
+
+def test_map_picker_geometry_is_the_prefecture_around_the_region(client, world, campaign):
+    from kepu.campaigns import selectors
+
+    city = world.regions["city_a"]
+    assert selectors.map_region(campaign=campaign, code="530302001") == city
+    assert selectors.map_region(campaign=campaign, code="530102") == city  # outside: own map
+    assert selectors.map_region(campaign=campaign, code="") == city
+    client.force_login(world.users["staff_a1"])
+    resp = client.get(reverse("campaigns:map", args=[campaign.pk]), {"region": "530302"})
+    assert resp.status_code == 200
+    data = resp.json()
+    assert data["region"] == "曲靖市" and data["features"]
+    assert any(f["properties"]["name"] == "麒麟区" for f in data["features"])
+    client.force_login(world.users["admin_b"])  # another city's office: not its campaign
+    assert client.get(reverse("campaigns:map", args=[campaign.pk])).status_code == 404
