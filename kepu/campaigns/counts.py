@@ -12,7 +12,9 @@ per campaign and month) instead of counting up to 500,000 activities on every re
   or an operator compare the two.
 
 An activity counts once in each of its regions from the campaign's region down to
-``COUNT_DEPTH`` levels below it, on the local date it starts.
+``COUNT_DEPTH`` levels below it, on the local date it starts, under each of its facets:
+all activities (``""``), its mode (``mode:online``) and each of its key groups
+(``group:elderly``), so a filter by one of those is answered from the counts too.
 """
 
 from __future__ import annotations
@@ -37,8 +39,26 @@ from kepu.campaigns.models import (
 )
 from kepu.regions.models import Region
 
-# (region_id, depth, day, kind) -> n
-Key = tuple[int, int, dt.date, str]
+# (region_id, depth, day, kind, facet) -> n
+Key = tuple[int, int, dt.date, str, str]
+
+
+def facets(mode: str, key_groups: Any) -> list[str]:
+    """The facets an activity counts under: all (""), its mode, each of its key groups."""
+    out = ["", f"mode:{mode}"]
+    for g in key_groups or []:
+        if isinstance(g, str) and f"group:{g}" not in out:
+            out.append(f"group:{g}")
+    return out
+
+
+def facet_of(mode: str = "", key_group: str = "") -> str | None:
+    """The one facet a filter asks for ("" none), or None when it needs two."""
+    if mode and key_group:
+        return None
+    if mode:
+        return f"mode:{mode}"
+    return f"group:{key_group}" if key_group else ""
 
 
 def _prefixes(path: str, base_depth: int) -> list[tuple[int, str]]:
@@ -76,7 +96,12 @@ def activity_keys(activity: Activity) -> list[Key]:
     prefixes = _prefixes(activity.region.path, _base_depth(campaign))
     ids = _region_ids({p for _, p in prefixes})
     day = _local_day(activity.starts_at)
-    return [(ids[p], d, day, activity.kind) for d, p in prefixes if p in ids]
+    return [
+        (ids[p], d, day, activity.kind, f)
+        for d, p in prefixes
+        if p in ids
+        for f in facets(activity.mode, activity.key_groups)
+    ]
 
 
 def _apply(campaign_id: int, delta: Counter[Key]) -> None:
@@ -85,14 +110,14 @@ def _apply(campaign_id: int, delta: Counter[Key]) -> None:
     if not rows:
         return
     table = PublishedCount._meta.db_table
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
     params: list[Any] = []
-    for (region_id, depth, day, kind), n in rows:
-        params += [campaign_id, region_id, depth, day, kind, n]
+    for (region_id, depth, day, kind, facet), n in rows:
+        params += [campaign_id, region_id, depth, day, kind, facet, n]
     # unscoped: derived public counts, written only by the services' own transactions
     sql = (
-        f"INSERT INTO {table} (campaign_id, region_id, depth, day, kind, n) VALUES {values} "
-        f"ON CONFLICT (campaign_id, region_id, day, kind) "
+        f"INSERT INTO {table} (campaign_id, region_id, depth, day, kind, facet, n) "
+        f"VALUES {values} ON CONFLICT (campaign_id, region_id, day, kind, facet) "
         f"DO UPDATE SET n = {table}.n + excluded.n"
     )
     with connection.cursor() as cursor:
@@ -132,26 +157,30 @@ def computed(campaign: Campaign) -> dict[Key, int]:
         Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
         .order_by()
         .annotate(day=TruncDate("starts_at"))
-        .values("region__path", "day", "kind")
+        .values("region__path", "day", "kind", "mode", "key_groups")
         .annotate(n=Count("pk"))
     )
-    per_path: Counter[tuple[str, int, dt.date, str]] = Counter()
+    per_path: Counter[tuple[str, int, dt.date, str, str]] = Counter()
     for g in groups.iterator(chunk_size=5000):
+        keys = facets(g["mode"], g["key_groups"])
         for d, p in _prefixes(g["region__path"], base):
-            per_path[(p, d, g["day"], g["kind"])] += g["n"]
-    ids = _region_ids({p for p, _, _, _ in per_path})
+            for f in keys:
+                per_path[(p, d, g["day"], g["kind"], f)] += g["n"]
+    ids = _region_ids({k[0] for k in per_path})
     return {
-        (ids[p], d, day, kind): n for (p, d, day, kind), n in per_path.items() if p in ids and n
+        (ids[p], d, day, kind, f): n
+        for (p, d, day, kind, f), n in per_path.items()
+        if p in ids and n
     }
 
 
 def stored(campaign: Campaign) -> dict[Key, int]:
     return {
-        (r["region_id"], r["depth"], r["day"], r["kind"]): r["n"]
+        (r["region_id"], r["depth"], r["day"], r["kind"], r["facet"]): r["n"]
         # unscoped: the campaign's public counts
         for r in PublishedCount.objects.filter(campaign=campaign)
         .exclude(n=0)
-        .values("region_id", "depth", "day", "kind", "n")
+        .values("region_id", "depth", "day", "kind", "facet", "n")
     }
 
 
@@ -166,8 +195,10 @@ def rebuild(campaign: Campaign) -> int:
         PublishedCount.objects.filter(campaign=campaign).delete()
         PublishedCount.objects.bulk_create(
             [
-                PublishedCount(campaign=campaign, region_id=rid, depth=d, day=day, kind=kind, n=n)
-                for (rid, d, day, kind), n in rows.items()
+                PublishedCount(
+                    campaign=campaign, region_id=rid, depth=d, day=day, kind=kind, facet=f, n=n
+                )
+                for (rid, d, day, kind, f), n in rows.items()
             ],
             batch_size=5000,
         )
@@ -188,27 +219,32 @@ def count_region(campaign: Campaign, code: str) -> tuple[Region | None, bool]:
     return region, depth <= COUNT_DEPTH
 
 
-def _rows(campaign: Campaign, region: Region, kind: str = "") -> Any:
+def _rows(campaign: Campaign, region: Region, kind: str = "", facet: str = "") -> Any:
     # unscoped: public counts of approved activities
-    qs = PublishedCount.objects.filter(campaign=campaign, region=region)
+    qs = PublishedCount.objects.filter(campaign=campaign, region=region, facet=facet)
     return qs.filter(kind=kind) if kind else qs
 
 
-def total(campaign: Campaign, region: Region | None = None, kind: str = "") -> int:
+def total(campaign: Campaign, region: Region | None = None, kind: str = "", facet: str = "") -> int:
     from django.db.models import Sum
 
-    got = _rows(campaign, region or campaign.region, kind).aggregate(t=Sum("n"))["t"]
+    got = _rows(campaign, region or campaign.region, kind, facet).aggregate(t=Sum("n"))["t"]
     return int(got or 0)
 
 
 def per_day(
-    campaign: Campaign, region: Region, first: dt.date, last: dt.date, kind: str = ""
+    campaign: Campaign,
+    region: Region,
+    first: dt.date,
+    last: dt.date,
+    kind: str = "",
+    facet: str = "",
 ) -> dict[dt.date, int]:
     from django.db.models import Sum
 
     return {
         r["day"]: int(r["t"])
-        for r in _rows(campaign, region, kind)
+        for r in _rows(campaign, region, kind, facet)
         .filter(day__gte=first, day__lte=last)
         .order_by()
         .values("day")
@@ -224,7 +260,7 @@ def per_child_region(campaign: Campaign) -> dict[int, int]:
     return {
         r["region_id"]: int(r["t"])
         # unscoped: public counts of approved activities
-        for r in PublishedCount.objects.filter(campaign=campaign, depth=1)
+        for r in PublishedCount.objects.filter(campaign=campaign, depth=1, facet="")
         .order_by()
         .values("region_id")
         .annotate(t=Sum("n"))

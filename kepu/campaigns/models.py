@@ -223,7 +223,8 @@ COUNT_DEPTH = 2
 
 
 class PublishedCount(models.Model):
-    """Published activities of a campaign per day × region × type: the portal's calendar,
+    """Published activities of a campaign per day × region × type (× facet: all, a mode or
+    a key group): the portal's calendar,
     totals and map read these few rows instead of counting the activities.
 
     An activity counts once in each of its regions from the campaign's region down to
@@ -237,6 +238,8 @@ class PublishedCount(models.Model):
     depth = models.PositiveSmallIntegerField("相对层级")
     day = models.DateField("日期")
     kind = models.CharField("活动类型", max_length=20, choices=ActivityType.choices)
+    # "" = all; "mode:<mode>" or "group:<key group>": the activities of that mode/group
+    facet = models.CharField("维度", max_length=30, default="", blank=True)
     n = models.IntegerField("已发布场次", default=0)
 
     scope_region = "region"
@@ -250,10 +253,13 @@ class PublishedCount(models.Model):
         ordering = ["campaign", "region", "day", "kind"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "region", "day", "kind"], name="published_count_key"
+                fields=["campaign", "region", "day", "kind", "facet"],
+                name="published_count_key",
             )
         ]
-        indexes = [models.Index(fields=["campaign", "depth"], name="published_count_depth")]
+        indexes = [
+            models.Index(fields=["campaign", "depth", "facet"], name="published_count_depth")
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind}: {self.n}"

@@ -139,21 +139,25 @@ def _month(request: HttpRequest, campaign: Campaign) -> dt.date:
         return campaign.event_start.replace(day=1)
 
 
-def _count_filter(campaign: Campaign, filters: selectors.PublicFilters) -> tuple[Any, bool]:
-    """(region, True) when the published counts answer ``filters`` without the dates:
-    only a region within the counted levels and a type."""
-    if filters.mode or filters.key_group or filters.q:
-        return None, False
-    return counts.count_region(campaign, filters.region_code)
+def _count_filter(campaign: Campaign, filters: selectors.PublicFilters) -> tuple[Any, str | None]:
+    """(region, facet) when the published counts answer ``filters`` without the dates: a
+    region within the counted levels, a type, and a mode or a key group (one of them).
+    (None, None): count the activities themselves (a search word, both mode and group, a
+    deep region)."""
+    facet = counts.facet_of(filters.mode, filters.key_group)
+    if filters.q or facet is None:
+        return None, None
+    region, countable = counts.count_region(campaign, filters.region_code)
+    return (region, facet) if countable else (None, None)
 
 
 def _calendar(
     campaign: Campaign, filters: selectors.PublicFilters, month: dt.date
 ) -> list[list[dict[str, Any]]]:
     last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
-    region, countable = _count_filter(campaign, filters)
-    if countable:
-        per_day = counts.per_day(campaign, region, month, last_day, filters.kind)
+    region, facet = _count_filter(campaign, filters)
+    if facet is not None:
+        per_day = counts.per_day(campaign, region, month, last_day, filters.kind, facet)
     else:
         qs = selectors.public_activities(
             campaign=campaign,
@@ -190,10 +194,10 @@ def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
     prev_month = (month - dt.timedelta(days=1)).replace(day=1)
     next_month = (month + dt.timedelta(days=32)).replace(day=1)
     page = BoundedPage(request, selectors.public_activities(campaign=campaign, filters=filters))
-    region, countable = _count_filter(campaign, filters)
+    region, facet = _count_filter(campaign, filters)
     matching = (
-        counts.total(campaign, region, filters.kind)
-        if countable and not (filters.date_from or filters.date_to)
+        counts.total(campaign, region, filters.kind, facet)
+        if facet is not None and not (filters.date_from or filters.date_to)
         else None
     )
     query = request.GET.copy()

@@ -16,12 +16,13 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
 )
 from django.utils import timezone
 
 from kepu.campaigns.models import PUBLISHED, Activity, Campaign, Quota, Status
-from kepu.orgs.models import Organisation
+from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, user_grants
 from kepu.regions.models import Level, Region
 
@@ -183,15 +184,29 @@ def quota_rows(
     return rows
 
 
-def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
-    """Per child region of the campaign's region: organisations under a quota, how many met
-    it, activities published and completed. Aggregated in the database."""
-    orgs = quota_organisations(user=user, campaign=campaign)
+def _child_bucket(campaign: Campaign) -> Any:
+    """``path -> child region of the campaign's region`` (or the campaign's region itself
+    for rows right at it; None outside)."""
     depth = campaign.region.path.count("/")
     children = {
         r.path: r
+        # unscoped: the child regions of a campaign the caller may see (public geography)
         for r in Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
     }
+
+    def child(path: str) -> Region | None:
+        key = "/".join(path.split("/")[: depth + 1]) + "/"
+        return children.get(key) or (campaign.region if path == campaign.region.path else None)
+
+    return child
+
+
+def quota_rollup(*, user: Any, campaign: Campaign, by_kind: bool = False) -> list[dict[str, Any]]:
+    """Per child region of the campaign's region (and, with ``by_kind``, per kind of
+    organisation within it): organisations under a quota, how many met it, activities
+    published and completed. Aggregated in the database."""
+    orgs = quota_organisations(user=user, campaign=campaign)
+    child = _child_bucket(campaign)
     quotas = list(campaign.quotas.all())
     need_by_kind: dict[str, int] = {}
     for q in quotas:
@@ -206,32 +221,77 @@ def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
         .annotate(n=Count("pk"), done=Count("pk", filter=Q(status=Status.COMPLETED)))
     )
     org_counts = orgs.values("region__path", "kind").annotate(n=Count("pk"))
-    table: dict[str, dict[str, Any]] = {}
+    table: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def bucket(path: str) -> dict[str, Any] | None:
-        parts = path.split("/")
-        key = "/".join(parts[: depth + 1]) + "/"
-        region = children.get(key) or (campaign.region if path == campaign.region.path else None)
+    def bucket(path: str, kind: str) -> dict[str, Any] | None:
+        region = child(path)
         if region is None:
             return None
+        key = (region.path, kind if by_kind else "")
         return table.setdefault(
-            region.path,
-            {"region": region, "orgs": 0, "met": 0, "published": 0, "completed": 0},
+            key,
+            {
+                "region": region,
+                "kind": key[1],
+                "kind_label": OrgKind(kind).label if by_kind and kind in OrgKind.values else "",
+                "orgs": 0,
+                "met": 0,
+                "published": 0,
+                "completed": 0,
+            },
         )
 
     for row in org_counts:
-        b = bucket(row["region__path"])
+        b = bucket(row["region__path"], row["kind"])
         if b:
             b["orgs"] += row["n"]
     for org_row in per_org:
-        b = bucket(org_row["organiser__region__path"])
+        b = bucket(org_row["organiser__region__path"], org_row["organiser__kind"])
         if not b:
             continue
         b["published"] += org_row["n"]
         b["completed"] += org_row["done"]
         if org_row["n"] >= need_by_kind.get(org_row["organiser__kind"], 10**9):
             b["met"] += 1
-    return sorted(table.values(), key=lambda b: b["region"].code)
+    return sorted(table.values(), key=lambda b: (b["region"].code, b["kind"]))
+
+
+def activity_rollup(*, campaign: Campaign, activities: QuerySet[Activity]) -> list[dict[str, Any]]:
+    """Activities of ``activities`` (already scoped) per child region of the campaign's
+    region × kind of organiser: registered, published, completed, participants."""
+    child = _child_bucket(campaign)
+    rows = (
+        activities.order_by()
+        .values("organiser__region__path", "organiser__kind")
+        .annotate(
+            registered=Count("pk"),
+            published=Count("pk", filter=Q(status__in=PUBLISHED)),
+            completed=Count("pk", filter=Q(status=Status.COMPLETED)),
+            people=Sum("actual_participants", filter=Q(status=Status.COMPLETED)),
+        )
+    )
+    table: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        region = child(r["organiser__region__path"])
+        if region is None:
+            continue
+        kind = r["organiser__kind"]
+        b = table.setdefault(
+            (region.path, kind),
+            {
+                "region": region,
+                "kind": kind,
+                "kind_label": OrgKind(kind).label if kind in OrgKind.values else kind,
+                "registered": 0,
+                "published": 0,
+                "completed": 0,
+                "people": 0,
+            },
+        )
+        for k in ("registered", "published", "completed"):
+            b[k] += r[k]
+        b["people"] += r["people"] or 0
+    return sorted(table.values(), key=lambda b: (b["region"].code, b["kind"]))
 
 
 def day_start(day: dt.date) -> dt.datetime:

@@ -65,7 +65,7 @@ def campaign_map(request: HttpRequest, pk: int) -> JsonResponse:
     campaign = _campaign(request, pk)
     region = selectors.map_region(campaign=campaign, code=request.GET.get("region", ""))
     data = geo.region_geojson(region) if region is not None else None
-    if data is None:
+    if region is None or data is None:
         raise Http404("该区域没有地图数据")
     resp = JsonResponse({**data, "region": region.name})
     resp["Cache-Control"] = "private, max-age=3600"
@@ -804,6 +804,9 @@ def quota_progress(request: HttpRequest, pk: int) -> HttpResponse:
             "page": page,
             "rows": rows,
             "rollup": selectors.quota_rollup(user=request.user, campaign=campaign),
+            "rollup_kinds": selectors.quota_rollup(
+                user=request.user, campaign=campaign, by_kind=True
+            ),
             "light_labels": selectors.LIGHT_LABELS,
         },
     )

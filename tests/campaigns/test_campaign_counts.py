@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kepu.campaigns import counts, services
-from kepu.campaigns.models import ActivityType, PublishedCount, Status
+from kepu.campaigns.models import ActivityType, Mode, PublishedCount, Status
 from tests.campaigns.conftest import activity_fields, png_bytes
 
 
@@ -34,9 +34,10 @@ def approve(world, activity):
 
 
 def consistent(campaign) -> dict:
+    """The stored rows equal a fresh count; returns those of all activities (facet "")."""
     have = counts.stored(campaign)
     assert have == counts.computed(campaign)
-    return have
+    return {k[:4]: n for k, n in have.items() if k[4] == ""}
 
 
 def by_region(campaign, region) -> int:
@@ -56,6 +57,9 @@ def test_counts_follow_approval_completion_and_unpublishing(world, campaign, tow
         org="town_a",
         user="town_staff",
         kind=ActivityType.EXHIBITION,
+        mode=Mode.BOTH,
+        link="https://live.example.cn/x",
+        key_groups=["farmers", "elderly"],
         starts_at=dt.datetime(2026, 9, 16, 23, 30, tzinfo=tz),
         ends_at=dt.datetime(2026, 9, 17, 1, 0, tzinfo=tz),
     )
@@ -76,6 +80,14 @@ def test_counts_follow_approval_completion_and_unpublishing(world, campaign, tow
     assert counts.total(campaign) == 2
     assert counts.total(campaign, world.regions["county_a"]) == 1
     assert counts.total(campaign, kind="lecture") == 1
+    # facets: a mode or a key group
+    assert counts.total(campaign, facet="mode:both") == 1
+    assert counts.total(campaign, facet="mode:offline") == 1
+    assert counts.total(campaign, world.regions["town_a"], facet="group:farmers") == 1
+    assert counts.total(campaign, facet="group:youth") == 0
+    assert counts.facet_of("online", "") == "mode:online"
+    assert counts.facet_of("", "elderly") == "group:elderly"
+    assert counts.facet_of("online", "elderly") is None
 
     services.activity_photo_add(
         user=world.users["staff_a1"], activity=a, name="p.png", data=png_bytes()
@@ -100,6 +112,7 @@ def test_counts_follow_approval_completion_and_unpublishing(world, campaign, tow
             region_key="town_a",
             title="乡村展览",
             kind=ActivityType.EXHIBITION,
+            key_groups=["elderly"],
             starts_at=dt.datetime(2026, 9, 20, 9, 0, tzinfo=tz),
             ends_at=dt.datetime(2026, 9, 20, 11, 0, tzinfo=tz),
         ),
@@ -110,6 +123,8 @@ def test_counts_follow_approval_completion_and_unpublishing(world, campaign, tow
     assert counts.per_day(
         campaign, world.regions["city_a"], dt.date(2026, 9, 1), dt.date(2026, 9, 30)
     ) == {dt.date(2026, 9, 15): 1, dt.date(2026, 9, 20): 1}
+    assert counts.total(campaign, facet="group:farmers") == 0  # the group was dropped
+    assert counts.total(campaign, facet="group:elderly") == 1
     consistent(campaign)
 
 
@@ -128,7 +143,8 @@ def test_approving_a_stale_copy_twice_counts_once(world, campaign):
 def test_recount_rebuilds_and_check_finds_drift(world, campaign, capsys):
     approve(world, register(world, campaign=campaign))
     approve(world, register(world, campaign=campaign, title="第二场"))
-    good = consistent(campaign)
+    consistent(campaign)
+    good = counts.stored(campaign)
     PublishedCount.objects.filter(campaign=campaign).update(n=7)
     PublishedCount.objects.create(
         campaign=campaign,
@@ -136,6 +152,7 @@ def test_recount_rebuilds_and_check_finds_drift(world, campaign, capsys):
         depth=1,
         day=dt.date(2026, 9, 1),
         kind="contest",
+        facet="",
         n=3,
     )
     with pytest.raises(CommandError):
@@ -170,7 +187,12 @@ def test_portal_reads_the_counts(client, world, campaign):
     resp = client.get(url, {"month": "2026-9"})
     cells = {d["date"].day: d["count"] for w in resp.context["weeks"] for d in w if d["in_month"]}
     assert cells[15] == 2 and resp.context["total"] == 2
-    # A search word is not in the counts: the calendar counts the activities themselves.
+    # A key group is a facet of the counts; a search word is not: then the calendar
+    # counts the activities themselves.
+    cache.clear()
+    resp = client.get(url, {"month": "2026-9", "group": "youth"})
+    assert resp.context["matching"] == 0
+
     cache.clear()
     resp = client.get(url, {"month": "2026-9", "q": "讲座"})
     cells = {d["date"].day: d["count"] for w in resp.context["weeks"] for d in w if d["in_month"]}

@@ -23,20 +23,25 @@ def fill_counts(apps, schema_editor):
             Activity.objects.filter(campaign=campaign, status__in=["approved", "completed"])
             .order_by()
             .annotate(day=TruncDate("starts_at"))
-            .values("region__path", "day", "kind")
+            .values("region__path", "day", "kind", "mode", "key_groups")
             .annotate(n=Count("pk"))
         )
         for g in groups:
             parts = g["region__path"].strip("/").split("/")
+            facets = ["", f"mode:{g['mode']}"]
+            facets += [f"group:{x}" for x in dict.fromkeys(g["key_groups"] or []) if x]
             for d in range(3):
                 if base + d <= len(parts):
                     path = "/".join(parts[: base + d]) + "/"
-                    per[(path, d, g["day"], g["kind"])] += g["n"]
+                    for f in facets:
+                        per[(path, d, g["day"], g["kind"], f)] += g["n"]
         ids = dict(Region.objects.filter(path__in={k[0] for k in per}).values_list("path", "pk"))
         PublishedCount.objects.bulk_create(
             [
-                PublishedCount(campaign=campaign, region_id=ids[p], depth=d, day=day, kind=k, n=n)
-                for (p, d, day, k), n in per.items()
+                PublishedCount(
+                    campaign=campaign, region_id=ids[p], depth=d, day=day, kind=k, facet=f, n=n
+                )
+                for (p, d, day, k, f), n in per.items()
                 if p in ids
             ],
             batch_size=5000,
@@ -83,6 +88,10 @@ class Migration(migrations.Migration):
                         verbose_name="活动类型",
                     ),
                 ),
+                (
+                    "facet",
+                    models.CharField(blank=True, default="", max_length=30, verbose_name="维度"),
+                ),
                 ("n", models.IntegerField(default=0, verbose_name="已发布场次")),
             ],
             options={
@@ -117,12 +126,12 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="publishedcount",
-            index=models.Index(fields=["campaign", "depth"], name="published_count_depth"),
+            index=models.Index(fields=["campaign", "depth", "facet"], name="published_count_depth"),
         ),
         migrations.AddConstraint(
             model_name="publishedcount",
             constraint=models.UniqueConstraint(
-                fields=("campaign", "region", "day", "kind"), name="published_count_key"
+                fields=("campaign", "region", "day", "kind", "facet"), name="published_count_key"
             ),
         ),
         migrations.RunPython(fill_counts, migrations.RunPython.noop),
