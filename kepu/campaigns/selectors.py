@@ -256,6 +256,20 @@ def quota_rollup(*, user: Any, campaign: Campaign, by_kind: bool = False) -> lis
     return sorted(table.values(), key=lambda b: (b["region"].code, b["kind"]))
 
 
+def merge_kinds(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The per-region roll-up from the per-region × kind one (no further query)."""
+    table: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        b = table.setdefault(
+            r["region"].path,
+            {"region": r["region"], "kind": "", "kind_label": "", "orgs": 0, "met": 0}
+            | {"published": 0, "completed": 0},
+        )
+        for k in ("orgs", "met", "published", "completed"):
+            b[k] += r[k]
+    return sorted(table.values(), key=lambda b: b["region"].code)
+
+
 def activity_rollup(*, campaign: Campaign, activities: QuerySet[Activity]) -> list[dict[str, Any]]:
     """Activities of ``activities`` (already scoped) per child region of the campaign's
     region × kind of organiser: registered, published, completed, participants."""

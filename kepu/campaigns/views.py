@@ -796,6 +796,7 @@ def quota_progress(request: HttpRequest, pk: int) -> HttpResponse:
     orgs = selectors.quota_organisations(user=request.user, campaign=campaign)
     page = paginate(request, orgs)
     rows = selectors.quota_rows(campaign=campaign, organisations=list(page.object_list))
+    by_kind = selectors.quota_rollup(user=request.user, campaign=campaign, by_kind=True)
     return render(
         request,
         "campaigns/quotas.html",
@@ -803,10 +804,8 @@ def quota_progress(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "page": page,
             "rows": rows,
-            "rollup": selectors.quota_rollup(user=request.user, campaign=campaign),
-            "rollup_kinds": selectors.quota_rollup(
-                user=request.user, campaign=campaign, by_kind=True
-            ),
+            "rollup": selectors.merge_kinds(by_kind),
+            "rollup_kinds": by_kind,
             "light_labels": selectors.LIGHT_LABELS,
         },
     )

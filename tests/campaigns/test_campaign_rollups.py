@@ -55,6 +55,8 @@ def test_quota_rollup_by_region_and_kind(world, campaign, town_staff):
         for r in selectors.quota_rollup(user=world.users["admin_a"], campaign=campaign)
     }
     assert flat == {"曲靖市": (2, 1, 1), "麒麟区": (1, 1, 2)}
+    merged = selectors.merge_kinds(rows)
+    assert {r["region"].name: (r["orgs"], r["met"], r["published"]) for r in merged} == flat
     # the county office sees only its county's row
     county = selectors.quota_rollup(
         user=world.users["county_admin_a"], campaign=campaign, by_kind=True
