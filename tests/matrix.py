@@ -532,6 +532,7 @@ MATRIX: dict[str, Row] = {
     "campaigns:import": row(ok=OFFICE_ADMINS, rest=403),
     "campaigns:detail": row("campaign", ok=CAMPAIGN_READ),
     "campaigns:activities": row("campaign", ok=CAMPAIGN_READ),
+    "campaigns:map": row("campaign", ok=CAMPAIGN_READ, note="needs the map package"),
     "campaigns:review": row("campaign", ok=CAMPAIGN_READ),
     "campaigns:quotas": row("campaign", ok=CAMPAIGN_READ),
     "campaigns:summary": row("campaign", ok=CAMPAIGN_READ),

@@ -61,6 +61,20 @@ def summary_docx(*, user: Any, campaign: Campaign) -> bytes:
             for r in selectors.quota_rollup(user=user, campaign=campaign)
         ],
     )
+    doc.table(
+        ["区域", "单位类型", "有场次要求的单位", "已达标", "已发布活动", "已完成活动"],
+        [
+            [
+                r["region"].name,
+                r["kind_label"],
+                str(r["orgs"]),
+                str(r["met"]),
+                str(r["published"]),
+                str(r["completed"]),
+            ]
+            for r in selectors.quota_rollup(user=user, campaign=campaign, by_kind=True)
+        ],
+    )
     doc.heading("四、按重点人群")
     groups = []
     for value, label in KeyGroup.choices:

@@ -197,6 +197,13 @@ class Activity(Versioned):
             models.Index(fields=["campaign", "status", "starts_at"], name="activity_public"),
             models.Index(fields=["campaign", "organiser"], name="activity_by_organiser"),
             models.Index(fields=["campaign", "kind"], name="activity_by_kind"),
+            # The portal's list: published activities of a campaign in date order, read
+            # with LIMIT (no sort, no count over the whole campaign).
+            models.Index(
+                fields=["campaign", "starts_at", "id"],
+                name="activity_published_order",
+                condition=models.Q(status__in=["approved", "completed"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -208,6 +215,54 @@ class Activity(Versioned):
     @property
     def is_published(self) -> bool:
         return self.status in PUBLISHED
+
+
+# How many levels below the campaign's region the published counts go (0 = the campaign's
+# region itself): a national campaign keeps the nation, provinces and prefectures.
+COUNT_DEPTH = 2
+
+
+class PublishedCount(models.Model):
+    """Published activities of a campaign per day × region × type (× facet: all, a mode or
+    a key group): the portal's calendar,
+    totals and map read these few rows instead of counting the activities.
+
+    An activity counts once in each of its regions from the campaign's region down to
+    ``COUNT_DEPTH`` levels below it; ``day`` is the local date it starts. Maintained in
+    the same transaction as every change of a published activity
+    (``kepu.campaigns.counts``) and rebuilt by ``kepu campaign recount``.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    depth = models.PositiveSmallIntegerField("相对层级")
+    day = models.DateField("日期")
+    kind = models.CharField("活动类型", max_length=20, choices=ActivityType.choices)
+    # "" = all; "mode:<mode>" or "group:<key group>": the activities of that mode/group
+    facet = models.CharField("维度", max_length=30, default="", blank=True)
+    n = models.IntegerField("已发布场次", default=0)
+
+    scope_region = "region"
+    scope_orgs = ("campaign__owner",)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "已发布活动计数"
+        verbose_name_plural = "已发布活动计数"
+        ordering = ["campaign", "region", "day", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "region", "day", "kind", "facet"],
+                name="published_count_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "depth", "facet"], name="published_count_depth")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}: {self.n}"
 
 
 class ActivityPhoto(models.Model):

@@ -1,6 +1,11 @@
 """The public activity portal (no login): campaign calendar and list, map data, activity
 detail, iCal feeds and open data. Only approved activities, never personal fields.
-Pages are cached briefly so the portal stays fast while offices work."""
+
+Fast at national scale (500,000 activities): totals, the calendar and the map read the
+published counts (``kepu.campaigns.counts``) instead of counting activities; the list
+is cut with LIMIT from the partial index ``activity_published_order`` and pages without
+a count (``BoundedPage``). Pages are cached briefly on the server and marked
+``Cache-Control: public`` with an ETag, so browsers and proxies revalidate cheaply."""
 
 from __future__ import annotations
 
@@ -14,21 +19,84 @@ from typing import Any
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.cache import cache_page
 
-from kepu.campaigns import awards, selectors
+from kepu.campaigns import awards, counts, selectors
 from kepu.campaigns.excel import OPEN_DATA_FIELDS, open_data_row
 from kepu.campaigns.models import PUBLISHED, Activity, ActivityPhoto, ActivityType, Campaign, Mode
 from kepu.core.files import csv_safe
-from kepu.core.pagination import paginate
 from kepu.plans.models import KeyGroup
 from kepu.survey import geo
 
 CACHE_SECONDS = 60
 OPEN_DATA_LIMIT = 50_000
+PER_PAGE = 20
+MAX_PAGE = 250  # 5,000 activities deep; narrower filters beyond that
+
+_conditional = decorator_from_middleware(ConditionalGetMiddleware)
+
+
+def portal_cache(seconds: int = CACHE_SECONDS) -> Any:
+    """Server-side page cache plus headers for browsers and proxies: public, short
+    max-age, stale-while-revalidate, and an ETag (304 on a matching If-None-Match)."""
+
+    def decorate(view: Any) -> Any:
+        cached = cache_page(seconds)(view)
+
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = cached(request, *args, **kwargs)
+            if response.status_code == 200:
+                patch_cache_control(
+                    response, public=True, max_age=seconds, stale_while_revalidate=seconds * 5
+                )
+            return response
+
+        wrapper.__name__ = getattr(view, "__name__", "portal_view")
+        wrapper.__doc__ = view.__doc__
+        return _conditional(wrapper)
+
+    return decorate
+
+
+class BoundedPage:
+    """A page of a list without a count: ``per_page + 1`` rows tell whether there is a
+    next page. Page numbers stop at ``MAX_PAGE``."""
+
+    def __init__(self, request: HttpRequest, qs: Any, per_page: int = PER_PAGE) -> None:
+        try:
+            number = int(request.GET.get("page", "1"))
+        except ValueError:
+            number = 1
+        self.number = max(1, min(number, MAX_PAGE))
+        start = (self.number - 1) * per_page
+        rows = list(qs[start : start + per_page + 1])
+        self.object_list = rows[:per_page]
+        self.has_next = len(rows) > per_page and self.number < MAX_PAGE
+        self.has_previous = self.number > 1
+        self.at_limit = len(rows) > per_page and self.number >= MAX_PAGE
+        query = request.GET.copy()
+        query.pop("page", None)
+        self.base_query = query.urlencode()
+
+    def __iter__(self) -> Any:
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
 
 
 def _date(value: str) -> dt.date | None:
@@ -56,9 +124,9 @@ def _public_campaign(pk: int) -> Campaign:
     return get_object_or_404(Campaign.objects.select_related("region"), pk=pk)
 
 
-@cache_page(CACHE_SECONDS)
+@portal_cache()
 def portal_index(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, selectors.public_campaigns(), per_page=20)
+    page = BoundedPage(request, selectors.public_campaigns())
     return render(request, "campaigns/public/index.html", {"page": page})
 
 
@@ -71,44 +139,66 @@ def _month(request: HttpRequest, campaign: Campaign) -> dt.date:
         return campaign.event_start.replace(day=1)
 
 
+def _count_filter(campaign: Campaign, filters: selectors.PublicFilters) -> tuple[Any, str | None]:
+    """(region, facet) when the published counts answer ``filters`` without the dates: a
+    region within the counted levels, a type, and a mode or a key group (one of them).
+    (None, None): count the activities themselves (a search word, both mode and group, a
+    deep region)."""
+    facet = counts.facet_of(filters.mode, filters.key_group)
+    if filters.q or facet is None:
+        return None, None
+    region, countable = counts.count_region(campaign, filters.region_code)
+    return (region, facet) if countable else (None, None)
+
+
 def _calendar(
     campaign: Campaign, filters: selectors.PublicFilters, month: dt.date
 ) -> list[list[dict[str, Any]]]:
-    last = calendar.monthrange(month.year, month.month)[1]
-    qs = selectors.public_activities(
-        campaign=campaign,
-        filters=selectors.PublicFilters(**{**filters.__dict__, "date_from": None, "date_to": None}),
-    ).filter(
-        starts_at__gte=selectors.day_start(month),
-        starts_at__lt=selectors.day_start(month.replace(day=last) + dt.timedelta(days=1)),
-    )
-    counts = {
-        row["day"]: row["n"]
-        for row in qs.order_by()
-        .annotate(day=TruncDate("starts_at"))
-        .values("day")
-        .annotate(n=Count("pk"))
-    }
+    last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    region, facet = _count_filter(campaign, filters)
+    if facet is not None:
+        per_day = counts.per_day(campaign, region, month, last_day, filters.kind, facet)
+    else:
+        qs = selectors.public_activities(
+            campaign=campaign,
+            filters=selectors.PublicFilters(
+                **{**filters.__dict__, "date_from": None, "date_to": None}
+            ),
+        ).filter(
+            starts_at__gte=selectors.day_start(month),
+            starts_at__lt=selectors.day_start(last_day + dt.timedelta(days=1)),
+        )
+        per_day = {
+            row["day"]: row["n"]
+            for row in qs.order_by()
+            .annotate(day=TruncDate("starts_at"))
+            .values("day")
+            .annotate(n=Count("pk"))
+        }
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         weeks.append(
             [
-                {"date": d, "in_month": d.month == month.month, "count": counts.get(d, 0)}
+                {"date": d, "in_month": d.month == month.month, "count": per_day.get(d, 0)}
                 for d in week
             ]
         )
     return weeks
 
 
-@cache_page(CACHE_SECONDS)
+@portal_cache()
 def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _public_campaign(pk)
     filters = _filters(request)
     month = _month(request, campaign)
     prev_month = (month - dt.timedelta(days=1)).replace(day=1)
     next_month = (month + dt.timedelta(days=32)).replace(day=1)
-    page = paginate(
-        request, selectors.public_activities(campaign=campaign, filters=filters), per_page=20
+    page = BoundedPage(request, selectors.public_activities(campaign=campaign, filters=filters))
+    region, facet = _count_filter(campaign, filters)
+    matching = (
+        counts.total(campaign, region, filters.kind, facet)
+        if facet is not None and not (filters.date_from or filters.date_to)
+        else None
     )
     query = request.GET.copy()
     query.pop("month", None)
@@ -137,12 +227,13 @@ def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
             "modes": Mode.choices,
             "groups": KeyGroup.choices,
             "chart": chart,
-            "total": selectors.public_activities(campaign=campaign).count(),
+            "total": counts.total(campaign),
+            "matching": matching,
         },
     )
 
 
-@cache_page(CACHE_SECONDS)
+@portal_cache()
 def portal_awards(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _public_campaign(pk)
     if campaign.awards_published_at is None:
@@ -154,7 +245,7 @@ def portal_awards(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@cache_page(CACHE_SECONDS)
+@portal_cache()
 def portal_activity(request: HttpRequest, pk: int) -> HttpResponse:
     activity = get_object_or_404(
         Activity.objects.filter(status__in=PUBLISHED).select_related(
@@ -188,7 +279,7 @@ def portal_photo(request: HttpRequest, pk: int) -> FileResponse:
     return resp
 
 
-@cache_page(CACHE_SECONDS * 10)
+@portal_cache(CACHE_SECONDS * 10)
 def portal_geo(request: HttpRequest, pk: int) -> JsonResponse:
     campaign = _public_campaign(pk)
     data = geo.region_geojson(campaign.region)
@@ -200,7 +291,7 @@ def portal_geo(request: HttpRequest, pk: int) -> JsonResponse:
 POINTS_LIMIT = 2000
 
 
-@cache_page(CACHE_SECONDS)
+@portal_cache()
 def portal_points(request: HttpRequest, pk: int) -> JsonResponse:
     """Activities with coordinates (at most 2,000, soonest first) for the map."""
     campaign = _public_campaign(pk)
@@ -227,7 +318,7 @@ def _ical_text(value: str) -> str:
     return value.replace("\r", " ").replace("\n", " ")
 
 
-@cache_page(CACHE_SECONDS)
+@portal_cache()
 def portal_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """RFC 5545 feed of the campaign's approved activities (``?region=`` narrows it)."""
     from icalendar import Calendar, Event
@@ -258,7 +349,7 @@ def portal_ics(request: HttpRequest, pk: int) -> HttpResponse:
     return resp
 
 
-@cache_page(CACHE_SECONDS)
+@portal_cache()
 def portal_open_data(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     campaign = _public_campaign(pk)
     qs = selectors.public_activities(campaign=campaign, filters=_filters(request))[:OPEN_DATA_LIMIT]

@@ -7,13 +7,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.utils import timezone
 
 from kepu.campaigns.models import PUBLISHED, Activity, Campaign, Quota, Status
-from kepu.orgs.models import Organisation
+from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, user_grants
-from kepu.regions.models import Region
+from kepu.regions.models import Level, Region
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -173,15 +184,29 @@ def quota_rows(
     return rows
 
 
-def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
-    """Per child region of the campaign's region: organisations under a quota, how many met
-    it, activities published and completed. Aggregated in the database."""
-    orgs = quota_organisations(user=user, campaign=campaign)
+def _child_bucket(campaign: Campaign) -> Any:
+    """``path -> child region of the campaign's region`` (or the campaign's region itself
+    for rows right at it; None outside)."""
     depth = campaign.region.path.count("/")
     children = {
         r.path: r
+        # unscoped: the child regions of a campaign the caller may see (public geography)
         for r in Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
     }
+
+    def child(path: str) -> Region | None:
+        key = "/".join(path.split("/")[: depth + 1]) + "/"
+        return children.get(key) or (campaign.region if path == campaign.region.path else None)
+
+    return child
+
+
+def quota_rollup(*, user: Any, campaign: Campaign, by_kind: bool = False) -> list[dict[str, Any]]:
+    """Per child region of the campaign's region (and, with ``by_kind``, per kind of
+    organisation within it): organisations under a quota, how many met it, activities
+    published and completed. Aggregated in the database."""
+    orgs = quota_organisations(user=user, campaign=campaign)
+    child = _child_bucket(campaign)
     quotas = list(campaign.quotas.all())
     need_by_kind: dict[str, int] = {}
     for q in quotas:
@@ -196,32 +221,91 @@ def quota_rollup(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
         .annotate(n=Count("pk"), done=Count("pk", filter=Q(status=Status.COMPLETED)))
     )
     org_counts = orgs.values("region__path", "kind").annotate(n=Count("pk"))
-    table: dict[str, dict[str, Any]] = {}
+    table: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def bucket(path: str) -> dict[str, Any] | None:
-        parts = path.split("/")
-        key = "/".join(parts[: depth + 1]) + "/"
-        region = children.get(key) or (campaign.region if path == campaign.region.path else None)
+    def bucket(path: str, kind: str) -> dict[str, Any] | None:
+        region = child(path)
         if region is None:
             return None
+        key = (region.path, kind if by_kind else "")
         return table.setdefault(
-            region.path,
-            {"region": region, "orgs": 0, "met": 0, "published": 0, "completed": 0},
+            key,
+            {
+                "region": region,
+                "kind": key[1],
+                "kind_label": OrgKind(kind).label if by_kind and kind in OrgKind.values else "",
+                "orgs": 0,
+                "met": 0,
+                "published": 0,
+                "completed": 0,
+            },
         )
 
     for row in org_counts:
-        b = bucket(row["region__path"])
+        b = bucket(row["region__path"], row["kind"])
         if b:
             b["orgs"] += row["n"]
     for org_row in per_org:
-        b = bucket(org_row["organiser__region__path"])
+        b = bucket(org_row["organiser__region__path"], org_row["organiser__kind"])
         if not b:
             continue
         b["published"] += org_row["n"]
         b["completed"] += org_row["done"]
         if org_row["n"] >= need_by_kind.get(org_row["organiser__kind"], 10**9):
             b["met"] += 1
+    return sorted(table.values(), key=lambda b: (b["region"].code, b["kind"]))
+
+
+def merge_kinds(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The per-region roll-up from the per-region × kind one (no further query)."""
+    table: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        b = table.setdefault(
+            r["region"].path,
+            {"region": r["region"], "kind": "", "kind_label": "", "orgs": 0, "met": 0}
+            | {"published": 0, "completed": 0},
+        )
+        for k in ("orgs", "met", "published", "completed"):
+            b[k] += r[k]
     return sorted(table.values(), key=lambda b: b["region"].code)
+
+
+def activity_rollup(*, campaign: Campaign, activities: QuerySet[Activity]) -> list[dict[str, Any]]:
+    """Activities of ``activities`` (already scoped) per child region of the campaign's
+    region × kind of organiser: registered, published, completed, participants."""
+    child = _child_bucket(campaign)
+    rows = (
+        activities.order_by()
+        .values("organiser__region__path", "organiser__kind")
+        .annotate(
+            registered=Count("pk"),
+            published=Count("pk", filter=Q(status__in=PUBLISHED)),
+            completed=Count("pk", filter=Q(status=Status.COMPLETED)),
+            people=Sum("actual_participants", filter=Q(status=Status.COMPLETED)),
+        )
+    )
+    table: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        region = child(r["organiser__region__path"])
+        if region is None:
+            continue
+        kind = r["organiser__kind"]
+        b = table.setdefault(
+            (region.path, kind),
+            {
+                "region": region,
+                "kind": kind,
+                "kind_label": OrgKind(kind).label if kind in OrgKind.values else kind,
+                "registered": 0,
+                "published": 0,
+                "completed": 0,
+                "people": 0,
+            },
+        )
+        for k in ("registered", "published", "completed"):
+            b[k] += r[k]
+        b["people"] += r["people"] or 0
+    return sorted(table.values(), key=lambda b: (b["region"].code, b["kind"]))
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -249,6 +333,30 @@ class PublicFilters:
     q: str = ""
 
 
+REGION_IDS_LIMIT = 5000
+
+
+def _public_region_q(code: str) -> tuple[Q, bool]:
+    """Activities in the region of ``code`` and below, and whether the region is small (a
+    county or a township: a few hundred activities even in a national campaign). The
+    subtree's ids (a province has about 1,500 regions) let PostgreSQL use the region
+    index."""
+    # unscoped: public geography
+    region = Region.objects.filter(code=code).only("path", "level").first()
+    if region is None:
+        return Q(pk__in=[]), True
+    small = region.level >= Level.COUNTY
+    # unscoped: public geography
+    ids = list(
+        Region.objects.filter(path__startswith=region.path).values_list("pk", flat=True)[
+            : REGION_IDS_LIMIT + 1
+        ]
+    )
+    if len(ids) > REGION_IDS_LIMIT:
+        return Q(region__path__startswith=region.path), small
+    return Q(region_id__in=ids), small
+
+
 def public_activities(
     *, campaign: Campaign, filters: PublicFilters | None = None
 ) -> QuerySet[Activity]:
@@ -256,11 +364,14 @@ def public_activities(
     f = filters or PublicFilters()
     # unscoped: the public portal shows approved activities to everyone
     qs = Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
+    small = False
     if f.region_code:
-        region = Region.objects.filter(code=f.region_code).only("path").first()
-        qs = qs.filter(region__path__startswith=region.path) if region else qs.none()
+        region_q, small = _public_region_q(f.region_code)
+        qs = qs.filter(region_q)
+    # Dates select by the day an activity starts (as the calendar counts them), a range
+    # of the portal's ordering index.
     if f.date_from:
-        qs = qs.filter(ends_at__gte=day_start(f.date_from))
+        qs = qs.filter(starts_at__gte=day_start(f.date_from))
     if f.date_to:
         qs = qs.filter(starts_at__lt=day_start(f.date_to + dt.timedelta(days=1)))
     if f.kind:
@@ -271,10 +382,18 @@ def public_activities(
         qs = qs.filter(key_group_q(f.key_group))
     if f.q:
         qs = qs.filter(Q(title__icontains=f.q) | Q(address__icontains=f.q))
+    # Date order with LIMIT walks the partial index ``activity_published_order``; for a
+    # small region an expression hides that index, so the planner fetches the region's
+    # few rows and sorts them instead of walking the whole campaign to find 20.
+    first: Any = (
+        ExpressionWrapper(F("starts_at") + Value(dt.timedelta(0)), output_field=DateTimeField())
+        if small
+        else F("starts_at")
+    )
     return (
         qs.select_related("organiser", "region")
         .defer("contact_name", "contact_phone", "volunteers", "review_comment", "created_by")
-        .order_by("starts_at", "pk")
+        .order_by(first.asc(), "pk")
     )
 
 
@@ -290,20 +409,29 @@ def public_campaigns() -> QuerySet[Campaign]:
 
 
 def public_region_counts(*, campaign: Campaign) -> list[dict[str, Any]]:
-    """Published activities per child region of the campaign's region (for the map)."""
-    depth = campaign.region.path.count("/")
+    """Published activities per child region of the campaign's region (for the map), read
+    from the published counts (``kepu.campaigns.counts``)."""
+    from kepu.campaigns import counts
+
     children = list(
         Region.objects.filter(parent=campaign.region).only("pk", "name", "code", "path")
     )
-    counts: dict[str, int] = {}
-    rows = (
-        # unscoped: public counts of approved activities
-        Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
-        .values("region__path")
-        .annotate(n=Count("pk"))
-    )
-    for row in rows:
-        parts = row["region__path"].split("/")
-        key = "/".join(parts[: depth + 1]) + "/"
-        counts[key] = counts.get(key, 0) + row["n"]
-    return [{"name": r.name, "code": r.code, "value": counts.get(r.path, 0)} for r in children]
+    per_region = counts.per_child_region(campaign)
+    return [{"name": r.name, "code": r.code, "value": per_region.get(r.pk, 0)} for r in children]
+
+
+def map_region(*, campaign: Campaign, code: str) -> Region | None:
+    """The prefecture whose map shows ``code``'s region (in the campaign's area), else the
+    campaign's own prefecture: the activity form's map picker draws its counties."""
+    # unscoped: public geography inside a campaign the caller may see
+    region = Region.objects.filter(code=code.strip()[:12]).only("path").first() if code else None
+    paths = [campaign.region.path]
+    if region is not None and region.path.startswith(campaign.region.path):
+        paths.insert(0, region.path)
+    for path in paths:
+        ancestors = _ancestor_paths(path)
+        # unscoped: public geography
+        found = Region.objects.filter(path__in=ancestors, level=Level.PREFECTURE).first()
+        if found is not None:
+            return found
+    return None

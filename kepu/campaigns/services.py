@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kepu.audit.services import audit_rows
+from kepu.campaigns import counts
 from kepu.campaigns.models import (
     Activity,
     ActivityEvent,
@@ -330,7 +331,7 @@ def activity_update(
     ensure_in_scope(user, activity, Action.CHANGE)
     _editable(activity, today=today)
     check_activity(activity.campaign, fields)
-    with transaction.atomic():
+    with transaction.atomic(), counts.track(activity):
         before = activity.status
         for name, value in fields.__dict__.items():
             setattr(activity, name, value.strip() if isinstance(value, str) else value)
@@ -420,7 +421,7 @@ def activity_review(*, user: Any, activity: Activity, approve: bool, comment: st
         raise PermissionDenied("您不能审核这项活动。")
     if not approve and not comment.strip():
         raise ValidationError("退回修改时请填写意见。")
-    with transaction.atomic():
+    with transaction.atomic(), counts.track(activity):
         before = activity.status
         version_check(activity, expected=None)
         if not approve:
@@ -507,7 +508,7 @@ def activity_complete(
         raise ValidationError({"actual_participants": "实际参与人数不能为负。"})
     if not activity.photos.exists():
         raise ValidationError("请至少上传一张活动照片后再提交完成情况。")
-    with transaction.atomic():
+    with transaction.atomic(), counts.track(activity):
         before = activity.status
         version_check(activity, expected=version, fields=["actual_participants", "result_summary"])
         activity.actual_participants = actual_participants
@@ -521,6 +522,24 @@ def activity_complete(
             Action.CHANGE,
             after_save=lambda: _event(activity, user=user, action="填报完成情况", before=before),
         )
+    return activity
+
+
+def activity_unpublish(*, user: Any, activity: Activity, comment: str) -> Activity:
+    """An office over the activity takes it off the portal (退回修改 with a reason)."""
+    if not review_tier_any(user, activity):
+        raise PermissionDenied("只有办公室可以撤销发布。")
+    if activity.status not in (Status.APPROVED, Status.COMPLETED):
+        raise ValidationError("只有已发布的活动才能撤销发布。")
+    if not comment.strip():
+        raise ValidationError("撤销发布时请填写原因。")
+    with transaction.atomic(), counts.track(activity):
+        before = activity.status
+        version_check(activity, expected=None)
+        activity.status = Status.RETURNED
+        activity.review_comment = comment.strip()
+        activity.save()
+        _event(activity, user=user, action="撤销发布", before=before, comment=comment.strip())
     return activity
 
 

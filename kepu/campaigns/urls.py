@@ -9,6 +9,7 @@ urlpatterns = [
     path("import/", views.campaign_import, name="import"),
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/edit/", views.campaign_edit, name="edit"),
+    path("<int:pk>/map.json", views.campaign_map, name="map"),
     path("<int:pk>/activities/", views.activity_list, name="activities"),
     path("<int:pk>/review/", views.review_queue, name="review"),
     path("<int:pk>/register/", views.activity_register, name="register"),

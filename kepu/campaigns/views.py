@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -46,6 +46,7 @@ from kepu.core.pagination import paginate
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, can
 from kepu.orgs.selectors import can_act_for_an_office, office_choices, organisation_match
+from kepu.survey import geo
 
 # Above this many activities the summary table is written by a background job.
 SUMMARY_JOB_ROWS = 3000
@@ -56,6 +57,21 @@ def _campaign(request: HttpRequest, pk: int) -> Campaign:
 
 
 # --- campaigns -----------------------------------------------------------------------------
+@login_required
+def campaign_map(request: HttpRequest, pk: int) -> JsonResponse:
+    """GeoJSON for the activity form's map picker: the prefecture around ``?region=``
+    (an activity's county or township, or the campaign's own region), its counties as
+    features. 404 where the map package has no geometry (the typed fields remain)."""
+    campaign = _campaign(request, pk)
+    region = selectors.map_region(campaign=campaign, code=request.GET.get("region", ""))
+    data = geo.region_geojson(region) if region is not None else None
+    if region is None or data is None:
+        raise Http404("该区域没有地图数据")
+    resp = JsonResponse({**data, "region": region.name})
+    resp["Cache-Control"] = "private, max-age=3600"
+    return resp
+
+
 @login_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.campaign_list(user=request.user))
@@ -780,6 +796,7 @@ def quota_progress(request: HttpRequest, pk: int) -> HttpResponse:
     orgs = selectors.quota_organisations(user=request.user, campaign=campaign)
     page = paginate(request, orgs)
     rows = selectors.quota_rows(campaign=campaign, organisations=list(page.object_list))
+    by_kind = selectors.quota_rollup(user=request.user, campaign=campaign, by_kind=True)
     return render(
         request,
         "campaigns/quotas.html",
@@ -787,7 +804,8 @@ def quota_progress(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "page": page,
             "rows": rows,
-            "rollup": selectors.quota_rollup(user=request.user, campaign=campaign),
+            "rollup": selectors.merge_kinds(by_kind),
+            "rollup_kinds": by_kind,
             "light_labels": selectors.LIGHT_LABELS,
         },
     )

@@ -247,3 +247,48 @@ def test_planted_markup_never_runs_on_campaign_pages(
     assert not [t for t in tooltips if "<img src=x" in t], tooltips[:5]
     # The map's activity point shows the planted title, escaped.
     assert any("&lt;img src=x" in html for html in tooltips), tooltips[:5]
+
+
+def test_coordinates_are_picked_on_the_map(browser, live_server, world, campaign):
+    """A click on the activity form's map fills 纬度/经度, and saving stores them."""
+    a = services.activity_register(
+        user=world.users["staff_a1"],
+        campaign=campaign,
+        organiser=world.orgs["unit_a1"],
+        fields=activity_fields(world),
+        submit=False,
+    )
+    assert a.latitude is None
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        login(page, live_server, "staff_a1")
+        page.goto(live_server.url + reverse("campaigns:activity_edit", args=[a.pk]))
+        assert page.input_value("#id_latitude") == ""
+        page.wait_for_selector("#activity-map-picker canvas", timeout=20000)
+        page.locator("#activity-map-picker").click()  # scrolled into view, at its centre
+        from playwright.sync_api import expect
+
+        expect(page.locator("#id_latitude")).not_to_have_value("", timeout=10000)
+        lat = float(page.input_value("#id_latitude"))
+        lng = float(page.input_value("#id_longitude"))
+        # 曲靖市 spans about 24°–27° N and 102.7°–104.7° E
+        assert 24 < lat < 27.5 and 102.5 < lng < 105, (lat, lng)
+        assert "已选定" in page.inner_text("#activity-map-hint")
+        page.click("button[name=save]")
+        page.wait_for_url(f"**{reverse('campaigns:activity', args=[a.pk])}")
+        a.refresh_from_db()
+        assert (round(float(a.latitude), 6), round(float(a.longitude), 6)) == (
+            round(lat, 6),
+            round(lng, 6),
+        )
+        # The saved point is drawn again when the form is opened.
+        page.goto(live_server.url + reverse("campaigns:activity_edit", args=[a.pk]))
+        page.wait_for_selector("#activity-map-picker canvas", timeout=20000)
+        assert abs(float(page.input_value("#id_latitude")) - lat) < 1e-6
+        page.screenshot(path="/tmp/campaigns_picker.png", full_page=True)
+        assert errors == []
+    finally:
+        context.close()
