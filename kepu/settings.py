@@ -262,7 +262,7 @@ LOGGING = {
 KEPU_JOB_STALE_SECONDS = int(os.environ.get("KEPU_JOB_STALE_SECONDS", "600"))
 KEPU_JOB_HEARTBEAT_SECONDS = float(os.environ.get("KEPU_JOB_HEARTBEAT_SECONDS", "30"))
 # Above these sizes the ledger export and the survey microdata import run as jobs.
-KEPU_LEDGER_EXPORT_JOB_ROWS = int(os.environ.get("KEPU_LEDGER_EXPORT_JOB_ROWS", "2000"))
+KEPU_LEDGER_EXPORT_JOB_ROWS = int(os.environ.get("KEPU_LEDGER_EXPORT_JOB_ROWS", "300"))
 KEPU_SURVEY_IMPORT_JOB_BYTES = int(os.environ.get("KEPU_SURVEY_IMPORT_JOB_BYTES", str(1024 * 1024)))
 # E-mail for notifications: the console backend unless a real one is configured.
 EMAIL_BACKEND = os.environ.get(
