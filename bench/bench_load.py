@@ -157,6 +157,9 @@ def reader(
 ) -> None:
     rng = random.Random(seed)
     i = rng.randrange(len(paths))
+    # Start in steady state: each user's first request comes after one (exponential) think
+    # time, as if the users had been working for a while, not all clicking at t=0.
+    _think(rng, think, deadline)
     while time.monotonic() < deadline:
         label, path = paths[i % len(paths)]
         i += 1
@@ -175,6 +178,7 @@ def writer(
     rng = random.Random(seed)
     n = 0
     path = f"/orgs/{org_id}/edit/"
+    _think(rng, think, deadline)
     while time.monotonic() < deadline:
         t0 = time.perf_counter()
         try:
