@@ -125,3 +125,32 @@ def test_the_plan_page_shows_headings_the_appendix_table_and_unroled_units(
     # no role named: responsible units, not leads
     assert cell(second, "牵头单位").strip() == ""
     assert "市教育局" in cell(second, "责任单位") and "市科协" in cell(second, "责任单位")
+
+
+def test_the_ledger_marks_units_without_a_role_as_responsible_not_lead(
+    client, world, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    services.plan_create_from_parsed(
+        user=world.users["admin_a"],
+        owner=world.orgs["office_a"],
+        parsed=PARSED,
+        fields=PlanFields(title=PARSED["title"]),
+    )
+    client.force_login(world.users["admin_a"])
+    resp = client.get(reverse("plans:ledger"))
+    assert resp.status_code == 200
+    doc = lxml.html.fromstring(resp.content.decode())
+    rows = {
+        r.xpath("./td[2]")[0].text_content().strip(): r
+        for r in doc.xpath("//table//tbody/tr")
+        if len(r.xpath("./td")) > 2
+    }
+    unroled = next(r for title, r in rows.items() if "举办青少年科技节" in title)
+    lead_cell = unroled.xpath("./td[3]")[0]
+    assert [t.text_content() for t in lead_cell.xpath('.//span[contains(@class,"role-note")]')] == [
+        "责任单位"
+    ]
+    assert "市教育局" in lead_cell.text_content()
+    led = next(r for title, r in rows.items() if "开展银龄健康讲座" in title)
+    assert "责任单位" not in led.xpath("./td[3]")[0].text_content()
