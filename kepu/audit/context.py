@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from kepu.core.types import UserLike
+
 _actor: ContextVar[Any] = ContextVar("kepu_audit_actor", default=None)
 
 
@@ -15,7 +17,7 @@ def current_actor() -> Any:
 
 
 @contextmanager
-def acting_as(user: Any) -> Iterator[None]:
+def acting_as(user: UserLike | None) -> Iterator[None]:
     token = _actor.set(user)
     try:
         yield

@@ -23,12 +23,13 @@ from kepu.campaigns.models import (
     Decision,
     Nomination,
 )
+from kepu.core.types import UserLike, as_account
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, can, save_in_scope, user_grants
 
 
-def criteria_create_defaults(*, user: Any, campaign: Campaign) -> list[AwardCriterion]:
+def criteria_create_defaults(*, user: UserLike, campaign: Campaign) -> list[AwardCriterion]:
     """The customary six criteria, created with the campaign (the office may edit them)."""
     rows = AwardCriterion.objects.bulk_create(
         [
@@ -51,7 +52,7 @@ class CriterionFields:
 
 
 def criteria_set(
-    *, user: Any, campaign: Campaign, criteria: list[CriterionFields]
+    *, user: UserLike, campaign: Campaign, criteria: list[CriterionFields]
 ) -> list[AwardCriterion]:
     if not can(user, campaign, Action.CHANGE):
         raise PermissionDenied("只有本次活动的组织单位可以修改评选标准。")
@@ -80,7 +81,7 @@ def criteria_set(
     return rows
 
 
-def can_nominate(user: Any, campaign: Campaign) -> bool:
+def can_nominate(user: UserLike, campaign: Campaign) -> bool:
     """Whether ``user`` administers an office inside (or over) the campaign's region."""
     path = campaign.region.path
     return user.is_superuser or any(
@@ -91,7 +92,7 @@ def can_nominate(user: Any, campaign: Campaign) -> bool:
     )
 
 
-def _nominating_office(user: Any, region_path: str) -> Organisation:
+def _nominating_office(user: UserLike, region_path: str) -> Organisation:
     """The user's office (administrator) whose region contains the nominee."""
     for g in user_grants(user):
         if (
@@ -126,7 +127,7 @@ def _total(
 
 def nomination_create(
     *,
-    user: Any,
+    user: UserLike,
     campaign: Campaign,
     scores: dict[str, Any],
     organisation: Organisation | None = None,
@@ -159,7 +160,7 @@ def nomination_create(
         scores=clean,
         total=total,
         reason=reason.strip()[:2000],
-        created_by=user,
+        created_by=as_account(user),
     )
     exists = Nomination.objects.filter(campaign=campaign)
     if (organisation and exists.filter(organisation=organisation).exists()) or (
@@ -169,7 +170,7 @@ def nomination_create(
     return save_in_scope(user, nomination, Action.ADD)
 
 
-def nomination_decide(*, user: Any, nomination: Nomination, award: bool) -> Nomination:
+def nomination_decide(*, user: UserLike, nomination: Nomination, award: bool) -> Nomination:
     campaign = nomination.campaign
     if not can(user, campaign, Action.CHANGE):
         raise PermissionDenied("只有本次活动的组织单位可以评定。")
@@ -181,7 +182,7 @@ def nomination_decide(*, user: Any, nomination: Nomination, award: bool) -> Nomi
     return nomination
 
 
-def awards_publish(*, user: Any, campaign: Campaign, publish: bool = True) -> Campaign:
+def awards_publish(*, user: UserLike, campaign: Campaign, publish: bool = True) -> Campaign:
     if not can(user, campaign, Action.CHANGE):
         raise PermissionDenied("只有本次活动的组织单位可以发布评选结果。")
     if publish and campaign.nominations.filter(decision=Decision.PENDING).exists():

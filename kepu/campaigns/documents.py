@@ -5,20 +5,20 @@ picture and a few photos of completed activities."""
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from kepu.campaigns import selectors
 from kepu.campaigns.models import PUBLISHED, ActivityPhoto, ActivityType, Campaign, Status
+from kepu.core.types import UserLike
 from kepu.plans.models import KeyGroup
 from kepu.progress.documents import GongwenDocument
 
 PHOTOS = 4
 
 
-def summary_docx(*, user: Any, campaign: Campaign) -> bytes:
+def summary_docx(*, user: UserLike, campaign: Campaign) -> bytes:
     """Compiled from the activities ``user`` may see (an office: its region's)."""
     qs = selectors.activity_list(user=user, campaign=campaign).filter(status__in=PUBLISHED)
     totals = qs.aggregate(

@@ -23,6 +23,7 @@ from kepu.campaigns.models import Activity, ActivityEvent, ActivityType, Campaig
 from kepu.campaigns.selectors import registering_orgs
 from kepu.core.files import SHEET, check_upload, new_workbook, workbook_bytes, write_row
 from kepu.core.importing import DataImportError, RowErrors, SheetLimits, xlsx_rows
+from kepu.core.types import UserLike, as_account
 from kepu.orgs.scoping import Action, user_grants
 from kepu.plans.models import KeyGroup
 from kepu.regions.models import Region
@@ -134,7 +135,7 @@ def _header(row: list[str]) -> dict[str, int] | None:
 
 
 def activities_import(
-    *, user: Any, campaign: Campaign, name: str, data: bytes, today: dt.date | None = None
+    *, user: UserLike, campaign: Campaign, name: str, data: bytes, today: dt.date | None = None
 ) -> ImportResult:
     check_upload(name, data, SHEET)
     if not services.registration_open(campaign, today=today):
@@ -252,7 +253,7 @@ def activities_import(
             errors.add(line, f"活动地点应在「{org.name}」所在的{org.region.name}范围内")
             continue
         activity = Activity(
-            campaign=campaign, organiser=org, created_by=user, status=Status.SUBMITTED
+            campaign=campaign, organiser=org, created_by=as_account(user), status=Status.SUBMITTED
         )
         for key, value in fields.__dict__.items():
             setattr(activity, key, value)
@@ -262,7 +263,9 @@ def activities_import(
         created = Activity.objects.bulk_create(activities, batch_size=BATCH)
         ActivityEvent.objects.bulk_create(
             [
-                ActivityEvent(activity=a, action="批量登记", to_status=a.status, user=user)
+                ActivityEvent(
+                    activity=a, action="批量登记", to_status=a.status, user=as_account(user)
+                )
                 for a in created
             ],
             batch_size=BATCH,

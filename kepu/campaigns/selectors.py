@@ -22,6 +22,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from kepu.campaigns.models import PUBLISHED, Activity, Campaign, Quota, Status
+from kepu.core.types import UserLike
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, user_grants
 from kepu.regions.models import Level, Region
@@ -31,7 +32,7 @@ def _ancestor_paths(path: str) -> list[str]:
     return [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
 
 
-def campaign_list(*, user: Any) -> QuerySet[Campaign]:
+def campaign_list(*, user: UserLike) -> QuerySet[Campaign]:
     """Campaigns the user's offices run or oversee, and those open to the user's units
     (a campaign of a region is open to every organisation inside it)."""
     own = Campaign.objects.restrict(user, Action.VIEW).values("pk")
@@ -53,7 +54,7 @@ def campaign_list(*, user: Any) -> QuerySet[Campaign]:
     )
 
 
-def registering_orgs(*, user: Any, campaign: Campaign) -> QuerySet[Organisation]:
+def registering_orgs(*, user: UserLike, campaign: Campaign) -> QuerySet[Organisation]:
     """Organisations ``user`` may register activities for in ``campaign``."""
     return (
         Organisation.objects.restrict(user, Action.ADD)
@@ -72,7 +73,7 @@ class ActivityFilters:
 
 
 def activity_list(
-    *, user: Any, campaign: Campaign, filters: ActivityFilters | None = None
+    *, user: UserLike, campaign: Campaign, filters: ActivityFilters | None = None
 ) -> QuerySet[Activity]:
     f = filters or ActivityFilters()
     qs = Activity.objects.restrict(user, Action.VIEW).filter(campaign=campaign)
@@ -90,7 +91,7 @@ def activity_list(
     return qs.select_related("organiser", "region").order_by("starts_at", "pk")
 
 
-def review_queue(*, user: Any, campaign: Campaign) -> QuerySet[Activity]:
+def review_queue(*, user: UserLike, campaign: Campaign) -> QuerySet[Activity]:
     """Activities waiting for a decision that ``user``'s offices may take (first or final)."""
     qs = activity_list(user=user, campaign=campaign).filter(
         status__in=[Status.SUBMITTED, Status.FIRST_APPROVED]
@@ -136,7 +137,7 @@ def _light(published: int, need: int, campaign: Campaign, today: dt.date) -> str
 LIGHT_LABELS = {"green": "已达标", "yellow": "进行中", "red": "未达标"}
 
 
-def quota_organisations(*, user: Any, campaign: Campaign) -> QuerySet[Organisation]:
+def quota_organisations(*, user: UserLike, campaign: Campaign) -> QuerySet[Organisation]:
     """Organisations a quota applies to, as far as ``user`` may see."""
     kinds = sorted({k for q in campaign.quotas.all() for k in q.kinds})
     return (
@@ -201,7 +202,9 @@ def _child_bucket(campaign: Campaign) -> Any:
     return child
 
 
-def quota_rollup(*, user: Any, campaign: Campaign, by_kind: bool = False) -> list[dict[str, Any]]:
+def quota_rollup(
+    *, user: UserLike, campaign: Campaign, by_kind: bool = False
+) -> list[dict[str, Any]]:
     """Per child region of the campaign's region (and, with ``by_kind``, per kind of
     organisation within it): organisations under a quota, how many met it, activities
     published and completed. Aggregated in the database."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -27,6 +26,7 @@ from kepu.campaigns.models import (
     Quota,
     Status,
 )
+from kepu.core.types import UserLike, as_account
 from kepu.core.validation import length_errors
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation, OrgKind
@@ -118,7 +118,7 @@ def _apply(campaign: Campaign, f: CampaignFields) -> None:
         setattr(campaign, name, value.strip() if isinstance(value, str) else value)
 
 
-def _set_quotas(user: Any, campaign: Campaign, quotas: list[QuotaFields]) -> None:
+def _set_quotas(user: UserLike, campaign: Campaign, quotas: list[QuotaFields]) -> None:
     old = list(campaign.quotas.all())
     if old:
         audit_rows(action="delete", rows=old, actor=user)
@@ -145,7 +145,7 @@ def _set_quotas(user: Any, campaign: Campaign, quotas: list[QuotaFields]) -> Non
 
 def campaign_create(
     *,
-    user: Any,
+    user: UserLike,
     fields: CampaignFields,
     owner_id: int | None = None,
     quotas: list[QuotaFields] | None = None,
@@ -155,7 +155,7 @@ def campaign_create(
 ) -> Campaign:
     owner = acting_office(user=user, owner_id=owner_id, denied="只有办公室可以创建科普活动。")
     _check_dates(fields)
-    campaign = Campaign(owner=owner, region=owner.region, created_by=user)
+    campaign = Campaign(owner=owner, region=owner.region, created_by=as_account(user))
     _apply(campaign, fields)
     campaign.source_name = source_name[:255]
     if source_bytes is not None:
@@ -176,7 +176,7 @@ def campaign_create(
 
 def campaign_update(
     *,
-    user: Any,
+    user: UserLike,
     campaign: Campaign,
     fields: CampaignFields,
     version: int | None,
@@ -260,20 +260,22 @@ def check_activity(campaign: Campaign, f: ActivityFields) -> None:
         raise ValidationError(errors)
 
 
-def _event(activity: Activity, *, user: Any, action: str, before: str, comment: str = "") -> None:
+def _event(
+    activity: Activity, *, user: UserLike, action: str, before: str, comment: str = ""
+) -> None:
     ActivityEvent.objects.create(
         activity=activity,
         action=action,
         from_status=before,
         to_status=activity.status,
         comment=comment,
-        user=user if getattr(user, "pk", None) else None,
+        user=as_account(user) if getattr(user, "pk", None) else None,
     )
 
 
 def activity_register(
     *,
-    user: Any,
+    user: UserLike,
     campaign: Campaign,
     organiser: Organisation,
     fields: ActivityFields,
@@ -290,7 +292,7 @@ def activity_register(
         raise ValidationError(f"「{organiser.name}」不在本次活动的区域范围内。")
     ensure_in_scope(user, organiser, Action.ADD)
     check_activity(campaign, fields)
-    activity = Activity(campaign=campaign, organiser=organiser, created_by=user)
+    activity = Activity(campaign=campaign, organiser=organiser, created_by=as_account(user))
     for name, value in fields.__dict__.items():
         setattr(activity, name, value.strip() if isinstance(value, str) else value)
     activity.status = Status.SUBMITTED if submit else Status.DRAFT
@@ -321,7 +323,7 @@ def _check_lock(activity: Activity, *, today: dt.date | None = None) -> None:
 
 def activity_update(
     *,
-    user: Any,
+    user: UserLike,
     activity: Activity,
     fields: ActivityFields,
     version: int | None,
@@ -347,7 +349,9 @@ def activity_update(
     return activity
 
 
-def activity_submit(*, user: Any, activity: Activity, today: dt.date | None = None) -> Activity:
+def activity_submit(
+    *, user: UserLike, activity: Activity, today: dt.date | None = None
+) -> Activity:
     ensure_in_scope(user, activity, Action.CHANGE)
     _editable(activity, today=today)
     with transaction.atomic():
@@ -364,7 +368,7 @@ def activity_submit(*, user: Any, activity: Activity, today: dt.date | None = No
 
 
 # --- review ---------------------------------------------------------------------------------
-def _reviewer_paths(user: Any) -> list[str]:
+def _reviewer_paths(user: UserLike) -> list[str]:
     """Region paths of the offices where ``user`` may review (administrators)."""
     return [
         g.region_path
@@ -373,7 +377,7 @@ def _reviewer_paths(user: Any) -> list[str]:
     ]
 
 
-def review_tier(user: Any, activity: Activity) -> str | None:
+def review_tier(user: UserLike, activity: Activity) -> str | None:
     """``final`` or ``first`` when ``user`` may review ``activity`` now, else None.
 
     Single tier: any office whose region contains the activity. Two tiers: an office
@@ -415,7 +419,9 @@ def _has_lower_office(activity: Activity) -> bool:
     ).exists()
 
 
-def activity_review(*, user: Any, activity: Activity, approve: bool, comment: str = "") -> Activity:
+def activity_review(
+    *, user: UserLike, activity: Activity, approve: bool, comment: str = ""
+) -> Activity:
     tier = review_tier(user, activity)
     if tier is None:
         raise PermissionDenied("您不能审核这项活动。")
@@ -437,7 +443,7 @@ def activity_review(*, user: Any, activity: Activity, approve: bool, comment: st
     return activity
 
 
-def activities_bulk_approve(*, user: Any, activities: list[Activity]) -> int:
+def activities_bulk_approve(*, user: UserLike, activities: list[Activity]) -> int:
     done = 0
     for activity in activities:
         if review_tier(user, activity) is not None:
@@ -471,19 +477,28 @@ def _image(name: str, data: bytes) -> None:
 
 
 def activity_photo_add(
-    *, user: Any, activity: Activity, name: str, data: bytes, caption: str = "", public: bool = True
+    *,
+    user: UserLike,
+    activity: Activity,
+    name: str,
+    data: bytes,
+    caption: str = "",
+    public: bool = True,
 ) -> ActivityPhoto:
     ensure_in_scope(user, activity, Action.CHANGE)
     _check_lock(activity)
     _image(name, data)
     photo = ActivityPhoto(
-        activity=activity, caption=caption.strip()[:200], public=public, uploaded_by=user
+        activity=activity,
+        caption=caption.strip()[:200],
+        public=public,
+        uploaded_by=as_account(user),
     )
     photo.image.save(name, ContentFile(data), save=False)
     return save_in_scope(user, photo, Action.CHANGE)
 
 
-def activity_poster_set(*, user: Any, activity: Activity, name: str, data: bytes) -> Activity:
+def activity_poster_set(*, user: UserLike, activity: Activity, name: str, data: bytes) -> Activity:
     ensure_in_scope(user, activity, Action.CHANGE)
     _image(name, data)
     activity.poster.save(name, ContentFile(data), save=False)
@@ -492,7 +507,7 @@ def activity_poster_set(*, user: Any, activity: Activity, name: str, data: bytes
 
 def activity_complete(
     *,
-    user: Any,
+    user: UserLike,
     activity: Activity,
     actual_participants: int,
     result_summary: str = "",
@@ -525,7 +540,7 @@ def activity_complete(
     return activity
 
 
-def activity_unpublish(*, user: Any, activity: Activity, comment: str) -> Activity:
+def activity_unpublish(*, user: UserLike, activity: Activity, comment: str) -> Activity:
     """An office over the activity takes it off the portal (退回修改 with a reason)."""
     if not review_tier_any(user, activity):
         raise PermissionDenied("只有办公室可以撤销发布。")
@@ -543,7 +558,7 @@ def activity_unpublish(*, user: Any, activity: Activity, comment: str) -> Activi
     return activity
 
 
-def activity_reopen(*, user: Any, activity: Activity, until: dt.date) -> Activity:
+def activity_reopen(*, user: UserLike, activity: Activity, until: dt.date) -> Activity:
     if review_tier_any(user, activity) is False:
         raise PermissionDenied("只有办公室可以重新开放活动。")
     if until < _today():
@@ -556,7 +571,7 @@ def activity_reopen(*, user: Any, activity: Activity, until: dt.date) -> Activit
     return activity
 
 
-def review_tier_any(user: Any, activity: Activity) -> bool:
+def review_tier_any(user: UserLike, activity: Activity) -> bool:
     """Whether ``user`` administers an office over the activity (regardless of its status)."""
     if user.is_superuser:
         return True

@@ -46,6 +46,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from kepu.core.models import ACTIVE_STATUSES, Job, WorkStatus
+from kepu.core.types import UserLike, as_account
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, user_grants
 
@@ -319,7 +320,7 @@ def _reap_lost(m: type[models.Model], cutoff: dt.datetime, now: dt.datetime) -> 
 
 
 # --- cancel ---------------------------------------------------------------------------
-def work_cancel(*, user: Any, obj: models.Model) -> bool:
+def work_cancel(*, user: UserLike, obj: models.Model) -> bool:
     """Cancel a queued or running row (the caller has checked the user may).
 
     Saved through the model so the audit log records who cancelled.  Returns False
@@ -331,7 +332,8 @@ def work_cancel(*, user: Any, obj: models.Model) -> bool:
         if row is None or row.status not in ACTIVE_STATUSES:
             return False
         row.status = WorkStatus.CANCELLED
-        name = user.get_full_name() or user.get_username()
+        account = as_account(user)
+        name = (account.get_full_name() or account.get_username()) if account else "系统"
         row.message = CANCELLED_MESSAGE.format(name=name)[:500]
         row.finished_at = timezone.now()
         row.save(update_fields=["status", "message", "finished_at"])
@@ -409,7 +411,7 @@ def run_job(job_id: int) -> dict[str, Any]:
     return {"job": job_id, "status": status}
 
 
-def job_organisation(user: Any) -> Organisation | None:
+def job_organisation(user: UserLike) -> Organisation | None:
     """The organisation a user's jobs belong to: an office first, else the first membership."""
     grants = user_grants(user)
     if not grants:
@@ -420,7 +422,7 @@ def job_organisation(user: Any) -> Organisation | None:
 
 def job_start(
     *,
-    user: Any,
+    user: UserLike,
     kind: str,
     organisation: Organisation | None,
     func: str,
@@ -438,7 +440,7 @@ def job_start(
     job = Job.objects.create(
         kind=kind[:40],
         title=title[:200],
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=as_account(user) if getattr(user, "is_authenticated", False) else None,
         organisation=organisation,
         func=func,
         params=params or {},
@@ -450,6 +452,6 @@ def job_start(
     return job
 
 
-def job_cancel(*, user: Any, job: Job) -> bool:
+def job_cancel(*, user: UserLike, job: Job) -> bool:
     """Cancel a job the user may act on (checked by the caller through the gate)."""
     return work_cancel(user=user, obj=job)

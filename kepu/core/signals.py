@@ -17,9 +17,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest
 
 from kepu.core.throttle import client_ip
+from kepu.core.types import UserLike, as_account
 
 
-def _scope(user: Any) -> tuple[str, int | None]:
+def _scope(user: UserLike | None) -> tuple[str, int | None]:
     if user is None or not user.pk:
         return "", None
     from kepu.orgs.models import Membership
@@ -34,7 +35,7 @@ def _scope(user: Any) -> tuple[str, int | None]:
 
 
 def _write(
-    *, action: str, user: Any, username: str, request: HttpRequest | None, reason: str
+    *, action: str, user: UserLike | None, username: str, request: HttpRequest | None, reason: str
 ) -> None:
     from kepu.audit.models import AuditEntry
 
@@ -44,7 +45,7 @@ def _write(
     if reason:
         changes["原因"] = [None, reason]
     AuditEntry.objects.create(
-        actor=user if action == AuditEntry.Action.LOGIN else None,
+        actor=as_account(user) if action == AuditEntry.Action.LOGIN else None,
         actor_name=username[:150],
         action=action,
         content_type=ContentType.objects.get_for_model(get_user_model()),
@@ -56,7 +57,7 @@ def _write(
     )
 
 
-def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def on_logged_in(sender: Any, request: HttpRequest | None, user: UserLike, **kwargs: Any) -> None:
     from kepu.audit.models import AuditEntry
 
     if request is None or not request.META.get("REMOTE_ADDR"):

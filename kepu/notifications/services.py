@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from kepu.core.types import UserLike
 from kepu.notifications.models import Notification
 from kepu.orgs.models import Membership, Organisation
 
@@ -51,7 +52,7 @@ def notify_organisation(
     return notify_users(users=list(users), key=key, title=title, body=body, url=url)
 
 
-def notification_mark_read(*, user: Any, notification_ids: Iterable[int] | None = None) -> int:
+def notification_mark_read(*, user: UserLike, notification_ids: Iterable[int] | None = None) -> int:
     qs = Notification.objects.for_user(user).unread()
     if notification_ids is not None:
         qs = qs.filter(pk__in=list(notification_ids))

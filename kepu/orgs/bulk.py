@@ -37,7 +37,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -55,6 +55,10 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 
 from kepu.audit.services import audit_rows
 from kepu.core.files import SPREADSHEET, cell_text, check_upload
+from kepu.core.types import UserLike
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 from kepu.orgs.models import Membership, Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import Action, Role, user_grants
 from kepu.orgs.services import split_names
@@ -128,7 +132,7 @@ class ImportScope:
     label: str
 
     @classmethod
-    def for_user(cls, user: Any) -> ImportScope:
+    def for_user(cls, user: UserLike) -> ImportScope:
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             raise PermissionDenied("请先登录。")
         if user.is_superuser:
@@ -622,7 +626,7 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
     def valid_seconds(self) -> int:
         return int(getattr(settings, "KEPU_INVITATION_DAYS", 14)) * 86400
 
-    def check_token(self, user: Any, token: str | None) -> bool:
+    def check_token(self, user: User | None, token: str | None) -> bool:
         if not (user and token):
             return False
         try:
@@ -641,7 +645,7 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
 invitation_token = InvitationTokenGenerator()
 
 
-def invitation_path(user: Any) -> str:
+def invitation_path(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     return reverse("orgs:invite", args=[uid, invitation_token.make_token(user)])
 

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 
 from kepu.core.autocomplete import AutocompleteWidget
 from kepu.core.files import DOCUMENT, SHEET, check_upload_file
+from kepu.core.types import UserLike
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action
@@ -34,7 +35,7 @@ class DocumentUploadForm(forms.Form):
         label="或直接粘贴全文", required=False, widget=forms.Textarea(attrs={"rows": 8})
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: UserLike, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["owner"]).choices = office_choices(user=user)
 
@@ -62,7 +63,7 @@ class LedgerImportForm(forms.Form):
         )
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: UserLike, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["owner"]).choices = office_choices(user=user)
 
@@ -383,7 +384,7 @@ class LedgerFilterForm(forms.Form):
     has_target = forms.BooleanField(label="只看有量化目标的任务", required=False)
     q = forms.CharField(label="关键词", required=False, max_length=100)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: UserLike, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["plan"]).queryset = Plan.objects.restrict(
             user, Action.VIEW

@@ -10,6 +10,7 @@ from typing import Any
 
 from kepu.core.files import SHEET, check_upload
 from kepu.core.importing import DataImportError, RowErrors, SheetLimits, xlsx_rows
+from kepu.core.types import UserLike
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action
 from kepu.orgs.services import split_names
@@ -68,7 +69,7 @@ def _targets_of(text: str) -> list[dict[str, Any]]:
 
 
 def ledger_rows(
-    *, user: Any, name: str, data: bytes
+    *, user: UserLike, name: str, data: bytes
 ) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """Read a ledger workbook into parsed tasks and their deadlines, or raise
     :class:`DataImportError` with every row error (the first 100 listed)."""

@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db.models import Count
 
 from kepu.core.files import SHEET, check_upload
+from kepu.core.types import UserLike, as_account
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, save_in_scope
 from kepu.plans.models import Plan, PlanDraft, PlanKind, Task
@@ -73,7 +74,7 @@ def duplicate_warnings(*, owner: Organisation, parsed: dict[str, Any]) -> list[s
 
 def ledger_draft_create(
     *,
-    user: Any,
+    user: UserLike,
     owner: Organisation,
     name: str,
     data: bytes,
@@ -92,7 +93,7 @@ def ledger_draft_create(
     draft = PlanDraft(
         owner=owner,
         region=owner.region,
-        created_by=user,
+        created_by=as_account(user),
         kind=PlanKind(kind),
         source_name=name[:255],
         parsed=parsed,

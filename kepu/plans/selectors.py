@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from kepu.core.autocomplete import Choice
+from kepu.core.types import UserLike
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, user_grants
 from kepu.orgs.selectors import OrgMatch, organisation_match
@@ -19,7 +20,7 @@ from kepu.plans.models import Plan, PlanDraft, Section, Target, Task, TaskUnit, 
 MAX_SECTIONS_SHOWN = 300
 
 
-def plan_list(*, user: Any) -> QuerySet[Plan]:
+def plan_list(*, user: UserLike) -> QuerySet[Plan]:
     """Plans ``user`` sees, newest first; paginate it, then :func:`with_task_counts`."""
     return (
         Plan.objects.restrict(user, Action.VIEW)
@@ -43,7 +44,7 @@ def with_task_counts(plans: Iterable[Plan]) -> list[Plan]:
     return plans
 
 
-def plan_search(*, user: Any, query: str, limit: int) -> list[Choice]:
+def plan_search(*, user: UserLike, query: str, limit: int) -> list[Choice]:
     """Autocomplete source: plans in ``user``'s view scope whose title contains ``query``."""
     qs = Plan.objects.restrict(user, Action.VIEW)
     if query:
@@ -78,7 +79,7 @@ class LedgerFilters:
     region_path: str = ""  # a region's materialised path: it and everything below it
 
 
-def task_ledger(*, user: Any, filters: LedgerFilters) -> QuerySet[Task]:
+def task_ledger(*, user: UserLike, filters: LedgerFilters) -> QuerySet[Task]:
     qs = Task.objects.restrict(user, Action.VIEW)
     if filters.plan:
         qs = qs.filter(plan_id=filters.plan)
@@ -114,11 +115,11 @@ def task_ledger(*, user: Any, filters: LedgerFilters) -> QuerySet[Task]:
     return _with_details(qs).order_by("plan_id", "order", "pk")
 
 
-def task_detail(*, user: Any, pk: int) -> Task:
+def task_detail(*, user: UserLike, pk: int) -> Task:
     return _with_details(Task.objects.restrict(user, Action.VIEW)).get(pk=pk)
 
 
-def my_tasks(*, user: Any, role: str = "") -> QuerySet[Task]:
+def my_tasks(*, user: UserLike, role: str = "") -> QuerySet[Task]:
     """Tasks the user's organisations lead, cooperate on or are responsible for."""
     org_ids = [g.organisation_id for g in user_grants(user)]
     unit_q = Q(units__organisation_id__in=org_ids)
@@ -164,7 +165,7 @@ def draft_unit_counts(parsed: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-def draft_preview(*, user: Any, draft: PlanDraft) -> dict[str, Any]:
+def draft_preview(*, user: UserLike, draft: PlanDraft) -> dict[str, Any]:
     """What the preview page shows: metadata, the section tree, tasks, and unit matches."""
     parsed = draft.parsed
     tasks = parsed.get("tasks", [])
@@ -235,7 +236,7 @@ def plan_task_groups(tasks: Iterable[Any]) -> list[TaskGroup]:
     return groups
 
 
-def organisation_names(*, user: Any, ids: Iterable[int]) -> dict[str, str]:
+def organisation_names(*, user: UserLike, ids: Iterable[int]) -> dict[str, str]:
     """Names of the organisations ``ids`` that ``user`` sees, keyed by the id as text."""
     ids = list(dict.fromkeys(ids))[:1000]
     if not ids:

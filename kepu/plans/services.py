@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from kepu.audit.services import audit_rows
 from kepu.core.files import DOCUMENT, check_upload
 from kepu.core.importing import DataImportError
+from kepu.core.types import UserLike, as_account
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation, OrganisationAlias, OrgKind
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope
@@ -41,7 +42,7 @@ def detect_key_groups(text: str) -> list[str]:
     return [group for group, words in KEY_GROUP_WORDS.items() if any(w in text for w in words)]
 
 
-def office_for_upload(user: Any, owner_id: int | None = None) -> Organisation:
+def office_for_upload(user: UserLike, owner_id: int | None = None) -> Organisation:
     """The office on whose behalf ``user`` imports a plan."""
     return acting_office(
         user=user, owner_id=owner_id, denied="只有办公室(科协、纲要办)管理员可以导入规划文件。"
@@ -64,13 +65,13 @@ def parse_document(name: str, data: bytes) -> dict[str, Any]:
 
 
 def plan_draft_create(
-    *, user: Any, owner: Organisation, name: str, data: bytes, kind: str = PlanKind.OTHER
+    *, user: UserLike, owner: Organisation, name: str, data: bytes, kind: str = PlanKind.OTHER
 ) -> PlanDraft:
     parsed = parse_document(name, data)
     draft = PlanDraft(
         owner=owner,
         region=owner.region,
-        created_by=user,
+        created_by=as_account(user),
         kind=PlanKind(kind),
         source_name=name[:255],
         parsed=parsed,
@@ -83,7 +84,7 @@ def plan_draft_create(
         raise
 
 
-def plan_draft_cancel(*, user: Any, draft: PlanDraft) -> None:
+def plan_draft_cancel(*, user: UserLike, draft: PlanDraft) -> None:
     with transaction.atomic():
         draft = _lock_draft(draft)
         ensure_in_scope(user, draft, Action.ADD)
@@ -174,7 +175,7 @@ def exact_organisations(
 
 
 def _match_units(
-    *, user: Any, names: Iterable[str], choices: dict[str, UnitChoice]
+    *, user: UserLike, names: Iterable[str], choices: dict[str, UnitChoice]
 ) -> dict[str, int | None]:
     """Read-only part of unit resolution (run before the write transaction): names without
     a choice are matched when exactly one organisation has that name or alias."""
@@ -186,7 +187,7 @@ def _match_units(
 
 def _resolve_units(
     *,
-    user: Any,
+    user: UserLike,
     plan_region_org: Organisation,
     names: Iterable[str],
     choices: dict[str, UnitChoice],
@@ -283,7 +284,7 @@ def validate_plan_fields(fields: PlanFields) -> None:
 
 def plan_create_from_parsed(
     *,
-    user: Any,
+    user: UserLike,
     owner: Organisation,
     parsed: dict[str, Any],
     fields: PlanFields,
@@ -405,7 +406,7 @@ def _lock_draft(draft: PlanDraft) -> PlanDraft:
 
 
 def plan_draft_confirm(
-    *, user: Any, draft: PlanDraft, fields: PlanFields, unit_choices: dict[str, UnitChoice]
+    *, user: UserLike, draft: PlanDraft, fields: PlanFields, unit_choices: dict[str, UnitChoice]
 ) -> Plan:
     """Turn a draft into a plan. Exactly one of several concurrent confirms succeeds; the
     others get :class:`DraftGone` (a ValidationError with a Chinese message)."""
@@ -436,7 +437,7 @@ def plan_draft_confirm(
 
 def ledger_import(
     *,
-    user: Any,
+    user: UserLike,
     owner: Organisation,
     name: str,
     data: bytes,
@@ -467,7 +468,7 @@ def ledger_import(
         raise DataImportError(exc.messages) from exc
 
 
-def plan_delete(*, user: Any, plan: Plan) -> None:
+def plan_delete(*, user: UserLike, plan: Plan) -> None:
     ensure_in_scope(user, plan, Action.DELETE)
     source = plan.source_file
     with transaction.atomic():
@@ -485,7 +486,7 @@ def _unit_lists(units: Iterable[TaskUnit]) -> dict[str, str]:
 
 def task_update_units(
     *,
-    user: Any,
+    user: UserLike,
     task: Task,
     lead: list[str],
     cooperate: list[str],
@@ -548,7 +549,9 @@ def task_update_units(
     return task
 
 
-def task_set_deadline(*, user: Any, task: Task, text: str, due_on: dt.date | None = None) -> Task:
+def task_set_deadline(
+    *, user: UserLike, task: Task, text: str, due_on: dt.date | None = None
+) -> Task:
     """Set a task's 完成时限: the wording as written and its due date. Without an explicit
     ``due_on`` the date (or the recurrence) is read from the wording, with the plan's year."""
     ensure_in_scope(user, task.plan, Action.CHANGE)

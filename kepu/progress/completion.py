@@ -35,6 +35,7 @@ from django.db.models import (
     When,
 )
 
+from kepu.core.types import UserLike
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action
 from kepu.plans.models import Plan, Section, Task, TaskUnit, UnitRole
@@ -130,7 +131,7 @@ class Scope:
     unit: Organisation | None = None
 
 
-def scope_tasks(*, user: Any, scope: Scope) -> QuerySet[Task]:
+def scope_tasks(*, user: UserLike, scope: Scope) -> QuerySet[Task]:
     qs = Task.objects.restrict(user, Action.VIEW).filter(plan__in=scope.plans)
     if scope.section is not None:
         qs = qs.filter(section=scope.section)
@@ -142,7 +143,7 @@ def scope_tasks(*, user: Any, scope: Scope) -> QuerySet[Task]:
     return qs
 
 
-def summary(*, user: Any, scope: Scope, today: dt.date) -> dict[str, Any]:
+def summary(*, user: UserLike, scope: Scope, today: dt.date) -> dict[str, Any]:
     """Task counts by status and by light (one query)."""
     tasks = with_status(scope_tasks(user=user, scope=scope), today=today, warn_days=scope.warn_days)
     by_status = dict.fromkeys(STATUS_LABELS, 0)
@@ -159,7 +160,7 @@ def summary(*, user: Any, scope: Scope, today: dt.date) -> dict[str, Any]:
     }
 
 
-def by_plan(*, user: Any, scope: Scope, today: dt.date) -> QuerySet:
+def by_plan(*, user: UserLike, scope: Scope, today: dt.date) -> QuerySet:
     """Per plan of the scope: task counts by status (paginate)."""
     tasks = with_status(scope_tasks(user=user, scope=scope), today=today, warn_days=scope.warn_days)
     return (
@@ -169,7 +170,7 @@ def by_plan(*, user: Any, scope: Scope, today: dt.date) -> QuerySet:
     )
 
 
-def by_section(*, user: Any, scope: Scope, today: dt.date) -> QuerySet:
+def by_section(*, user: UserLike, scope: Scope, today: dt.date) -> QuerySet:
     """Per section (the task's own section): task counts by status (paginate)."""
     tasks = with_status(scope_tasks(user=user, scope=scope), today=today, warn_days=scope.warn_days)
     return (
@@ -179,7 +180,7 @@ def by_section(*, user: Any, scope: Scope, today: dt.date) -> QuerySet:
     )
 
 
-def by_unit(*, user: Any, scope: Scope, today: dt.date) -> QuerySet:
+def by_unit(*, user: UserLike, scope: Scope, today: dt.date) -> QuerySet:
     """Per responsible organisation: its tasks by status, ranked by completion then
     by overdue count (paginate, then :func:`attach_unit_reports` on the page)."""
     task_ids = scope_tasks(user=user, scope=scope).values("pk")
@@ -192,7 +193,7 @@ def by_unit(*, user: Any, scope: Scope, today: dt.date) -> QuerySet:
     return grouped.order_by("-done", "late", "organisation__name", "organisation_id")
 
 
-def attach_unit_reports(rows: list[dict[str, Any]], *, user: Any, scope: Scope) -> None:
+def attach_unit_reports(rows: list[dict[str, Any]], *, user: UserLike, scope: Scope) -> None:
     """Per unit of one page: report slots, reported, on time and still unreported in open
     rounds, over the scope's tasks (one query)."""
     ids = [r["organisation_id"] for r in rows]
@@ -220,7 +221,7 @@ def attach_unit_reports(rows: list[dict[str, Any]], *, user: Any, scope: Scope) 
         r["done_rate"] = round(100 * r["done"] / r["total"], 1) if r["total"] else 0.0
 
 
-def not_reported(*, user: Any, scope: Scope, today: dt.date) -> QuerySet:
+def not_reported(*, user: UserLike, scope: Scope, today: dt.date) -> QuerySet:
     """Units with report slots still unwritten or unsubmitted in open rounds over the
     scope's tasks, those past the round's deadline first (paginate)."""
     task_ids = scope_tasks(user=user, scope=scope).values("pk")
@@ -236,7 +237,7 @@ def not_reported(*, user: Any, scope: Scope, today: dt.date) -> QuerySet:
     )
 
 
-def task_list(*, user: Any, scope: Scope, today: dt.date, status: str = "") -> QuerySet[Task]:
+def task_list(*, user: UserLike, scope: Scope, today: dt.date, status: str = "") -> QuerySet[Task]:
     """The scope's tasks with one status (``red`` / ``yellow`` lights too); by default
     the overdue ones (red light), earliest deadline first (paginate)."""
     tasks = with_status(scope_tasks(user=user, scope=scope), today=today, warn_days=scope.warn_days)

@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from kepu.core.files import append_streaming_row, new_streaming_workbook
+from kepu.core.types import UserLike
 from kepu.orgs.scoping import Action
 from kepu.plans.models import Task
 from kepu.progress.documents import GongwenDocument
@@ -40,7 +41,7 @@ def job_threshold() -> int:
     return int(getattr(settings, "KEPU_PROGRESS_EXPORT_JOB_TASKS", 300))
 
 
-def round_task_queryset(user: Any, round_: ReportingRound) -> QuerySet[Task]:
+def round_task_queryset(user: UserLike, round_: ReportingRound) -> QuerySet[Task]:
     """The round's tasks that have a report the user may see, in ledger order."""
     visible = Report.objects.restrict(user, Action.VIEW).filter(round=round_)
     return (
@@ -53,7 +54,7 @@ def round_task_queryset(user: Any, round_: ReportingRound) -> QuerySet[Task]:
 
 
 def _chunks(
-    user: Any, round_: ReportingRound, today: dt.date, tasks: QuerySet[Task]
+    user: UserLike, round_: ReportingRound, today: dt.date, tasks: QuerySet[Task]
 ) -> Iterator[tuple[list[Task], dict[int, list[Report]]]]:
     """Tasks ``CHUNK`` at a time with the visible reports of each, statuses attached."""
     from kepu.progress.services import office_setting
@@ -97,7 +98,7 @@ def _quiet(fraction: float, message: str) -> None:
 
 def round_report_docx(
     *,
-    user: Any,
+    user: UserLike,
     round_: ReportingRound,
     today: dt.date,
     progress: Progress = _quiet,
@@ -209,7 +210,7 @@ def _styles(wb: Any) -> None:
     )
 
 
-def round_ledger_xlsx(*, user: Any, round_: ReportingRound, today: dt.date) -> bytes:
+def round_ledger_xlsx(*, user: UserLike, round_: ReportingRound, today: dt.date) -> bytes:
     """The Excel ledger of a round as bytes (small rounds, inside the request)."""
     import io
 
@@ -220,7 +221,7 @@ def round_ledger_xlsx(*, user: Any, round_: ReportingRound, today: dt.date) -> b
 
 def round_ledger_write(
     *,
-    user: Any,
+    user: UserLike,
     round_: ReportingRound,
     today: dt.date,
     out: Any,

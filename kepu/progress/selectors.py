@@ -24,6 +24,7 @@ from typing import Any
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from kepu.core.types import UserLike
 from kepu.notifications.models import Notification
 from kepu.orgs.scoping import Action, user_grants
 from kepu.plans.models import KeyGroup, Plan, Task, UnitRole
@@ -168,7 +169,7 @@ def attach_status(
         )
 
 
-def round_list(*, user: Any) -> QuerySet[ReportingRound]:
+def round_list(*, user: UserLike) -> QuerySet[ReportingRound]:
     return (
         ReportingRound.objects.restrict(user, Action.VIEW)
         .select_related("office")
@@ -176,11 +177,13 @@ def round_list(*, user: Any) -> QuerySet[ReportingRound]:
     )
 
 
-def my_org_ids(user: Any) -> set[int]:
+def my_org_ids(user: UserLike) -> set[int]:
     return {g.organisation_id for g in user_grants(user)}
 
 
-def my_reports(*, user: Any, status: str = "", round_id: int | None = None) -> QuerySet[Report]:
+def my_reports(
+    *, user: UserLike, status: str = "", round_id: int | None = None
+) -> QuerySet[Report]:
     """Reports the user's own organisations must write (not those of units below)."""
     qs = Report.objects.restrict(user, Action.VIEW)
     if not user.is_superuser:
@@ -194,7 +197,7 @@ def my_reports(*, user: Any, status: str = "", round_id: int | None = None) -> Q
     )
 
 
-def review_queue(*, user: Any, round_: ReportingRound) -> QuerySet[Report]:
+def review_queue(*, user: UserLike, round_: ReportingRound) -> QuerySet[Report]:
     return (
         Report.objects.restrict(user, Action.VIEW)
         .filter(round=round_, status=ReportStatus.SUBMITTED)
@@ -203,7 +206,7 @@ def review_queue(*, user: Any, round_: ReportingRound) -> QuerySet[Report]:
     )
 
 
-def round_rollup(*, user: Any, round_: ReportingRound) -> QuerySet[Task]:
+def round_rollup(*, user: UserLike, round_: ReportingRound) -> QuerySet[Task]:
     """The round's tasks that have a report the user may see (paginate, then
     :func:`attach_rollup` on the page)."""
     ids = Report.objects.restrict(user, Action.VIEW).filter(round=round_).values("task_id")
@@ -214,7 +217,7 @@ def round_rollup(*, user: Any, round_: ReportingRound) -> QuerySet[Task]:
     )
 
 
-def attach_rollup(tasks: Iterable[Task], *, user: Any, round_: ReportingRound) -> None:
+def attach_rollup(tasks: Iterable[Task], *, user: UserLike, round_: ReportingRound) -> None:
     """Per task of one page: how many visible reports are in each state (one query)."""
     tasks = list(tasks)
     counts: dict[int, dict[str, int]] = {
@@ -250,7 +253,7 @@ def attach_rollup(tasks: Iterable[Task], *, user: Any, round_: ReportingRound) -
             setattr(t, f"n_{k}", v)
 
 
-def round_totals(*, user: Any, round_: ReportingRound) -> dict[str, int]:
+def round_totals(*, user: UserLike, round_: ReportingRound) -> dict[str, int]:
     visible = Report.objects.restrict(user, Action.VIEW).filter(round=round_)
     rows = dict(visible.values_list("status").annotate(n=Count("pk")).order_by())
     totals = {s: rows.get(s, 0) for s in ReportStatus.values}
@@ -259,7 +262,7 @@ def round_totals(*, user: Any, round_: ReportingRound) -> dict[str, int]:
     return totals
 
 
-def todo_counts(*, user: Any) -> dict[str, int]:
+def todo_counts(*, user: UserLike) -> dict[str, int]:
     """工作台: reports to write, reports to review, notices to acknowledge, unread."""
     org_ids = my_org_ids(user)
     to_write = (
@@ -288,7 +291,7 @@ def todo_counts(*, user: Any) -> dict[str, int]:
     return {"to_write": to_write, "to_review": to_review, "notices": notices, "unread": unread}
 
 
-def dashboard(*, user: Any, round_: ReportingRound, today: dt.date) -> dict[str, Any]:
+def dashboard(*, user: UserLike, round_: ReportingRound, today: dt.date) -> dict[str, Any]:
     """Completion figures of a round as the user may see them (bounded query count)."""
     visible = Report.objects.restrict(user, Action.VIEW).filter(round=round_)
     by_status = dict(visible.values_list("status").annotate(n=Count("pk")).order_by())
@@ -345,7 +348,7 @@ def dashboard(*, user: Any, round_: ReportingRound, today: dt.date) -> dict[str,
     }
 
 
-def open_reports_by_task(*, user: Any, task_ids: list[int]) -> dict[int, int]:
+def open_reports_by_task(*, user: UserLike, task_ids: list[int]) -> dict[int, int]:
     """{task id: report id} of the user's own reports still to write in open rounds."""
     org_ids = my_org_ids(user)
     if not org_ids or not task_ids:
@@ -368,7 +371,7 @@ def open_reports_by_task(*, user: Any, task_ids: list[int]) -> dict[int, int]:
 
 
 # ------------------------------------------------------------------------------ 上下级任务对应
-def parent_plan_choices(*, user: Any, local_plan: Plan) -> QuerySet[Plan]:
+def parent_plan_choices(*, user: UserLike, local_plan: Plan) -> QuerySet[Plan]:
     """Plans the local plan may implement: other visible plans of its region or of a
     region above (at most 200, the nearest level first)."""
     path = local_plan.region.path
@@ -387,7 +390,7 @@ def local_tasks_with_links(*, local_plan: Plan) -> QuerySet[Task]:
     return local_plan.tasks.select_related("section").order_by("order", "pk")
 
 
-def attach_links(tasks: Iterable[Task], *, user: Any, parent_plan: Plan | None) -> None:
+def attach_links(tasks: Iterable[Task], *, user: UserLike, parent_plan: Plan | None) -> None:
     """``task.plan_links``: the page's links (to ``parent_plan`` when given), best first
     (one query)."""
     tasks = list(tasks)
@@ -404,7 +407,7 @@ def attach_links(tasks: Iterable[Task], *, user: Any, parent_plan: Plan | None) 
         setattr(t, "plan_links", by_task.get(t.pk, []))  # noqa: B010 (an attribute for the page)
 
 
-def coverage(*, user: Any, parent_plan: Plan, uncovered: bool = False) -> QuerySet[Any]:
+def coverage(*, user: UserLike, parent_plan: Plan, uncovered: bool = False) -> QuerySet[Any]:
     """The parent plan's tasks with ``n_local``: how many local tasks the user may see are
     confirmed as implementing it (paginate, then :func:`attach_local_tasks`)."""
     visible_links = TaskLink.objects.restrict(user, Action.VIEW).filter(
@@ -432,14 +435,14 @@ def coverage(*, user: Any, parent_plan: Plan, uncovered: bool = False) -> QueryS
     return qs
 
 
-def coverage_totals(*, user: Any, parent_plan: Plan) -> dict[str, int]:
+def coverage_totals(*, user: UserLike, parent_plan: Plan) -> dict[str, int]:
     qs = coverage(user=user, parent_plan=parent_plan)
     total = qs.count()
     covered = qs.filter(n_local__gt=0).count()
     return {"total": total, "covered": covered, "uncovered": total - covered}
 
 
-def attach_local_tasks(tasks: Iterable[Task], *, user: Any) -> None:
+def attach_local_tasks(tasks: Iterable[Task], *, user: UserLike) -> None:
     """``task.local_tasks``: the confirmed local tasks of the page's parent tasks (one
     query, at most 20 shown per parent task)."""
     tasks = list(tasks)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from kepu.audit.models import AuditEntry
 from kepu.audit.services import audit_rows
 from kepu.core.files import MB, Kind, check_upload
+from kepu.core.types import UserLike, as_account
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope, user_grants
@@ -62,10 +63,11 @@ _IMAGE_SIGNATURES = {
 _ROLE_RANK: dict[str, int] = {UnitRole.LEAD: 0, UnitRole.RESPONSIBLE: 1, UnitRole.COOPERATE: 2}
 
 
-def _name(user: Any) -> str:
-    if user is None or not getattr(user, "is_authenticated", False):
+def _name(user: UserLike | None) -> str:
+    account = as_account(user)
+    if account is None or not getattr(account, "is_authenticated", False):
         return "系统"
-    return user.get_full_name() or user.get_username()
+    return account.get_full_name() or account.get_username()
 
 
 # ------------------------------------------------------------------------------ settings
@@ -76,7 +78,7 @@ def office_setting(office: Organisation) -> OfficeSetting:
 
 
 def office_setting_update(
-    *, user: Any, office: Organisation, warn_days: int, remind_days: int
+    *, user: UserLike, office: Organisation, warn_days: int, remind_days: int
 ) -> OfficeSetting:
     ensure_in_scope(user, office, Action.MANAGE)
     if not office.is_office:
@@ -136,7 +138,7 @@ def _insert_direct_slots(round_: ReportingRound, *, by_task: bool) -> int:
         return cur.rowcount
 
 
-def _audit_direct_slots(round_: ReportingRound, user: Any) -> None:
+def _audit_direct_slots(round_: ReportingRound, user: UserLike) -> None:
     """One audit entry per slot created by :func:`_insert_direct_slots`, set-based too."""
     ct = ContentType.objects.get_for_model(Report)
     actor = user if getattr(user, "pk", None) else None
@@ -207,7 +209,7 @@ def _cascade_slots(
 
 def round_open(
     *,
-    user: Any,
+    user: UserLike,
     office: Organisation,
     title: str,
     plans: Iterable[Plan],
@@ -242,7 +244,7 @@ def round_open(
             title=title.strip()[:200],
             opens_on=opens_on,
             closes_on=closes_on,
-            created_by=user if getattr(user, "is_authenticated", False) else None,
+            created_by=as_account(user) if getattr(user, "is_authenticated", False) else None,
         )
         save_in_scope(user, round_, Action.ADD)
         round_.plans.set(plans)
@@ -273,7 +275,7 @@ def round_open(
     return round_
 
 
-def round_close(*, user: Any, round_: ReportingRound) -> ReportingRound:
+def round_close(*, user: UserLike, round_: ReportingRound) -> ReportingRound:
     ensure_in_scope(user, round_, Action.CHANGE)
     with transaction.atomic():
         version_check(round_, expected=None)
@@ -283,22 +285,22 @@ def round_close(*, user: Any, round_: ReportingRound) -> ReportingRound:
 
 
 # ------------------------------------------------------------------------------ reports
-def can_write_report(user: Any, report: Report) -> bool:
+def can_write_report(user: UserLike, report: Report) -> bool:
     """Only the reporting organisation's own members (with write rights) write its report."""
     return can_act_for_unit(user, report.organisation_id)
 
 
-def can_review(user: Any, round_: ReportingRound) -> bool:
+def can_review(user: UserLike, round_: ReportingRound) -> bool:
     """The round's office (or an office above it) reviews its reports."""
     return ReportingRound.objects.restrict(user, Action.CHANGE).filter(pk=round_.pk).exists()
 
 
-def _event(report: Report, old: str, user: Any, comment: str = "") -> ReportEvent:
+def _event(report: Report, old: str, user: UserLike, comment: str = "") -> ReportEvent:
     return ReportEvent.objects.create(
         report=report,
         from_status=old,
         to_status=report.status,
-        actor=user if getattr(user, "is_authenticated", False) else None,
+        actor=as_account(user) if getattr(user, "is_authenticated", False) else None,
         actor_name=_name(user),
         comment=comment,
     )
@@ -328,7 +330,7 @@ def _check_evidence(upload: UploadedFile) -> bytes:
 
 def report_save(
     *,
-    user: Any,
+    user: UserLike,
     report: Report,
     version: int | None,
     state: str,
@@ -375,14 +377,14 @@ def report_save(
                 report=report,
                 name=(upload.name or "file")[:255],
                 size=len(data),
-                uploaded_by=user,
+                uploaded_by=as_account(user),
             )
             evidence.file.save(upload.name or "file", ContentFile(data), save=False)
             evidence.save()
     return report
 
 
-def report_submit(*, user: Any, report: Report, version: int | None = None) -> Report:
+def report_submit(*, user: UserLike, report: Report, version: int | None = None) -> Report:
     """Submit (locks the report). After the round's closing date it is accepted as late."""
     ensure_in_scope(user, report, Action.VIEW)
     if not can_write_report(user, report):
@@ -405,7 +407,7 @@ def report_submit(*, user: Any, report: Report, version: int | None = None) -> R
 
 
 def report_review(
-    *, user: Any, report: Report, accept: bool, comment: str = "", version: int | None = None
+    *, user: UserLike, report: Report, accept: bool, comment: str = "", version: int | None = None
 ) -> Report:
     """Accept, or return for revision with a comment (退回修改)."""
     ensure_in_scope(user, report, Action.VIEW)
@@ -423,13 +425,15 @@ def report_review(
         report.status = ReportStatus.ACCEPTED if accept else ReportStatus.RETURNED
         report.review_comment = comment
         report.reviewed_at = timezone.now()
-        report.reviewed_by = user
+        report.reviewed_by = as_account(user)
         report.save()
         _event(report, old, user, comment)
     return report
 
 
-def reports_bulk_accept(*, user: Any, round_: ReportingRound, report_ids: Iterable[int]) -> int:
+def reports_bulk_accept(
+    *, user: UserLike, round_: ReportingRound, report_ids: Iterable[int]
+) -> int:
     """Accept many submitted reports at once; each gets its history entry and audit row."""
     if not can_review(user, round_):
         raise PermissionDenied("只有发起轮次的办公室可以审核报告。")
@@ -456,7 +460,7 @@ def reports_bulk_accept(*, user: Any, round_: ReportingRound, report_ids: Iterab
                     report=r,
                     from_status=ReportStatus.SUBMITTED,
                     to_status=ReportStatus.ACCEPTED,
-                    actor=user,
+                    actor=as_account(user),
                     actor_name=_name(user),
                     comment="批量通过",
                 )
@@ -476,12 +480,12 @@ def reports_bulk_accept(*, user: Any, round_: ReportingRound, report_ids: Iterab
     return len(reports)
 
 
-def task_terminate(*, user: Any, task: Task, reason: str) -> TaskTermination:
+def task_terminate(*, user: UserLike, task: Task, reason: str) -> TaskTermination:
     ensure_in_scope(user, task.plan, Action.CHANGE)
     if not reason.strip():
         raise ValidationError("请填写终止原因。")
     with transaction.atomic():
-        termination = TaskTermination(task=task, reason=reason.strip()[:300], by=user)
+        termination = TaskTermination(task=task, reason=reason.strip()[:300], by=as_account(user))
         save_in_scope(user, termination, Action.ADD)
     return termination
 
@@ -498,7 +502,7 @@ NOTICE_FLOW: dict[str, tuple[str, str]] = {
 }
 
 
-def can_act_for_office(user: Any, office: Organisation) -> bool:
+def can_act_for_office(user: UserLike, office: Organisation) -> bool:
     """A member (with write rights) of ``office`` or of an office above it."""
     if user.is_superuser:
         return True
@@ -509,7 +513,7 @@ def can_act_for_office(user: Any, office: Organisation) -> bool:
     )
 
 
-def can_view_office(user: Any, office: Organisation) -> bool:
+def can_view_office(user: UserLike, office: Organisation) -> bool:
     """A member (any role) of ``office`` or of an office above it (its dashboards)."""
     if user.is_superuser:
         return True
@@ -520,7 +524,7 @@ def can_view_office(user: Any, office: Organisation) -> bool:
     )
 
 
-def can_act_for_unit(user: Any, organisation_id: int) -> bool:
+def can_act_for_unit(user: UserLike, organisation_id: int) -> bool:
     """A member (with write rights) of the organisation itself."""
     return user.is_superuser or any(
         g.organisation_id == organisation_id and Action.CHANGE in g.actions
@@ -530,7 +534,7 @@ def can_act_for_unit(user: Any, organisation_id: int) -> bool:
 
 def notice_create(
     *,
-    user: Any,
+    user: UserLike,
     office: Organisation,
     task: Task,
     organisation: Organisation,
@@ -560,7 +564,7 @@ def notice_create(
             subject=subject.strip()[:300],
             requirement=requirement.strip(),
             answer_by=answer_by,
-            created_by=user,
+            created_by=as_account(user),
         )
         save_in_scope(user, notice, Action.ADD)
         notice.number = f"督〔{timezone.localdate().year}〕{notice.pk}号"
@@ -569,7 +573,7 @@ def notice_create(
             notice=notice,
             from_status=NoticeStatus.FILED,
             to_status=NoticeStatus.FILED,
-            actor=user,
+            actor=as_account(user),
             actor_name=_name(user),
             comment="立项",
         )
@@ -577,7 +581,7 @@ def notice_create(
 
 
 def notice_advance(
-    *, user: Any, notice: Notice, comment: str = "", version: int | None = None
+    *, user: UserLike, notice: Notice, comment: str = "", version: int | None = None
 ) -> Notice:
     """Move a notice one step: 立项→交办→签收→办理→反馈→复核→办结.
 
@@ -616,7 +620,7 @@ def notice_advance(
             notice=notice,
             from_status=old,
             to_status=target,
-            actor=user,
+            actor=as_account(user),
             actor_name=_name(user),
             comment=comment,
         )
@@ -635,7 +639,7 @@ def notice_advance(
 
 
 def notice_send_back(
-    *, user: Any, notice: Notice, comment: str, version: int | None = None
+    *, user: UserLike, notice: Notice, comment: str, version: int | None = None
 ) -> Notice:
     """复核 not passed: back to 办理 with the office's opinion."""
     ensure_in_scope(user, notice, Action.VIEW)
@@ -655,7 +659,7 @@ def notice_send_back(
             notice=notice,
             from_status=old,
             to_status=notice.status,
-            actor=user,
+            actor=as_account(user),
             actor_name=_name(user),
             comment=comment.strip(),
         )
@@ -663,7 +667,7 @@ def notice_send_back(
 
 
 def report_split(
-    *, user: Any, report: Report, organisations: Iterable[Organisation]
+    *, user: UserLike, report: Report, organisations: Iterable[Organisation]
 ) -> list[Report]:
     """分解落实 further down: a county office splits its assignment among its own member
     units (or townships); each gets its own report, linked to the county's."""
@@ -715,7 +719,7 @@ def parent_plan_ok(local_plan: Plan, parent_plan: Plan) -> bool:
     )
 
 
-def links_suggest(*, user: Any, local_plan: Plan, parent_plan: Plan) -> int:
+def links_suggest(*, user: UserLike, local_plan: Plan, parent_plan: Plan) -> int:
     """Suggest, for every task of ``local_plan``, the ``parent_plan`` tasks it may
     implement (pure matcher, :mod:`kepu.progress.matching`). Earlier open suggestions
     between the two plans are replaced; confirmed and rejected pairs are kept as they
@@ -757,7 +761,7 @@ def links_suggest(*, user: Any, local_plan: Plan, parent_plan: Plan) -> int:
     return len(new)
 
 
-def link_decide(*, user: Any, link: TaskLink, confirm: bool) -> TaskLink:
+def link_decide(*, user: UserLike, link: TaskLink, confirm: bool) -> TaskLink:
     """An office that may change the local plan and see the parent task confirms
     (已确认) or rejects (已否决) a suggested link."""
     ensure_in_scope(user, link, Action.VIEW)
@@ -768,13 +772,13 @@ def link_decide(*, user: Any, link: TaskLink, confirm: bool) -> TaskLink:
         if locked is None:
             raise ValidationError("该对应关系已被删除。")
         link.status = LinkStatus.CONFIRMED if confirm else LinkStatus.REJECTED
-        link.decided_by = user if getattr(user, "is_authenticated", False) else None
+        link.decided_by = as_account(user) if getattr(user, "is_authenticated", False) else None
         link.decided_at = timezone.now()
         save_in_scope(user, link, Action.CHANGE)
     return link
 
 
-def link_create(*, user: Any, local: Task, parent: Task) -> TaskLink:
+def link_create(*, user: UserLike, local: Task, parent: Task) -> TaskLink:
     """Link a local task to a parent task by hand (confirmed at once)."""
     ensure_in_scope(user, parent, Action.VIEW)
     if not parent_plan_ok(local.plan, parent.plan):
@@ -785,7 +789,7 @@ def link_create(*, user: Any, local: Task, parent: Task) -> TaskLink:
             local=local, parent=parent, score=0
         )
         link.status = LinkStatus.CONFIRMED
-        link.decided_by = user if getattr(user, "is_authenticated", False) else None
+        link.decided_by = as_account(user) if getattr(user, "is_authenticated", False) else None
         link.decided_at = timezone.now()
         save_in_scope(user, link, Action.CHANGE if link.pk else Action.ADD)
     return link

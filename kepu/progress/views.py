@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kepu.core.pagination import paginate
+from kepu.core.types import UserLike
 from kepu.core.versioning import StaleEditError
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, can
@@ -41,7 +42,7 @@ from kepu.progress.models import (
 )
 
 
-def _offices(user: Any) -> list[tuple[int, str]]:
+def _offices(user: UserLike) -> list[tuple[int, str]]:
     return office_choices(user=user)
 
 
@@ -231,7 +232,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _split_choices(user: Any, report: Report) -> Any:
+def _split_choices(user: UserLike, report: Report) -> Any:
     """Units inside the reporting office's region it may split its assignment to."""
     if not report.organisation.is_office:
         return Organisation.objects.restrict(user, Action.VIEW).none()

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from kepu.core.autocomplete import AutocompleteWidget
+from kepu.core.types import UserLike
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.forms import RegionCodeField
 from kepu.orgs.models import Organisation
@@ -159,7 +160,7 @@ class TeamForm(VersionedForm):
     )
     active = forms.BooleanField(label="在册", required=False, initial=True)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any):
+    def __init__(self, *args: Any, user: UserLike, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # searched within the user's scope; a value outside it makes the form invalid
         self.fields["host"].queryset = Organisation.objects.restrict(user, Action.VIEW)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
+from kepu.core.types import UserLike
 from kepu.orgs.scoping import Action, user_grants
 from kepu.regions.models import Region
 from kepu.registry.models import (
@@ -25,7 +26,7 @@ from kepu.registry.models import (
 
 
 def base_list(
-    *, user: Any, status: str = "", level: str = "", q: str = ""
+    *, user: UserLike, status: str = "", level: str = "", q: str = ""
 ) -> QuerySet[EducationBase]:
     qs = EducationBase.objects.restrict(user, Action.VIEW).select_related("region", "organisation")
     if status:
@@ -37,19 +38,19 @@ def base_list(
     return qs.order_by("region__code", "name")
 
 
-def sheets_for(*, user: Any, base: EducationBase) -> QuerySet[ScoreSheet]:
+def sheets_for(*, user: UserLike, base: EducationBase) -> QuerySet[ScoreSheet]:
     """Score sheets that apply to ``base``: those of offices whose region contains it."""
     paths = [base.region.path[: i + 1] for i, ch in enumerate(base.region.path) if ch == "/"]
     # unscoped: sheets of the offices above the base (the base's staff fill them in)
     return ScoreSheet.objects.filter(region__path__in=paths).order_by("-year", "name")
 
 
-def sheet_list(*, user: Any) -> QuerySet[ScoreSheet]:
+def sheet_list(*, user: UserLike) -> QuerySet[ScoreSheet]:
     return ScoreSheet.objects.restrict(user, Action.VIEW).select_related("owner", "region")
 
 
 def expert_search(
-    *, user: Any, field: str = "", region_code: str = "", available: bool = False
+    *, user: UserLike, field: str = "", region_code: str = "", available: bool = False
 ) -> QuerySet[Expert]:
     qs = Expert.objects.restrict(user, Action.VIEW).select_related("region")
     if field:
@@ -62,7 +63,7 @@ def expert_search(
     return qs.order_by("region__code", "name")
 
 
-def is_office_over(user: Any, region: Region) -> bool:
+def is_office_over(user: UserLike, region: Region) -> bool:
     return user.is_superuser or any(
         g.region_path is not None
         and g.role == "office_admin"
@@ -72,7 +73,7 @@ def is_office_over(user: Any, region: Region) -> bool:
 
 
 # --- science museums ----------------------------------------------------------------------
-def museum_list(*, user: Any, q: str = "", region_code: str = "") -> QuerySet[Museum]:
+def museum_list(*, user: UserLike, q: str = "", region_code: str = "") -> QuerySet[Museum]:
     qs = Museum.objects.restrict(user, Action.VIEW).select_related("region", "organisation")
     if q:
         qs = qs.filter(name__icontains=q)
@@ -82,7 +83,9 @@ def museum_list(*, user: Any, q: str = "", region_code: str = "") -> QuerySet[Mu
     return qs.order_by("region__code", "name")
 
 
-def museum_reports(*, user: Any, year: int, accepted_only: bool = False) -> QuerySet[MuseumReport]:
+def museum_reports(
+    *, user: UserLike, year: int, accepted_only: bool = False
+) -> QuerySet[MuseumReport]:
     qs = (
         MuseumReport.objects.restrict(user, Action.VIEW)
         .filter(year=year)
@@ -93,7 +96,7 @@ def museum_reports(*, user: Any, year: int, accepted_only: bool = False) -> Quer
     return qs.order_by("museum__region__code", "museum__name")
 
 
-def _user_top_region(user: Any) -> Region | None:
+def _user_top_region(user: UserLike) -> Region | None:
     """The widest region the user's offices cover (the root for a superuser)."""
     if user.is_superuser:
         return Region.objects.filter(parent__isnull=True).order_by("code").first()
@@ -141,7 +144,7 @@ MUSEUM_SUM_FIELDS = [k for k, _, _ in MUSEUM_FIGURES if k != "satisfaction"]
 
 
 def museum_summary(
-    *, user: Any, year: int, region: Region | None = None, accepted_only: bool = False
+    *, user: UserLike, year: int, region: Region | None = None, accepted_only: bool = False
 ) -> dict[str, Any]:
     """The year's museum reports per child region of ``region`` (default: the user's widest
     office region): museums, reports, and the sums of every figure (satisfaction: mean)."""
@@ -178,7 +181,7 @@ def museum_summary(
 
 
 def museum_figures_by_region(
-    *, user: Any, year: int, region: Region | None = None
+    *, user: UserLike, year: int, region: Region | None = None
 ) -> dict[str, dict[str, Any]]:
     """For prefill (e.g. the annual statistics): accepted museum reports of ``year`` per
     child region code of ``region``: ``{code: {"museums", "reports", <figure>: sum …}}``."""
@@ -190,14 +193,14 @@ def museum_figures_by_region(
 
 
 # --- volunteers ---------------------------------------------------------------------------
-def personal_offices(user: Any) -> set[int] | None:
+def personal_offices(user: UserLike) -> set[int] | None:
     """Organisations whose teams' personal data ``user`` may see (None: all, superuser)."""
     if user.is_superuser:
         return None
     return {g.organisation_id for g in user_grants(user) if g.region_path is not None}
 
 
-def personal_access(user: Any, team: VolunteerTeam) -> bool:
+def personal_access(user: UserLike, team: VolunteerTeam) -> bool:
     """Whether ``user`` sees the personal data of ``team``'s volunteers: members of the
     team's office only (not the host unit, not other offices above or below)."""
     if not getattr(user, "is_authenticated", False):
@@ -207,7 +210,7 @@ def personal_access(user: Any, team: VolunteerTeam) -> bool:
 
 
 def team_list(
-    *, user: Any, q: str = "", kind: str = "", region_code: str = ""
+    *, user: UserLike, q: str = "", kind: str = "", region_code: str = ""
 ) -> QuerySet[VolunteerTeam]:
     qs = VolunteerTeam.objects.restrict(user, Action.VIEW).select_related(
         "region", "office", "host"
@@ -223,7 +226,7 @@ def team_list(
 
 
 def volunteer_search(
-    *, user: Any, q: str = "", team: VolunteerTeam | None = None, personal_only: bool = False
+    *, user: UserLike, q: str = "", team: VolunteerTeam | None = None, personal_only: bool = False
 ) -> QuerySet[Volunteer]:
     """Volunteers in sight; a name search from the start of the name (surname or full name:
     a prefix index serves it at national scale). ``personal_only`` keeps the teams whose
@@ -244,7 +247,7 @@ def volunteer_search(
     return qs.order_by("-pk")
 
 
-def service_records(*, user: Any, volunteer: Volunteer, year: int) -> QuerySet[ServiceRecord]:
+def service_records(*, user: UserLike, volunteer: Volunteer, year: int) -> QuerySet[ServiceRecord]:
     return (
         ServiceRecord.objects.restrict(user, Action.VIEW)
         .filter(volunteer=volunteer, served_on__year=year)
@@ -253,7 +256,7 @@ def service_records(*, user: Any, volunteer: Volunteer, year: int) -> QuerySet[S
     )
 
 
-def volunteer_year_hours(*, user: Any, volunteer: Volunteer) -> list[dict[str, Any]]:
+def volunteer_year_hours(*, user: UserLike, volunteer: Volunteer) -> list[dict[str, Any]]:
     """A volunteer's totals per year: records and hours."""
     return list(
         ServiceRecord.objects.restrict(user, Action.VIEW)
@@ -267,7 +270,7 @@ def volunteer_year_hours(*, user: Any, volunteer: Volunteer) -> list[dict[str, A
 
 
 def team_year_totals(
-    *, user: Any, year: int, teams: list[VolunteerTeam]
+    *, user: UserLike, year: int, teams: list[VolunteerTeam]
 ) -> dict[int, dict[str, Any]]:
     """Per team of ``teams``: volunteers, volunteers who served in ``year``, records, hours."""
     ids = [t.pk for t in teams]
@@ -303,7 +306,7 @@ def team_year_totals(
 
 
 def volunteer_region_totals(
-    *, user: Any, year: int, region: Region | None = None
+    *, user: UserLike, year: int, region: Region | None = None
 ) -> dict[str, Any]:
     """The year's volunteer figures per child region of ``region`` (default: the user's
     widest office region): teams, volunteers on the register, volunteers who served,
@@ -346,7 +349,7 @@ def volunteer_region_totals(
 
 
 def volunteer_totals_by_region(
-    *, user: Any, year: int, region: Region | None = None
+    *, user: UserLike, year: int, region: Region | None = None
 ) -> dict[str, dict[str, Any]]:
     """For prefill (e.g. the annual statistics): ``{child region code: {"teams",
     "volunteers", "served", "records", "hours"}}`` for ``year``."""

@@ -34,6 +34,7 @@ from kepu.core.importing import (
     decode_csv,
     xlsx_rows,
 )
+from kepu.core.types import UserLike, as_account
 from kepu.core.validation import length_errors
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
@@ -65,7 +66,7 @@ from kepu.registry.museums import report_errors
 SHEET_LIMITS = SheetLimits(rows=500, cells=500 * 12, unpacked_bytes=20 * 1024 * 1024)
 
 
-def _office_over(user: Any, region: Region) -> Organisation:
+def _office_over(user: UserLike, region: Region) -> Organisation:
     """The user's office (administrator) whose region contains ``region``."""
     if user.is_superuser:
         office = (
@@ -126,7 +127,7 @@ def _check_base(organisation: Organisation, f: BaseFields) -> None:
         raise ValidationError(errors)
 
 
-def base_apply(*, user: Any, organisation: Organisation, fields: BaseFields) -> EducationBase:
+def base_apply(*, user: UserLike, organisation: Organisation, fields: BaseFields) -> EducationBase:
     """The applicant (the base's own organisation, or an office for it) files an application."""
     ensure_in_scope(user, organisation, Action.ADD)
     _check_base(organisation, fields)
@@ -137,7 +138,7 @@ def base_apply(*, user: Any, organisation: Organisation, fields: BaseFields) -> 
 
 
 def base_update(
-    *, user: Any, base: EducationBase, fields: BaseFields, version: int | None
+    *, user: UserLike, base: EducationBase, fields: BaseFields, version: int | None
 ) -> EducationBase:
     ensure_in_scope(user, base, Action.CHANGE)
     _check_base(base.organisation, fields)
@@ -153,7 +154,7 @@ def base_update(
     return base
 
 
-def base_endorse(*, user: Any, base: EducationBase) -> EducationBase:
+def base_endorse(*, user: UserLike, base: EducationBase) -> EducationBase:
     if base.status != BaseStatus.APPLYING:
         raise ValidationError("只有申报中的基地可以推荐。")
     office = _office_over(user, base.region)
@@ -166,7 +167,7 @@ def base_endorse(*, user: Any, base: EducationBase) -> EducationBase:
 
 def base_certify(
     *,
-    user: Any,
+    user: UserLike,
     base: EducationBase,
     approve: bool,
     batch: str = "",
@@ -193,7 +194,7 @@ def base_certify(
 # --- score sheets -------------------------------------------------------------------------
 def sheet_create(
     *,
-    user: Any,
+    user: UserLike,
     year: int,
     data: dict[str, Any],
     owner_id: int | None = None,
@@ -359,7 +360,7 @@ def system_figures(base: EducationBase, year: int) -> dict[str, Any]:
     return figures
 
 
-def review_open(*, user: Any, base: EducationBase, sheet: ScoreSheet, year: int) -> BaseReview:
+def review_open(*, user: UserLike, base: EducationBase, sheet: ScoreSheet, year: int) -> BaseReview:
     """Start (or return) the base's review of ``year`` on ``sheet``, prefilled from the system."""
     ensure_in_scope(user, base, Action.CHANGE)
     if base.status not in (BaseStatus.CERTIFIED, BaseStatus.WARNING):
@@ -375,7 +376,7 @@ def review_open(*, user: Any, base: EducationBase, sheet: ScoreSheet, year: int)
 
 def review_save(
     *,
-    user: Any,
+    user: UserLike,
     review: BaseReview,
     figures: dict[str, Any],
     summary: str,
@@ -416,7 +417,9 @@ def _failures_in_a_row(base: EducationBase, year: int) -> int:
     return n
 
 
-def review_score(*, user: Any, review: BaseReview, reviewer_scores: dict[str, Any]) -> BaseReview:
+def review_score(
+    *, user: UserLike, review: BaseReview, reviewer_scores: dict[str, Any]
+) -> BaseReview:
     """An office over the base scores the items the sheet leaves to reviewers; the grade
     follows, and the warning/revocation rule updates the base's status."""
     if review.status != ReviewStatus.SUBMITTED:
@@ -438,7 +441,7 @@ def review_score(*, user: Any, review: BaseReview, reviewer_scores: dict[str, An
         review.total, review.grade, review.failed = result.total, result.grade or "", result.failed
         review.status, review.scored_by, review.scored_at = (
             ReviewStatus.SCORED,
-            user,
+            as_account(user),
             timezone.now(),
         )
         review.save()
@@ -475,7 +478,7 @@ class ExpertFields:
 
 def expert_save(
     *,
-    user: Any,
+    user: UserLike,
     fields: ExpertFields,
     expert: Expert | None = None,
     owner_id: int | None = None,
@@ -538,7 +541,7 @@ def _check_museum(organisation: Organisation, f: MuseumFields) -> None:
 
 def museum_save(
     *,
-    user: Any,
+    user: UserLike,
     fields: MuseumFields,
     organisation: Organisation | None = None,
     museum: Museum | None = None,
@@ -563,7 +566,7 @@ def museum_save(
     return museum
 
 
-def museum_report_open(*, user: Any, museum: Museum, year: int) -> MuseumReport:
+def museum_report_open(*, user: UserLike, museum: Museum, year: int) -> MuseumReport:
     """Start (or return) the museum's report of ``year``."""
     ensure_in_scope(user, museum, Action.CHANGE)
     if not 2000 <= year <= timezone.localdate().year:
@@ -577,7 +580,7 @@ def museum_report_open(*, user: Any, museum: Museum, year: int) -> MuseumReport:
 
 def museum_report_save(
     *,
-    user: Any,
+    user: UserLike,
     report: MuseumReport,
     figures: dict[str, Any],
     summary: str,
@@ -614,7 +617,7 @@ def museum_report_save(
 
 
 def museum_report_review(
-    *, user: Any, report: MuseumReport, accept: bool, comment: str = ""
+    *, user: UserLike, report: MuseumReport, accept: bool, comment: str = ""
 ) -> MuseumReport:
     """An office over the museum accepts the submitted report or returns it."""
     if report.status != ReportStatus.SUBMITTED:
@@ -628,7 +631,7 @@ def museum_report_review(
         version_check(report, expected=None)
         report.status = ReportStatus.ACCEPTED if accept else ReportStatus.RETURNED
         report.review_comment = comment.strip()[:500]
-        report.reviewed_by, report.reviewed_at = user, timezone.now()
+        report.reviewed_by, report.reviewed_at = as_account(user), timezone.now()
         report.save()
     return report
 
@@ -674,7 +677,7 @@ class TeamFields:
 
 def team_save(
     *,
-    user: Any,
+    user: UserLike,
     fields: TeamFields,
     team: VolunteerTeam | None = None,
     office_id: int | None = None,
@@ -718,7 +721,7 @@ def id_number_hash(number: str) -> str:
     return identity.id_hash(number, _id_key())
 
 
-def _require_personal(user: Any, team: VolunteerTeam) -> None:
+def _require_personal(user: UserLike, team: VolunteerTeam) -> None:
     from kepu.registry.selectors import personal_access
 
     if not personal_access(user, team):
@@ -761,7 +764,7 @@ def _volunteer_errors(f: VolunteerFields, *, new: bool) -> tuple[dict[str, str],
 
 def volunteer_save(
     *,
-    user: Any,
+    user: UserLike,
     team: VolunteerTeam,
     fields: VolunteerFields,
     volunteer: Volunteer | None = None,
@@ -800,7 +803,7 @@ def volunteer_save(
 
 def service_add(
     *,
-    user: Any,
+    user: UserLike,
     volunteer: Volunteer,
     served_on: dt.date,
     hours: Decimal,
@@ -846,7 +849,7 @@ def service_add(
         activity=activity,
         task=task,
         description=description.strip() or (activity.title if activity else ""),
-        created_by=user,
+        created_by=as_account(user),
     )
     return save_in_scope(user, record, Action.ADD)
 
@@ -873,7 +876,7 @@ def _date(text: str) -> dt.date | None:
 
 def volunteers_import(
     *,
-    user: Any,
+    user: UserLike,
     team: VolunteerTeam,
     name: str,
     data: bytes,

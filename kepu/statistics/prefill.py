@@ -23,6 +23,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from kepu.core.types import UserLike
 from kepu.orgs.scoping import Action
 
 Source = Callable[[Any, Any, int], int | None]
@@ -33,7 +34,7 @@ def _year_range(year: int) -> tuple[dt.datetime, dt.datetime]:
     return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
 
 
-def _campaign_activities(user: Any, organisation: Any, year: int) -> int | None:
+def _campaign_activities(user: UserLike, organisation: Any, year: int) -> int | None:
     """Activities the unit organised in campaigns that year (published or completed)."""
     from kepu.campaigns.models import Activity, Status
 
@@ -50,7 +51,7 @@ def _campaign_activities(user: Any, organisation: Any, year: int) -> int | None:
     )
 
 
-def _bases(user: Any, organisation: Any, year: int) -> int | None:
+def _bases(user: UserLike, organisation: Any, year: int) -> int | None:
     """The unit's certified education bases (also those on warning) at year end."""
     from kepu.registry.models import BaseStatus, EducationBase
 
@@ -61,7 +62,7 @@ def _bases(user: Any, organisation: Any, year: int) -> int | None:
     )
 
 
-def _experts(user: Any, organisation: Any, year: int) -> int | None:
+def _experts(user: UserLike, organisation: Any, year: int) -> int | None:
     """Experts in the pool that the unit manages."""
     from kepu.registry.models import Expert
 
@@ -82,7 +83,9 @@ SOURCE_LABELS = {
 }
 
 
-def prefill_values(*, user: Any, organisation: Any, year: int, indicators: Any) -> dict[str, int]:
+def prefill_values(
+    *, user: UserLike, organisation: Any, year: int, indicators: Any
+) -> dict[str, int]:
     """``{code: value}`` for the indicators whose source is registered (one query each)."""
     out: dict[str, int] = {}
     for ind in indicators:

@@ -8,13 +8,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from kepu.core.types import UserLike
 from kepu.orgs.scoping import Action
 from kepu.regions.models import Region
 from kepu.statistics import core
 from kepu.statistics.models import Collection, Population, ReportStatus, StatReport
 
 
-def collection_list(*, user: Any) -> QuerySet[Collection]:
+def collection_list(*, user: UserLike) -> QuerySet[Collection]:
     return (
         Collection.objects.restrict(user, Action.VIEW)
         .select_related("office", "region")
@@ -22,7 +23,7 @@ def collection_list(*, user: Any) -> QuerySet[Collection]:
     )
 
 
-def my_reports(*, user: Any) -> QuerySet[StatReport]:
+def my_reports(*, user: UserLike) -> QuerySet[StatReport]:
     """Reports of the user's own organisations (what a unit fills in)."""
     from kepu.orgs.scoping import user_grants
 
@@ -36,7 +37,7 @@ def my_reports(*, user: Any) -> QuerySet[StatReport]:
 
 
 def collection_reports(
-    *, user: Any, collection: Collection, status: str = "", q: str = ""
+    *, user: UserLike, collection: Collection, status: str = "", q: str = ""
 ) -> QuerySet[StatReport]:
     qs = (
         StatReport.objects.restrict(user, Action.VIEW)
@@ -50,7 +51,7 @@ def collection_reports(
     return qs.order_by("region__code", "organisation__name")
 
 
-def status_counts(*, user: Any, collection: Collection) -> dict[str, int]:
+def status_counts(*, user: UserLike, collection: Collection) -> dict[str, int]:
     from django.db.models import Count
 
     rows = (
@@ -82,7 +83,7 @@ class Rollup:
     total: RollupRow
 
 
-def rollup(*, user: Any, collection: Collection, by: str = "region") -> Rollup:
+def rollup(*, user: UserLike, collection: Collection, by: str = "region") -> Rollup:
     """Accepted reports summed per region one level below the collection's region (the
     region's own units as 本级) or per department kind; with derived indicators."""
     catalogue = collection.catalogue.parsed()
@@ -159,7 +160,7 @@ def rollup(*, user: Any, collection: Collection, by: str = "region") -> Rollup:
     return Rollup(by=by, rows=rows, total=total)
 
 
-def series(*, user: Any, collection: Collection, code: str) -> list[tuple[int, int]]:
+def series(*, user: UserLike, collection: Collection, code: str) -> list[tuple[int, int]]:
     """(year, accepted total) of one indicator over the office's collections."""
     # The office's collections of every year, then each one's accepted total.
     collections = (

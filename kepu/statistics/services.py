@@ -24,6 +24,7 @@ from kepu.core.importing import (
     decode_csv,
     xlsx_rows,
 )
+from kepu.core.types import UserLike, as_account
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, office_admin_above, save_in_scope
@@ -74,7 +75,9 @@ def catalogue_data_from_file(*, name: str, data: bytes, year: int | None = None)
         raise DataImportError(exc.errors) from exc
 
 
-def catalogue_import(*, user: Any, data: Mapping[str, Any], source_name: str = "") -> Catalogue:
+def catalogue_import(
+    *, user: UserLike, data: Mapping[str, Any], source_name: str = ""
+) -> Catalogue:
     """Create (or replace, while no collection uses it) the catalogue of a year."""
     if not user.is_superuser:
         raise PermissionDenied("只有系统管理员(全国统计主管)可以导入指标目录。")
@@ -111,7 +114,7 @@ class CollectionFields:
 
 
 def collection_create(
-    *, user: Any, catalogue: Catalogue, fields: CollectionFields, office_id: int | None = None
+    *, user: UserLike, catalogue: Catalogue, fields: CollectionFields, office_id: int | None = None
 ) -> Collection:
     """An office opens the year's collection: one report for every active organisation
     in its region (offices below included), with its department from the catalogue."""
@@ -179,7 +182,7 @@ def previous_values(report: StatReport) -> dict[str, int] | None:
     return dict(prev.values) if prev is not None else None
 
 
-def _check_editable(user: Any, report: StatReport) -> None:
+def _check_editable(user: UserLike, report: StatReport) -> None:
     if not report.editable:
         raise ValidationError(f"报表当前状态为「{report.get_status_display()}」, 不能修改。")
     if report.collection.status != "open":
@@ -188,7 +191,7 @@ def _check_editable(user: Any, report: StatReport) -> None:
 
 def report_save(
     *,
-    user: Any,
+    user: UserLike,
     report: StatReport,
     raw: Mapping[str, Any],
     explanations: Mapping[str, str] | None = None,
@@ -236,7 +239,7 @@ def report_save(
 REPORT_HEADER = ["代码", "指标名称", "类别", "单位", "类型", "数值", "变动说明"]
 
 
-def report_upload(*, user: Any, report: StatReport, name: str, data: bytes) -> StatReport:
+def report_upload(*, user: UserLike, report: StatReport, name: str, data: bytes) -> StatReport:
     """Fill a report from its Excel template (all-or-nothing, errors per cell)."""
     _check_editable(user, report)
     try:
@@ -284,14 +287,16 @@ def report_upload(*, user: Any, report: StatReport, name: str, data: bytes) -> S
     return report
 
 
-def can_review(user: Any, report: StatReport) -> bool:
+def can_review(user: UserLike, report: StatReport) -> bool:
     """An office administrator whose region contains the report (not the unit itself)."""
     return office_admin_above(
         user, region_path=report.region.path, organisation_id=report.organisation_id
     )
 
 
-def report_review(*, user: Any, report: StatReport, accept: bool, comment: str = "") -> StatReport:
+def report_review(
+    *, user: UserLike, report: StatReport, accept: bool, comment: str = ""
+) -> StatReport:
     if not can_review(user, report):
         raise PermissionDenied("只有上级办公室的管理员可以审核统计报表。")
     comment = comment.strip()[:1000]
@@ -303,7 +308,7 @@ def report_review(*, user: Any, report: StatReport, accept: bool, comment: str =
         version_check(report, expected=None)
         report.status = ReportStatus.ACCEPTED if accept else ReportStatus.RETURNED
         report.comment = comment
-        report.reviewed_by = user
+        report.reviewed_by = as_account(user)
         report.reviewed_at = timezone.now()
         save_in_scope(user, report, Action.CHANGE)
     return report
@@ -313,7 +318,7 @@ def report_review(*, user: Any, report: StatReport, accept: bool, comment: str =
 POPULATION_HEADER = ["区划代码", "区域名称", "年度", "常住人口(人)"]
 
 
-def population_import(*, user: Any, name: str, data: bytes) -> int:
+def population_import(*, user: UserLike, name: str, data: bytes) -> int:
     """Import population per region and year (csv/xlsx: 区划代码, 年度, 常住人口(人)).
 
     All-or-nothing; every region must lie inside the importing office's region.

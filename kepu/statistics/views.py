@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from kepu.core.files import xlsx_response
 from kepu.core.importing import DataImportError
 from kepu.core.pagination import paginate
+from kepu.core.types import UserLike
 from kepu.core.versioning import StaleEditError
 from kepu.orgs.scoping import Action, can, get_in_scope, user_grants
 from kepu.orgs.selectors import acting_office, can_act_for_an_office
@@ -35,7 +36,7 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def _is_office_member(user: Any) -> bool:
+def _is_office_member(user: UserLike) -> bool:
     return user.is_superuser or any(g.region_path is not None for g in user_grants(user))
 
 

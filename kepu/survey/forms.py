@@ -8,6 +8,7 @@ from django.http import QueryDict
 
 from kepu.core.files import DATA, check_upload, check_upload_file
 from kepu.core.importing import DataImportError, SheetLimits, csv_rows, decode_csv, xlsx_rows
+from kepu.core.types import UserLike
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.selectors import office_choices
 from kepu.plans.models import Target
@@ -60,7 +61,7 @@ def questionnaire_file_tables(upload: Any) -> config.Tables:
         raise DataImportError(str(exc)) from exc
 
 
-def region_choices(user: Any) -> list[tuple[int, str]]:
+def region_choices(user: UserLike) -> list[tuple[int, str]]:
     """Regions a wave may cover: each office's region and its children (down to county)."""
     ids: list[tuple[int, str]] = []
     seen: set[int] = set()
@@ -109,7 +110,7 @@ class WaveForm(VersionedForm, forms.Form):
     TABLE_FIELDS = ("config_mode", "config_file", "questionnaire", "scoring")
     EXTRA_ROWS = {"items": 5, "dimensions": 2, "bands": 1}
 
-    def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: UserLike, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["owner"]).choices = office_choices(user=user)
         cast(forms.ChoiceField, self.fields["region"]).choices = region_choices(user)

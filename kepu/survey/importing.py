@@ -41,6 +41,7 @@ from kepu.core.importing import (
     decode_csv,
     xlsx_rows,
 )
+from kepu.core.types import UserLike
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope
 from kepu.regions.models import Region
 from kepu.survey import adapter
@@ -668,7 +669,7 @@ def _no_progress(fraction: float, message: str) -> None:
 
 
 def import_respondents(
-    *, user: Any, wave: Wave, name: str, data: bytes, progress: Progress | None = None
+    *, user: UserLike, wave: Wave, name: str, data: bytes, progress: Progress | None = None
 ) -> ImportSummary:
     """Replace the wave's microdata with the rows of a CSV/XLSX file, all or nothing."""
     report = progress or _no_progress
@@ -794,7 +795,7 @@ def _margin_category(
 
 def margins_replace(
     *,
-    user: Any,
+    user: UserLike,
     wave: Wave,
     rows: list[tuple[str, str, str]],
     line_offset: int = 1,
@@ -848,14 +849,14 @@ def margins_replace(
 
 
 def margins_set(
-    *, user: Any, wave: Wave, variable: str, rows: list[tuple[str, str]]
+    *, user: UserLike, wave: Wave, variable: str, rows: list[tuple[str, str]]
 ) -> list[Margin]:
     """Replace one variable's margins with (category, population) pairs as written."""
     return margins_replace(user=user, wave=wave, rows=[(variable, c, p) for c, p in rows])
 
 
 def margins_import(
-    *, user: Any, wave: Wave, name: str, data: bytes, variable: str = ""
+    *, user: UserLike, wave: Wave, name: str, data: bytes, variable: str = ""
 ) -> list[Margin]:
     """Import margins from the CLI's CSV format.
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
+from kepu.core.types import UserLike
 from kepu.orgs.scoping import Action, reads_from_below, user_grants
 from kepu.regions.models import Region
 from kepu.survey.models import (
@@ -23,7 +24,7 @@ from kepu.survey.models import (
 )
 
 
-def wave_list(*, user: Any) -> QuerySet[Wave]:
+def wave_list(*, user: UserLike) -> QuerySet[Wave]:
     latest_rate = Estimate.objects.filter(
         run__wave=OuterRef("pk"),
         run__status=RunStatus.DONE,
@@ -56,7 +57,7 @@ def with_respondent_counts(waves: Iterable[Wave]) -> list[Wave]:
     return waves
 
 
-def wave_get(*, user: Any, pk: int, action: Action | str = Action.VIEW) -> Wave:
+def wave_get(*, user: UserLike, pk: int, action: Action | str = Action.VIEW) -> Wave:
     return (
         Wave.objects.restrict(user, action)
         .select_related("region", "owner", "created_by")
@@ -68,7 +69,7 @@ def latest_done_run(wave: Wave) -> EstimationRun | None:
     return wave.runs.filter(status=RunStatus.DONE).order_by("-created_at", "-pk").first()
 
 
-def run_get(*, user: Any, wave: Wave, pk: int | None) -> EstimationRun | None:
+def run_get(*, user: UserLike, wave: Wave, pk: int | None) -> EstimationRun | None:
     """The run to show: the requested one (if in scope and of this wave) or the latest done."""
     if pk is None:
         return latest_done_run(wave)
@@ -158,7 +159,7 @@ class Trend:
     targets: list[WaveTarget]
 
 
-def trend(*, user: Any, wave: Wave) -> Trend:
+def trend(*, user: UserLike, wave: Wave) -> Trend:
     """The region's waves (that the user may see) with their latest overall rate, and targets.
 
     Each wave is compared with the target for its own year, or else the nearest later one.
@@ -217,13 +218,13 @@ def sample_categories(wave: Wave) -> dict[str, dict[str, int]]:
     return counts
 
 
-def reads_from_below_wave(*, user: Any, wave: Wave) -> bool:
+def reads_from_below_wave(*, user: UserLike, wave: Wave) -> bool:
     """Whether ``user`` sees ``wave`` only as an office below its region (a county office
     reading a city or provincial survey: results only, read-only)."""
     return reads_from_below(user, region_path=wave.region.path, owner_id=wave.owner_id)
 
 
-def own_subregions(*, user: Any, wave: Wave) -> list[Region]:
+def own_subregions(*, user: UserLike, wave: Wave) -> list[Region]:
     """For an office below the wave's region: the wave's sub-regions that contain it
     (its own county for a city survey; its city for a provincial survey)."""
     base = wave.region.path
@@ -247,7 +248,7 @@ class OwnCell:
     exact: bool  # the reader's own region (not the sub-region containing it)
 
 
-def own_cells(*, user: Any, wave: Wave, results: Results | None) -> list[OwnCell]:
+def own_cells(*, user: UserLike, wave: Wave, results: Results | None) -> list[OwnCell]:
     if results is None:
         return []
     sub = results.subregions

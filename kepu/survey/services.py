@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from kepu.core.importing import MAX_REPORTED_ERRORS, DataImportError
+from kepu.core.types import UserLike
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope
@@ -66,7 +67,7 @@ __all__ = [
 
 
 # --- waves ----------------------------------------------------------------------------------
-def office_for_survey(user: Any, owner_id: int | None = None) -> Organisation:
+def office_for_survey(user: UserLike, owner_id: int | None = None) -> Organisation:
     """The office on whose behalf ``user`` creates a wave."""
     return acting_office(
         user=user,
@@ -95,7 +96,7 @@ class WaveFields:
     ci_method: str = "logit"
 
 
-def wave_create(*, user: Any, owner: Organisation, fields: WaveFields) -> Wave:
+def wave_create(*, user: UserLike, owner: Organisation, fields: WaveFields) -> Wave:
     questionnaire = fields.questionnaire or adapter.default_questionnaire()
     scoring = fields.scoring or adapter.default_scoring()
     _check_configs(questionnaire, scoring)
@@ -120,7 +121,9 @@ def wave_create(*, user: Any, owner: Organisation, fields: WaveFields) -> Wave:
 WAVE_EDIT_FIELDS = ["title", "kind", "year", "region", "min_n", "max_rse", "ci_method", "notes"]
 
 
-def wave_update(*, user: Any, wave: Wave, fields: WaveFields, version: int | None = None) -> Wave:
+def wave_update(
+    *, user: UserLike, wave: Wave, fields: WaveFields, version: int | None = None
+) -> Wave:
     ensure_in_scope(user, wave, Action.CHANGE)
     questionnaire = fields.questionnaire or wave.questionnaire
     scoring = fields.scoring or wave.scoring
@@ -164,14 +167,14 @@ def _config_text(config: dict[str, Any]) -> str:
     return f"{items}摘要 {digest}"
 
 
-def wave_delete(*, user: Any, wave: Wave) -> None:
+def wave_delete(*, user: UserLike, wave: Wave) -> None:
     ensure_in_scope(user, wave, Action.DELETE)
     wave.delete()
 
 
 def wave_target_add(
     *,
-    user: Any,
+    user: UserLike,
     wave: Wave,
     year: int,
     rate: float,
@@ -190,7 +193,7 @@ def wave_target_add(
     return save_in_scope(user, target, Action.CHANGE)
 
 
-def wave_target_delete(*, user: Any, target: WaveTarget) -> None:
+def wave_target_delete(*, user: UserLike, target: WaveTarget) -> None:
     ensure_in_scope(user, target, Action.CHANGE)
     target.delete()
 
@@ -198,7 +201,7 @@ def wave_target_delete(*, user: Any, target: WaveTarget) -> None:
 # --- imports (kepu.survey.importing) ---------------------------------------------------------
 def respondents_import(
     *,
-    user: Any,
+    user: UserLike,
     wave: Wave,
     name: str,
     data: bytes,
@@ -215,7 +218,7 @@ def respondents_import(
     )
 
 
-def margins_clear(*, user: Any, wave: Wave, variable: str = "") -> None:
+def margins_clear(*, user: UserLike, wave: Wave, variable: str = "") -> None:
     ensure_in_scope(user, wave, Action.CHANGE)
     qs = wave.margins.all()
     if variable:
@@ -224,7 +227,7 @@ def margins_clear(*, user: Any, wave: Wave, variable: str = "") -> None:
 
 
 # --- estimation runs ----------------------------------------------------------------------
-def run_create(*, user: Any, wave: Wave, rake: bool = True) -> EstimationRun:
+def run_create(*, user: UserLike, wave: Wave, rake: bool = True) -> EstimationRun:
     """A queued run row for the wave (the task that fills it is started by the caller)."""
     ensure_in_scope(user, wave, Action.CHANGE)
     if not wave.respondents.exists():
@@ -241,7 +244,7 @@ def run_create(*, user: Any, wave: Wave, rake: bool = True) -> EstimationRun:
     return save_in_scope(user, run, Action.CHANGE)
 
 
-def run_start(*, user: Any, wave: Wave, rake: bool = True) -> EstimationRun:
+def run_start(*, user: UserLike, wave: Wave, rake: bool = True) -> EstimationRun:
     """Queue an estimation of the wave as a background task; return its run row."""
     from kepu.survey.tasks import estimate_wave
 
