@@ -403,6 +403,7 @@ def run(
     password: str,
     inprocess_limit: float,
     timeout: float,
+    warmup: int = 0,
     log: Callable[[str], None] = print,
 ) -> list[Row]:
     from django.contrib.auth import get_user_model
@@ -416,6 +417,13 @@ def run(
             raise SystemExit(f"没有账号 {ROLES[role]}: 请先运行 kepu bench seed")
         session = Session(base_url, timeout=timeout)
         session.login(user.username, password)
+        if warmup:
+            # Untimed requests first, so each gunicorn worker has loaded its templates and
+            # URL resolver (a freshly started worker's first request is not what users see).
+            for page in pages:
+                path = resolve(page, user, cache)
+                if path is not None:
+                    measure(session, path, warmup)
         for page in pages:
             path = resolve(page, user, cache)
             if path is None:
@@ -469,6 +477,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--url", help="已在运行的服务器 (默认: 自动启动 gunicorn 生产模式)")
     p.add_argument("--repeat", type=int, default=5, help="每页请求次数 (默认 5)")
+    p.add_argument(
+        "--warmup", type=int, default=1, help="计时前每页先请求几次 (不计时; 默认 1, 0 为不预热)"
+    )
     p.add_argument("--roles", default=",".join(ROLES), help="逗号分隔: " + ",".join(ROLES))
     p.add_argument("--pages", default="", help="只测标签包含这些词的页面 (逗号分隔)")
     p.add_argument("--password", default=PASSWORD)
@@ -504,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
             password=args.password,
             inprocess_limit=args.inprocess_limit,
             timeout=args.timeout,
+            warmup=args.warmup,
         )
 
     if args.url:
