@@ -90,6 +90,9 @@ PAGES: list[Page] = [
     Page("活动征集列表", "/campaigns/"),
     Page("科普教育基地", "/registry/"),
     Page("科普专家库", "/registry/experts/"),
+    Page("科技馆", "/registry/museums/"),
+    Page("志愿服务队", "/registry/teams/"),
+    Page("科普统计", "/statistics/"),
     Page("通知", "/notifications/"),
 ]
 
