@@ -16,10 +16,8 @@ No Django here.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from kepu.plans.parsing import MAX_BYTES, ParseError
-from kepu.plans.parsing.decode import decode_bytes, text_blocks
+from kepu.plans.parsing import ParseError, blocks_from_bytes, blocks_from_text, read_document_file
 
 from .extract import extract
 from .model import ParsedCampaign, Quota
@@ -46,38 +44,12 @@ def _run(blocks: list) -> ParsedCampaign:  # type: ignore[type-arg]
 
 
 def parse_campaign_text(text: str) -> ParsedCampaign:
-    if not isinstance(text, str):
-        raise ParseError("输入必须是文本。")
-    if not text.strip():
-        raise ParseError("文档内容为空。")
-    return _run(text_blocks(text))
+    return _run(blocks_from_text(text))
 
 
 def parse_campaign_bytes(data: bytes, filename: str) -> ParsedCampaign:
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise ParseError("输入必须是字节串。")
-    data = bytes(data)
-    if not data.strip():
-        raise ParseError("文件为空。")
-    if len(data) > MAX_BYTES:
-        raise ParseError("文件过大 (超过 50 MB)。")
-    try:
-        blocks = decode_bytes(data, filename or "")
-    except ParseError:
-        raise
-    except Exception as exc:
-        raise ParseError(f"无法读取文件 ({exc.__class__.__name__})。") from exc
-    return _run(blocks)
+    return _run(blocks_from_bytes(data, filename))
 
 
 def parse_campaign_file(path: str | os.PathLike[str]) -> ParsedCampaign:
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError as exc:
-        raise ParseError(f"找不到文件: {p}") from exc
-    except IsADirectoryError as exc:
-        raise ParseError(f"这是一个文件夹, 不是文件: {p}") from exc
-    except OSError as exc:
-        raise ParseError(f"无法读取文件: {p} ({exc.strerror or exc.__class__.__name__})") from exc
-    return parse_campaign_bytes(data, p.name)
+    return parse_campaign_bytes(*read_document_file(path))

@@ -58,17 +58,17 @@ def _parse_blocks(blocks: list) -> ParsedPlan:  # type: ignore[type-arg]
         raise ParseError(f"解析文档时出错 ({exc.__class__.__name__})。") from exc
 
 
-def parse_text(text: str) -> ParsedPlan:
-    """Parse an already-decoded document."""
+def blocks_from_text(text: str) -> list:  # type: ignore[type-arg]
+    """The blocks of an already-decoded document (shared with the campaign parser)."""
     if not isinstance(text, str):
         raise ParseError("输入必须是文本。")
     if not text.strip():
         raise ParseError("文档内容为空。")
-    return _parse_blocks(text_blocks(text))
+    return text_blocks(text)
 
 
-def parse_bytes(data: bytes, filename: str) -> ParsedPlan:
-    """Parse a ``.txt`` (any common encoding), ``.docx`` or saved ``.html`` document."""
+def blocks_from_bytes(data: bytes, filename: str) -> list:  # type: ignore[type-arg]
+    """The blocks of a ``.txt`` (any common encoding), ``.docx``, ``.pdf`` or ``.html`` file."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ParseError("输入必须是字节串。")
     data = bytes(data)
@@ -77,23 +77,36 @@ def parse_bytes(data: bytes, filename: str) -> ParsedPlan:
     if len(data) > MAX_BYTES:
         raise ParseError("文件过大 (超过 50 MB)。")
     try:
-        blocks = decode_bytes(data, filename or "")
+        return decode_bytes(data, filename or "")
     except ParseError:
         raise
     except Exception as exc:
         raise ParseError(f"无法读取文件 ({exc.__class__.__name__})。") from exc
-    return _parse_blocks(blocks)
 
 
-def parse_file(path: str | os.PathLike[str]) -> ParsedPlan:
-    """Read and parse a file from disk."""
+def read_document_file(path: str | os.PathLike[str]) -> tuple[bytes, str]:
+    """A file's bytes and name, with Chinese messages for what can go wrong on disk."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        return p.read_bytes(), p.name
     except FileNotFoundError as exc:
         raise ParseError(f"找不到文件: {p}") from exc
     except IsADirectoryError as exc:
         raise ParseError(f"这是一个文件夹, 不是文件: {p}") from exc
     except OSError as exc:
         raise ParseError(f"无法读取文件: {p} ({exc.strerror or exc.__class__.__name__})") from exc
-    return parse_bytes(data, p.name)
+
+
+def parse_text(text: str) -> ParsedPlan:
+    """Parse an already-decoded document."""
+    return _parse_blocks(blocks_from_text(text))
+
+
+def parse_bytes(data: bytes, filename: str) -> ParsedPlan:
+    """Parse a ``.txt`` (any common encoding), ``.docx``, ``.pdf`` or saved ``.html`` document."""
+    return _parse_blocks(blocks_from_bytes(data, filename))
+
+
+def parse_file(path: str | os.PathLike[str]) -> ParsedPlan:
+    """Read and parse a file from disk."""
+    return parse_bytes(*read_document_file(path))
