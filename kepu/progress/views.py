@@ -469,6 +469,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         overdue = paginate(request, data["overdue"], param="opage")
         status_labels = dict(ReportStatus.choices)
         chart = {
+            "status_title": "报告状态",
+            "series": [
+                {"name": "单位任务", "key": "total"},
+                {"name": "已提交", "key": "reported"},
+                {"name": "已完成", "key": "done"},
+            ],
+            "rate_label": "按时率",
             "status": [
                 {"name": status_labels[k], "value": v} for k, v in data["by_status"].items()
             ],
@@ -584,6 +591,13 @@ def _completion(
         param="tpage",
     )
     chart = {
+        "status_title": "任务状态",
+        "series": [
+            {"name": "任务", "key": "total"},
+            {"name": "已完成", "key": "done"},
+            {"name": "滞后", "key": "late"},
+        ],
+        "rate_label": "完成率",
         "status": [
             {"name": completion.STATUS_LABELS[k], "value": v}
             for k, v in summary["by_status"].items()

@@ -1,9 +1,10 @@
-/* Completion dashboard (per plan / per office) charts. Data comes from
-   #completion-chart-data (json_script); every name is user text and goes through
-   Kepu.esc before it reaches a tooltip. */
+/* Progress charts (round dashboard; completion per plan / per office). Data and labels come
+   from #progress-chart-data (json_script): status (pie), sections with the bar series named in
+   data.series, units with a rate. Every name is user text and goes through Kepu.esc before it
+   reaches a tooltip. */
 (function () {
   "use strict";
-  var el = document.getElementById("completion-chart-data");
+  var el = document.getElementById("progress-chart-data");
   if (!el || typeof echarts === "undefined") return;
   var data = JSON.parse(el.textContent);
   var esc = window.Kepu.esc;
@@ -17,7 +18,7 @@
   }
   var status = make("chart-status");
   if (status) status.setOption({
-    title: { text: "任务状态", left: "center", textStyle: { fontSize: 14 } },
+    title: { text: data.status_title, left: "center", textStyle: { fontSize: 14 } },
     tooltip: { trigger: "item", formatter: function (p) { return esc(p.name) + ": " + p.value; } },
     series: [{ type: "pie", radius: ["35%", "65%"], data: data.status,
       label: { formatter: function (p) { return p.name + " " + p.value; } } }]
@@ -33,15 +34,15 @@
     xAxis: { type: "category", data: data.sections.map(function (s) { return s.name; }),
       axisLabel: { interval: 0, width: 80, overflow: "truncate" } },
     yAxis: { type: "value" },
-    series: [
-      { name: "任务", type: "bar", data: data.sections.map(function (s) { return s.total; }) },
-      { name: "已完成", type: "bar", data: data.sections.map(function (s) { return s.done; }) },
-      { name: "滞后", type: "bar", data: data.sections.map(function (s) { return s.late; }) }
-    ]
+    series: data.series.map(function (ser) {
+      return { name: ser.name, type: "bar", data: data.sections.map(function (s) { return s[ser.key]; }) };
+    })
   });
   var units = make("chart-units");
   if (units) units.setOption({
-    tooltip: { trigger: "axis", formatter: function (ps) { return esc(ps[0].name) + ": 完成率 " + ps[0].value + "%"; } },
+    tooltip: { trigger: "axis", formatter: function (ps) {
+      return esc(ps[0].name) + ": " + esc(data.rate_label) + " " + ps[0].value + "%";
+    } },
     grid: { left: 160, right: 20, top: 10, bottom: 20 },
     xAxis: { type: "value", max: 100 },
     yAxis: { type: "category", inverse: true, data: data.units.map(function (u) { return u.name; }),
