@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from kepu.campaigns.models import Activity, Campaign
+from kepu.core.files import CELL_STYLE, HEADER_STYLE, TITLE_STYLE
 from kepu.plans.models import KeyGroup
 
 _GROUPS = dict(KeyGroup.choices)
@@ -109,44 +110,28 @@ def summary_xlsx(
     when given and returns b"", else returns the bytes. ``progress(rows)`` every 1,000 rows."""
     import io
 
-    from openpyxl.styles import Alignment, Font, NamedStyle
+    from openpyxl.utils import get_column_letter
 
-    from kepu.core.files import append_streaming_row, new_streaming_workbook
+    from kepu.core.files import (
+        add_office_styles,
+        append_streaming_row,
+        new_streaming_workbook,
+        office_page_setup,
+    )
 
     columns = summary_columns(campaign)
     wb = new_streaming_workbook()
-    wb.add_named_style(
-        NamedStyle(
-            name="kepu_summary_title",
-            font=Font(name="宋体", size=14, bold=True),
-            alignment=Alignment(horizontal="left"),
-        )
-    )
-    wb.add_named_style(NamedStyle(name="kepu_summary_header", font=Font(name="宋体", bold=True)))
-    wb.add_named_style(
-        NamedStyle(
-            name="kepu_summary_cell",
-            font=Font(name="宋体"),
-            alignment=Alignment(wrap_text=True, vertical="top"),
-        )
-    )
+    add_office_styles(wb)
     ws = wb.create_sheet("汇总表")
     for i, c in enumerate(columns, start=1):
-        from openpyxl.utils import get_column_letter
-
         ws.column_dimensions[get_column_letter(i)].width = max(8, min(40, len(c) * 3))
-    ws.print_title_rows = "2:2"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    office_page_setup(ws, header_row=2)
     title = f"{campaign.title}汇总表" + (f" ({title_suffix})" if title_suffix else "")
-    append_streaming_row(ws, [title], "kepu_summary_title")
-    append_streaming_row(ws, columns, "kepu_summary_header")
+    append_streaming_row(ws, [title], TITLE_STYLE)
+    append_streaming_row(ws, columns, HEADER_STYLE)
     rows = activities.select_related("organiser", "region").iterator(chunk_size=2000)
     for n, values in enumerate(summary_rows(campaign, rows), start=1):
-        append_streaming_row(ws, values, "kepu_summary_cell")
+        append_streaming_row(ws, values, CELL_STYLE)
         if progress is not None and n % 1000 == 0:
             progress(n)
     _rollup_sheet(wb, campaign, activities)
@@ -170,14 +155,14 @@ def _rollup_sheet(wb: Any, campaign: Campaign, activities: Any) -> None:
     ws = wb.create_sheet("按区域和单位类型")
     for letter, width in zip("ABCDEF", (18, 16, 12, 12, 12, 14), strict=True):
         ws.column_dimensions[letter].width = width
-    append_streaming_row(ws, [f"{campaign.title} 按区域和单位类型汇总"], "kepu_summary_title")
-    append_streaming_row(ws, ROLLUP_HEADER, "kepu_summary_header")
+    append_streaming_row(ws, [f"{campaign.title} 按区域和单位类型汇总"], TITLE_STYLE)
+    append_streaming_row(ws, ROLLUP_HEADER, HEADER_STYLE)
     totals = [0, 0, 0, 0]
     for r in activity_rollup(campaign=campaign, activities=activities):
         values = [r["registered"], r["published"], r["completed"], r["people"]]
         totals = [a + b for a, b in zip(totals, values, strict=True)]
-        append_streaming_row(ws, [r["region"].name, r["kind_label"], *values], "kepu_summary_cell")
-    append_streaming_row(ws, ["合计", "", *totals], "kepu_summary_header")
+        append_streaming_row(ws, [r["region"].name, r["kind_label"], *values], CELL_STYLE)
+    append_streaming_row(ws, ["合计", "", *totals], HEADER_STYLE)
 
 
 # Public open data: published activities without personal fields.

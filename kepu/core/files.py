@@ -194,10 +194,82 @@ def csv_safe(value: Any) -> str:
     return "'" + text if is_formula_like(text) else text
 
 
+# --- office table styles -------------------------------------------------------------
+#: Named styles every export shares (宋体, thin grey borders, a light-blue header row).
+TITLE_STYLE = "kepu_title"
+SUBTITLE_STYLE = "kepu_sub"
+HEADER_STYLE = "kepu_header"
+CELL_STYLE = "kepu_cell"
+DECIMAL_STYLE = "kepu_decimal"
+
+
+def add_office_styles(wb: Any) -> None:
+    """Register the shared named styles on a workbook (once; a second call does nothing).
+
+    Named styles, not per-cell style objects: a cell then refers to its style by name, which
+    keeps large exports fast and write-only workbooks small.  Use them through
+    ``write_cell(..., style=CELL_STYLE)`` or ``append_streaming_row(..., CELL_STYLE)``."""
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+
+    if CELL_STYLE in wb.named_styles:
+        return
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wb.add_named_style(
+        NamedStyle(
+            name=TITLE_STYLE,
+            font=Font(name="宋体", size=14, bold=True),
+            alignment=Alignment(horizontal="left", vertical="center"),
+        )
+    )
+    wb.add_named_style(NamedStyle(name=SUBTITLE_STYLE, font=Font(name="宋体", size=10)))
+    wb.add_named_style(
+        NamedStyle(
+            name=HEADER_STYLE,
+            font=Font(name="宋体", size=11, bold=True),
+            fill=PatternFill("solid", fgColor="DDE7F3"),
+            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+            border=border,
+        )
+    )
+    wb.add_named_style(
+        NamedStyle(
+            name=CELL_STYLE,
+            font=Font(name="宋体", size=11),
+            alignment=Alignment(wrap_text=True, vertical="top"),
+            border=border,
+        )
+    )
+    wb.add_named_style(
+        NamedStyle(
+            name=DECIMAL_STYLE,
+            font=Font(name="宋体", size=11),
+            alignment=Alignment(vertical="top"),
+            border=border,
+            number_format="0.00",
+        )
+    )
+
+
+def office_page_setup(ws: Any, *, header_row: int) -> None:
+    """Print set-up offices expect of a table: landscape A4, fit to width, the header row
+    repeated on every page and frozen above the rows."""
+    from openpyxl.worksheet.page import PageMargins
+
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+
+
 # --- streaming (write-only) workbooks: large exports that run as background jobs ----------
 def new_streaming_workbook() -> Any:
     """A write-only openpyxl workbook: rows are written out as they are appended, so memory
-    stays flat however many rows.  Style it with named styles (``wb.add_named_style``),
+    stays flat however many rows.  Style it with named styles (``add_office_styles``),
     never per-cell style objects."""
     from openpyxl import Workbook
 

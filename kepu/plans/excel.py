@@ -8,13 +8,19 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from kepu.core.files import (
+    CELL_STYLE,
+    HEADER_STYLE,
+    SUBTITLE_STYLE,
+    TITLE_STYLE,
+    add_office_styles,
     append_streaming_row,
     new_streaming_workbook,
     new_workbook,
+    office_page_setup,
     workbook_bytes,
     write_cell,
 )
@@ -63,59 +69,23 @@ def _sheet(wb, title: str, subtitle: str, tasks: list[Task]) -> None:  # type: i
     while name in wb.sheetnames:  # two plans with the same title
         name, n = f"{safe[:25]}({n})", n + 1
     ws = wb.create_sheet(title=name)
-    _add_styles(wb)
-    body = Font(name="宋体", size=10)
+    add_office_styles(wb)
     last = len(LEDGER_HEADERS)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
-    cell = write_cell(ws, 1, 1, title)
-    cell.font = Font(name="宋体", size=16, bold=True)
-    cell.alignment = Alignment(horizontal="center")
+    write_cell(ws, 1, 1, title, style=TITLE_STYLE).alignment = Alignment(horizontal="center")
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
-    write_cell(ws, 2, 1, subtitle).font = body
+    write_cell(ws, 2, 1, subtitle, style=SUBTITLE_STYLE)
     for col, header in enumerate(LEDGER_HEADERS, start=1):
-        write_cell(ws, HEADER_ROW, col, header, style="kepu_ledger_header")
+        write_cell(ws, HEADER_ROW, col, header, style=HEADER_STYLE)
     # Named styles: one lookup per cell (per-cell Font/Border objects cost openpyxl a
     # style-table search each, 30 s for a city's 1,400 tasks).
     for number, values in enumerate(ledger_rows(tasks), start=1):
         row = HEADER_ROW + number
         for col, value in enumerate(values, start=1):
-            write_cell(ws, row, col, value, style="kepu_ledger_cell")
+            write_cell(ws, row, col, value, style=CELL_STYLE)
     for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-
-
-def _add_styles(wb: Any) -> None:
-    """The ledger's named styles, registered once per workbook."""
-    from openpyxl.styles import NamedStyle
-
-    if "kepu_ledger_cell" in wb.named_styles:
-        return
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    wb.add_named_style(
-        NamedStyle(
-            name="kepu_ledger_header",
-            font=Font(name="宋体", size=11, bold=True),
-            fill=PatternFill("solid", fgColor="DDE7F3"),
-            alignment=Alignment(horizontal="center", vertical="center"),
-            border=border,
-        )
-    )
-    wb.add_named_style(
-        NamedStyle(
-            name="kepu_ledger_cell",
-            font=Font(name="宋体", size=10),
-            alignment=Alignment(wrap_text=True, vertical="top"),
-            border=border,
-        )
-    )
+    office_page_setup(ws, header_row=HEADER_ROW)
 
 
 def ledger_workbook(*, title: str, tasks: Iterable[Task]) -> bytes:
@@ -182,31 +152,6 @@ def ledger_rows(tasks: Iterable[Task], *, chunk: int = 200) -> Iterator[list[Any
             ]
 
 
-def _ledger_styles(wb: Any) -> None:
-    from openpyxl.styles import NamedStyle
-
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    wb.add_named_style(NamedStyle(name="kepu_title", font=Font(name="宋体", size=14, bold=True)))
-    wb.add_named_style(
-        NamedStyle(
-            name="kepu_header",
-            font=Font(name="宋体", bold=True),
-            fill=PatternFill("solid", fgColor="DDE7F3"),
-            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-            border=border,
-        )
-    )
-    wb.add_named_style(
-        NamedStyle(
-            name="kepu_cell",
-            font=Font(name="宋体"),
-            alignment=Alignment(wrap_text=True, vertical="top"),
-            border=border,
-        )
-    )
-
-
 def ledger_workbook_stream(
     *,
     title: str,
@@ -222,27 +167,19 @@ def ledger_workbook_stream(
     ``every`` rows.  Returns the number of task rows written.
     """
     from django.utils import timezone
-    from openpyxl.worksheet.page import PageMargins
 
     wb = new_streaming_workbook()
-    _ledger_styles(wb)
+    add_office_styles(wb)
     ws = wb.create_sheet("任务台账")
     for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    append_streaming_row(ws, [title], "kepu_title")
-    append_streaming_row(ws, [f"导出日期: {timezone.localdate():%Y-%m-%d}"], "kepu_cell")
-    append_streaming_row(ws, LEDGER_HEADERS, "kepu_header")
+    office_page_setup(ws, header_row=HEADER_ROW)
+    append_streaming_row(ws, [title], TITLE_STYLE)
+    append_streaming_row(ws, [f"导出日期: {timezone.localdate():%Y-%m-%d}"], SUBTITLE_STYLE)
+    append_streaming_row(ws, LEDGER_HEADERS, HEADER_STYLE)
     written = 0
     for number, values in enumerate(ledger_rows(tasks), start=1):
-        append_streaming_row(ws, values, "kepu_cell")
+        append_streaming_row(ws, values, CELL_STYLE)
         written = number
         if progress is not None and number % every == 0:
             progress(number)

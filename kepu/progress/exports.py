@@ -20,10 +20,18 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from kepu.core.files import append_streaming_row, new_streaming_workbook
+from kepu.core.files import (
+    CELL_STYLE,
+    HEADER_STYLE,
+    SUBTITLE_STYLE,
+    TITLE_STYLE,
+    add_office_styles,
+    append_streaming_row,
+    new_streaming_workbook,
+    office_page_setup,
+)
 from kepu.core.types import UserLike
 from kepu.orgs.scoping import Action
 from kepu.plans.models import Task
@@ -184,32 +192,6 @@ WIDTHS = [6, 16, 40, 16, 16, 18, 14, 40, 10]
 HEADER_ROW = 3
 
 
-def _styles(wb: Any) -> None:
-    from openpyxl.styles import NamedStyle
-
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    wb.add_named_style(NamedStyle(name="p_title", font=Font(name="宋体", size=16, bold=True)))
-    wb.add_named_style(NamedStyle(name="p_sub", font=Font(name="宋体", size=10)))
-    wb.add_named_style(
-        NamedStyle(
-            name="p_head",
-            font=Font(name="宋体", size=11, bold=True),
-            fill=PatternFill("solid", fgColor="DDE7F3"),
-            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-            border=border,
-        )
-    )
-    wb.add_named_style(
-        NamedStyle(
-            name="p_cell",
-            font=Font(name="宋体", size=10),
-            alignment=Alignment(wrap_text=True, vertical="top"),
-            border=border,
-        )
-    )
-
-
 def round_ledger_xlsx(*, user: UserLike, round_: ReportingRound, today: dt.date) -> bytes:
     """The Excel ledger of a round as bytes (small rounds, inside the request)."""
     import io
@@ -230,26 +212,17 @@ def round_ledger_write(
     """Stream the Excel ledger of a round (progress and status columns, office print
     set-up) to ``out`` (a path or binary file); returns the number of tasks written."""
 
-    from openpyxl.worksheet.page import PageMargins
-
     tasks_qs = round_task_queryset(user, round_)
     total = tasks_qs.count()
     wb = new_streaming_workbook()
-    _styles(wb)
+    add_office_styles(wb)
     ws = wb.create_sheet("进展台账")
     for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    append_streaming_row(ws, [f"{round_.title} 任务进展台账"], "p_title")
-    append_streaming_row(ws, [f"{round_.office.name}  导出日期: {today:%Y-%m-%d}"], "p_sub")
-    append_streaming_row(ws, LEDGER_HEADERS, "p_head")
+    office_page_setup(ws, header_row=HEADER_ROW)
+    append_streaming_row(ws, [f"{round_.title} 任务进展台账"], TITLE_STYLE)
+    append_streaming_row(ws, [f"{round_.office.name}  导出日期: {today:%Y-%m-%d}"], SUBTITLE_STYLE)
+    append_streaming_row(ws, LEDGER_HEADERS, HEADER_STYLE)
     number = 0
     for batch, reports in _chunks(user, round_, today, tasks_qs):
         for t in batch:
@@ -268,7 +241,7 @@ def round_ledger_write(
                     _progress_text(reports.get(t.pk, []), accepted_only=False),
                     t.progress_status.label,
                 ],
-                "p_cell",
+                CELL_STYLE,
             )
         progress(0.05 + 0.9 * number / max(total, 1), f"已写入 {number}/{total} 项任务")
     wb.save(out)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from kepu.core.files import append_row, new_workbook, workbook_bytes, write_cell
+from kepu.core.files import (
+    CELL_STYLE,
+    DECIMAL_STYLE,
+    HEADER_STYLE,
+    TITLE_STYLE,
+    add_office_styles,
+    append_row,
+    new_workbook,
+    workbook_bytes,
+    write_cell,
+)
 from kepu.survey.models import BREAKDOWN_LABELS, CI_METHOD_SHORT, CIMethod, Estimate, Wave
 from kepu.survey.selectors import Results, Trend
-
-THIN = Side(style="thin", color="999999")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 
 def headers(method: str) -> list[str]:
@@ -144,37 +151,18 @@ def _sheet(
 ) -> None:
     ws = wb.create_sheet(title[:31])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    write_cell(ws, 1, 1, caption).font = Font(size=13, bold=True)
-    _add_styles(wb)
+    add_office_styles(wb)
+    write_cell(ws, 1, 1, caption, style=TITLE_STYLE)
     for col, header in enumerate(headers, start=1):
-        write_cell(ws, 2, col, header, style="kepu_survey_header")
+        write_cell(ws, 2, col, header, style=HEADER_STYLE)
     # Named styles: one lookup per cell instead of a style-table search per attribute.
     for r, values in enumerate(rows, start=3):
         for col, value in enumerate(values, start=1):
-            style = "kepu_survey_number" if isinstance(value, float) else "kepu_survey_cell"
+            style = DECIMAL_STYLE if isinstance(value, float) else CELL_STYLE
             write_cell(ws, r, col, value, style=style)
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "B3"
-
-
-def _add_styles(wb: Any) -> None:
-    """The result tables' named styles, registered once per workbook."""
-    from openpyxl.styles import NamedStyle
-
-    if "kepu_survey_cell" in wb.named_styles:
-        return
-    wb.add_named_style(
-        NamedStyle(
-            name="kepu_survey_header",
-            font=Font(bold=True),
-            fill=PatternFill("solid", fgColor="DDE7F3"),
-            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-            border=BORDER,
-        )
-    )
-    wb.add_named_style(NamedStyle(name="kepu_survey_cell", border=BORDER))
-    wb.add_named_style(NamedStyle(name="kepu_survey_number", border=BORDER, number_format="0.00"))
 
 
 def results_workbook(*, wave: Wave, results: Results, trend: Trend | None = None) -> bytes:
