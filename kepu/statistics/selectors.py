@@ -15,7 +15,13 @@ from kepu.core.types import UserLike
 from kepu.orgs.scoping import Action
 from kepu.regions.models import Region
 from kepu.statistics import core
-from kepu.statistics.models import Collection, Population, ReportStatus, StatReport
+from kepu.statistics.models import (
+    Collection,
+    CollectionTotal,
+    Population,
+    ReportStatus,
+    StatReport,
+)
 
 
 def collection_list(*, user: UserLike) -> QuerySet[Collection]:
@@ -156,18 +162,48 @@ def group_sums(
     return out
 
 
+def kept_sums(
+    *, user: UserLike, collection: Collection, by: str, codes: list[str]
+) -> dict[str, dict[str, int]] | None:
+    """The roll-up groups from the collection's kept totals (``CollectionTotal``: a few
+    hundred rows however many reports), or None when the user does not see them all
+    (an office below the collection's region) or the collection keeps none."""
+    rows = list(
+        CollectionTotal.objects.restrict(user, Action.VIEW)
+        .filter(collection=collection)
+        .only("group", "department", "reports", "values")
+    )
+    if not any(r.group == "" and r.department == "" for r in rows):
+        return None
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r.group == "" and r.department == "":
+            continue
+        key = r.department if by == "department" else r.group
+        group = out.get(key)
+        if group is None:
+            group = out[key] = {**dict.fromkeys(codes, 0), "_reports": 0}
+        for code in codes:
+            group[code] += int(r.values.get(code, 0))
+        group["_reports"] += r.reports
+    return out
+
+
 def rollup(*, user: UserLike, collection: Collection, by: str = "region") -> Rollup:
     """Accepted reports summed per region one level below the collection's region (the
     region's own units as 本级) or per department kind; with derived indicators.
 
-    Summed in the database (:func:`group_sums`) over the reports the user may see."""
+    Read from the kept totals when the user sees the whole collection (:func:`kept_sums`),
+    else summed in the database (:func:`group_sums`) over the reports the user may see."""
     catalogue = collection.catalogue.parsed()
     codes = catalogue.codes()
     base = collection.region.path
-    qs = StatReport.objects.restrict(user, Action.VIEW).filter(
-        collection=collection, status=ReportStatus.ACCEPTED
-    )
-    groups = group_sums(qs, key=_group_key(by, base), codes=codes)
+    groups = kept_sums(user=user, collection=collection, by=by, codes=codes)
+    if groups is None:
+        qs = StatReport.objects.restrict(user, Action.VIEW).filter(
+            collection=collection, status=ReportStatus.ACCEPTED
+        )
+        groups = group_sums(qs, key=_group_key(by, base), codes=codes)
     population: dict[str, int] = {}
     if by == "department":
         # the names reports carry are the catalogue's (set when the collection opened)
@@ -221,8 +257,8 @@ def rollup(*, user: UserLike, collection: Collection, by: str = "region") -> Rol
 
 
 def series(*, user: UserLike, collection: Collection, code: str) -> list[tuple[int, int]]:
-    """(year, accepted total) of one indicator over the office's collections (summed in
-    the database, one query)."""
+    """(year, accepted total) of one indicator over the office's collections: from the
+    kept whole-collection totals, else summed in the database."""
     collections = (
         Collection.objects.restrict(user, Action.VIEW)
         .filter(office_id=collection.office_id)
@@ -232,9 +268,20 @@ def series(*, user: UserLike, collection: Collection, code: str) -> list[tuple[i
     years = dict(collections)
     totals = dict.fromkeys(years.values(), 0)
     _quoted_codes([code])
+    kept = {
+        t.collection_id: t
+        for t in CollectionTotal.objects.restrict(user, Action.VIEW).filter(
+            collection_id__in=list(years), group="", department=""
+        )
+    }
+    for cid, t in kept.items():
+        totals[years[cid]] += int(t.values.get(code, 0))
     rows = (
         StatReport.objects.restrict(user, Action.VIEW)
-        .filter(collection_id__in=list(years), status=ReportStatus.ACCEPTED)
+        .filter(
+            collection_id__in=[c for c in years if c not in kept],
+            status=ReportStatus.ACCEPTED,
+        )
         .order_by()
         .values("collection_id")
         .annotate(total=Sum(Cast(KeyTextTransform(code, "values"), BigIntegerField())))

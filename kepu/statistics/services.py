@@ -35,6 +35,7 @@ from kepu.statistics import core
 from kepu.statistics.models import (
     Catalogue,
     Collection,
+    CollectionTotal,
     Population,
     ReportStatus,
     StatReport,
@@ -233,7 +234,74 @@ def collection_create(
             rep.collection = collection
         StatReport.objects.bulk_create(reports, batch_size=2000)
         audit_rows(action="create", rows=reports, actor=user)
+        # the whole collection's total (empty so far): the roll-up reads the kept totals
+        CollectionTotal.objects.create(collection=collection)
     return collection
+
+
+def _totals_add(report: StatReport) -> None:
+    """Add a report just accepted to its collection's kept totals (inside the review's
+    transaction). The whole-collection row is locked first, so concurrent accepts queue
+    in one order; a collection without kept totals (opened before they existed) is
+    rolled up from its reports instead."""
+    collection = report.collection
+    # unscoped: derived rows kept by the service that accepts (the review is checked)
+    kept = CollectionTotal.objects.select_for_update()
+    whole = kept.filter(collection=collection, group="", department="").first()
+    if whole is None:
+        return
+    group = core.region_group(report.region.path, collection.region.path)
+    row, _ = kept.get_or_create(collection=collection, group=group, department=report.department)
+    for total in (row, whole):
+        values = dict(total.values)
+        for code, value in report.values.items():
+            values[code] = int(values.get(code, 0)) + int(value)
+        total.values = values
+        total.reports += 1
+        total.save(update_fields=["values", "reports"])
+
+
+def collection_totals_rebuild(*, collection: Collection) -> int:
+    """Recompute a collection's kept totals from its accepted reports (summed in the
+    database); for repairs, data loaded outside the services, and the benchmark.
+    Returns the number of rows written."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    from kepu.statistics.selectors import _group_key, group_sums
+
+    codes = collection.catalogue.parsed().codes()
+    # unscoped: every accepted report of the collection (an internal recomputation)
+    qs = StatReport.objects.filter(collection=collection, status=ReportStatus.ACCEPTED)
+    key = Concat(_group_key("region", collection.region.path), Value("|"), F("department"))
+    with transaction.atomic():
+        sums = group_sums(qs, key=key, codes=codes)
+        whole = dict.fromkeys(codes, 0)
+        rows = []
+        for k, values in sums.items():
+            group, _, department = k.rpartition("|")
+            n = values.pop("_reports")
+            for code in codes:
+                whole[code] += values[code]
+            rows.append(
+                CollectionTotal(
+                    collection=collection,
+                    group=group,
+                    department=department,
+                    reports=n,
+                    values=values,
+                )
+            )
+        rows.append(
+            CollectionTotal(
+                collection=collection,
+                values=whole,
+                reports=sum(r.reports for r in rows),
+            )
+        )
+        CollectionTotal.objects.filter(collection=collection).delete()
+        CollectionTotal.objects.bulk_create(rows)
+    return len(rows)
 
 
 # --- reports ------------------------------------------------------------------------------
@@ -381,6 +449,8 @@ def report_review(
         report.reviewed_by = as_account(user)
         report.reviewed_at = timezone.now()
         save_in_scope(user, report, Action.CHANGE)
+        if accept:
+            _totals_add(report)
     return report
 
 

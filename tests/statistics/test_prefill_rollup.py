@@ -20,7 +20,13 @@ from kepu.orgs.models import Organisation, OrgKind
 from kepu.regions.models import Level, Region
 from kepu.registry import services as registry_services
 from kepu.statistics import core, selectors, services
-from kepu.statistics.models import Collection, Population, ReportStatus, StatReport
+from kepu.statistics.models import (
+    Collection,
+    CollectionTotal,
+    Population,
+    ReportStatus,
+    StatReport,
+)
 from kepu.statistics.prefill import prefill_values
 from tests.registry.conftest import id_number, registry_world
 from tests.statistics.conftest import make_catalogue, make_collection, report_of, shipped_data
@@ -172,10 +178,15 @@ def _spread_reports(world, collection, n=40):
     return rows
 
 
+@pytest.mark.parametrize("kept", [True, False], ids=["kept-totals", "from-reports"])
 @pytest.mark.parametrize("by", ["region", "department"])
-def test_rollup_in_the_database_matches_the_pure_sum(world, by):
+def test_rollup_in_the_database_matches_the_pure_sum(world, by, kept):
     collection = make_collection(world)
     rows = _spread_reports(world, collection)
+    if kept:
+        services.collection_totals_rebuild(collection=collection)
+    else:  # a collection opened before totals were kept: summed from the reports
+        CollectionTotal.objects.filter(collection=collection).delete()
     codes = collection.catalogue.parsed().codes()
     base = collection.region.path
     accepted = [r for r in rows if r.status == ReportStatus.ACCEPTED]
@@ -199,10 +210,46 @@ def test_rollup_in_the_database_matches_the_pure_sum(world, by):
     assert result.total.reports == len(accepted)
 
 
+def test_kept_totals_follow_each_accept_and_match_a_rebuild(world):
+    from tests.statistics.conftest import valid_values
+
+    collection = make_collection(world)
+    for key, over in (("unit_a1", {}), ("town_a", {"F03": 10, "F02": 30, "F01": 70})):
+        rep = report_of(collection, world, key)
+        services.report_save(
+            user=world.users["super"], report=rep, raw=valid_values(**over), submit=True
+        )
+        services.report_review(user=world.users["admin_a"], report=rep, accept=True)
+    kept = {
+        (t.group, t.department): (t.reports, t.values)
+        for t in CollectionTotal.objects.filter(collection=collection)
+    }
+    assert kept[("", "")][0] == 2 and kept[("", "")][1]["F03"] == 50
+    services.collection_totals_rebuild(collection=collection)
+    rebuilt = {
+        (t.group, t.department): (t.reports, {k: v for k, v in t.values.items() if v})
+        for t in CollectionTotal.objects.filter(collection=collection)
+    }
+    assert {k: (n, {c: x for c, x in v.items() if x}) for k, (n, v) in kept.items()} == rebuilt
+    # the county office does not see the city's totals: rolled up from its own reports
+    assert not CollectionTotal.objects.restrict(world.users["county_admin_a"]).exists()
+    county = selectors.rollup(user=world.users["county_admin_a"], collection=collection)
+    assert county.total.reports == 1 and county.total.values["F03"] == 10
+    city = selectors.rollup(user=world.users["admin_a"], collection=collection)
+    assert city.total.reports == 2 and city.total.values["F03"] == 50
+    assert not CollectionTotal.objects.restrict(world.users["admin_b"]).exists()
+    assert not CollectionTotal.objects.restrict(world.users["staff_a1"]).exists()
+
+
 def test_series_sums_one_indicator_per_year_in_the_database(world):
     collection = make_collection(world)
     rows = _spread_reports(world, collection, n=14)
+    services.collection_totals_rebuild(collection=collection)
     expected = sum(r.values.get("F03", 0) for r in rows if r.status == ReportStatus.ACCEPTED)
+    assert selectors.series(user=world.users["admin_a"], collection=collection, code="F03") == [
+        (collection.year, expected)
+    ]
+    CollectionTotal.objects.filter(collection=collection).delete()  # summed from the reports
     assert selectors.series(user=world.users["admin_a"], collection=collection, code="F03") == [
         (collection.year, expected)
     ]
