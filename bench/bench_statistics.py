@@ -172,7 +172,7 @@ def main() -> int:
         )
         t = time.perf_counter()
         sums = selectors.group_sums(
-            qs, key=selectors._group_key(by, collection.region.path), codes=codes
+            qs, key=selectors.group_key(by, collection.region.path), codes=codes
         )
         took = time.perf_counter() - t
         print(

@@ -92,7 +92,7 @@ class Rollup:
     total: RollupRow
 
 
-def _group_key(by: str, base: str) -> Any:
+def group_key(by: str, base: str) -> Any:
     """The roll-up group of a report as an SQL expression: its department kind, or the
     region path one level below ``base`` (``base`` itself for the region's own units):
     ``base`` + the next path segment of the report's region (paths end with "/")."""
@@ -203,7 +203,7 @@ def rollup(*, user: UserLike, collection: Collection, by: str = "region") -> Rol
         qs = StatReport.objects.restrict(user, Action.VIEW).filter(
             collection=collection, status=ReportStatus.ACCEPTED
         )
-        groups = group_sums(qs, key=_group_key(by, base), codes=codes)
+        groups = group_sums(qs, key=group_key(by, base), codes=codes)
     population: dict[str, int] = {}
     if by == "department":
         # the names reports carry are the catalogue's (set when the collection opened)

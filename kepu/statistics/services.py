@@ -268,12 +268,12 @@ def collection_totals_rebuild(*, collection: Collection) -> int:
     from django.db.models import F, Value
     from django.db.models.functions import Concat
 
-    from kepu.statistics.selectors import _group_key, group_sums
+    from kepu.statistics.selectors import group_key, group_sums
 
     codes = collection.catalogue.parsed().codes()
     # unscoped: every accepted report of the collection (an internal recomputation)
     qs = StatReport.objects.filter(collection=collection, status=ReportStatus.ACCEPTED)
-    key = Concat(_group_key("region", collection.region.path), Value("|"), F("department"))
+    key = Concat(group_key("region", collection.region.path), Value("|"), F("department"))
     with transaction.atomic():
         sums = group_sums(qs, key=key, codes=codes)
         whole = dict.fromkeys(codes, 0)
