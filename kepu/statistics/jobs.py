@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from kepu.core.importing import DataImportError
 from kepu.core.jobs import JobContext, JobFailed
@@ -47,7 +48,10 @@ def collection_create_job(ctx: JobContext) -> str:
     except (ValidationError, PermissionDenied) as exc:
         text = "；".join(_messages(exc)) if isinstance(exc, ValidationError) else str(exc)
         raise JobFailed(f"未创建统计调查: {text}") from exc
-    Job.objects.filter(pk=ctx.job.pk).update(params={**p, "collection": collection.pk})
+    url = reverse("statistics:collection", args=[collection.pk])
+    Job.objects.filter(pk=ctx.job.pk).update(
+        params={**p, "collection": collection.pk, "result_url": url}
+    )
     n = collection.reports.count()
     return f"已创建「{collection.title}」, 为辖区内 {n} 个单位生成报表。"
 
@@ -74,4 +78,7 @@ def population_import_job(ctx: JobContext) -> str:
             raise JobFailed(f"导入失败, 未导入任何数据: {exc}") from exc
     finally:
         default_storage.delete(path)
+    Job.objects.filter(pk=ctx.job.pk).update(
+        params={**ctx.params, "result_url": reverse("statistics:population")}
+    )
     return f"已导入 {n} 条人口数据。"

@@ -272,6 +272,8 @@ def test_collection_is_created_by_a_job_with_audit(client, world):
     job = Job.objects.get(kind="statistics_collection")
     assert job.status == WorkStatus.DONE and job.params["collection"] == collection.pk
     assert job.organisation == world.orgs["office_a"]
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert f'href="{reverse("statistics:collection", args=[collection.pk])}">查看结果' in page
     n = collection.reports.count()
     assert n >= 4 and f"{n} 个单位" in job.message
     assert AuditEntry.objects.filter(content_type__model="statreport", action="create").count() == n
@@ -360,3 +362,29 @@ def test_index_shows_the_users_running_statistics_jobs(client, world):
     assert "正在后台执行" in html and "写入统计调查和 60001 份报表" in html
     client.force_login(world.users["admin_b"])
     assert "正在后台执行" not in client.get(reverse("statistics:index")).content.decode()
+
+
+def test_a_queued_collection_job_leads_to_its_progress_page(client, world, monkeypatch):
+    from types import SimpleNamespace
+
+    from kepu.core import jobs
+
+    # the database backend: the job waits for a worker
+    monkeypatch.setattr(
+        jobs, "run_job", SimpleNamespace(enqueue=lambda pk: SimpleNamespace(id=f"t{pk}"))
+    )
+    make_catalogue(world)
+    client.force_login(world.users["admin_a"])
+    resp = client.post(
+        reverse("statistics:collection_new"),
+        {"title": "2026年度统计", "year": "2026", "jump_threshold": "50", "due_date": ""},
+    )
+    job = Job.objects.get(kind="statistics_collection")
+    assert resp.status_code == 302 and resp.url == reverse("jobs:detail", args=[job.pk])
+    assert job.status == WorkStatus.QUEUED and not Collection.objects.exists()
+    html = client.get(reverse("statistics:index")).content.decode()
+    assert "正在后台执行" in html and f"#{job.pk}" in html
+    monkeypatch.undo()
+    jobs.run_job.call(job.pk)  # the worker runs it later
+    job.refresh_from_db()
+    assert job.status == WorkStatus.DONE and Collection.objects.count() == 1
