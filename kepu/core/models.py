@@ -104,6 +104,13 @@ class Job(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def result_url(self) -> str:
+        """A page of this site showing what the job made (set by the job function in
+        ``params["result_url"]``, e.g. the statistics collection it created); "" if none."""
+        url = str((self.params or {}).get("result_url") or "")
+        return url if url.startswith("/") and not url.startswith("//") else ""
+
     def audit_scope(self) -> tuple[str, int | None]:
         if self.organisation_id is None:
             return "", None

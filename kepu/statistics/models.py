@@ -158,6 +158,47 @@ class StatReport(Versioned):
         return self.region.path, self.organisation_id
 
 
+class CollectionTotal(models.Model):
+    """Accepted reports of a collection summed per roll-up group and department kind:
+    ``group`` is the region path one level below the collection's region (the region
+    itself for its own units). The row with an empty group and department is the whole
+    collection's total; it is created with the collection and marks the totals as kept.
+
+    Derived data: added to in the same transaction as a report is accepted (an accepted
+    report is final), rebuilt from the reports by ``collection_totals_rebuild``. The
+    reports' audit trail covers it. Scoped to the collection's region and office: only
+    users who see the whole collection see these rows; anyone else is rolled up from
+    the reports they see."""
+
+    collection = models.ForeignKey(
+        Collection, verbose_name="统计调查", on_delete=models.CASCADE, related_name="totals"
+    )
+    group = models.CharField("汇总区域", max_length=255, blank=True)
+    department = models.CharField("部门类别代码", max_length=10, blank=True)
+    reports = models.PositiveIntegerField("报表数", default=0)
+    values = models.JSONField("合计", default=dict)
+
+    scope_region = "collection__region"
+    scope_orgs = ("collection__office",)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "科普统计汇总"
+        verbose_name_plural = "科普统计汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "group", "department"], name="stat_total_once_per_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection_id} {self.group or '合计'} {self.department}"
+
+    def audit_scope(self) -> tuple[str, int | None]:
+        return self.collection.region.path, self.collection.office_id
+
+
 class Population(models.Model):
     """Resident population of a region in a year (imported by an office)."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from kepu.core.importing import (
     decode_csv,
     xlsx_rows,
 )
+from kepu.core.models import Job
 from kepu.core.types import UserLike, as_account
 from kepu.core.versioning import version_check
 from kepu.orgs.models import Organisation
@@ -34,6 +35,7 @@ from kepu.statistics import core
 from kepu.statistics.models import (
     Catalogue,
     Collection,
+    CollectionTotal,
     Population,
     ReportStatus,
     StatReport,
@@ -85,6 +87,15 @@ def catalogue_import(
         parsed = core.parse_catalogue(data)
     except core.CatalogueError as exc:
         raise DataImportError(exc.errors) from exc
+    from kepu.statistics.prefill import SOURCES
+
+    unknown = [
+        f"指标「{i.code}」的预填来源「{i.prefill}」不存在。"
+        for i in parsed.indicators
+        if i.prefill and i.prefill not in SOURCES
+    ]
+    if unknown:
+        raise DataImportError([*unknown, f"可用的预填来源: {'、'.join(sorted(SOURCES))}。"])
     clean = parsed.to_data()
     if note := str(data.get("note") or "")[:500]:
         clean["note"] = note
@@ -113,20 +124,98 @@ class CollectionFields:
     jump_threshold: int = 50
 
 
-def collection_create(
-    *, user: UserLike, catalogue: Catalogue, fields: CollectionFields, office_id: int | None = None
-) -> Collection:
-    """An office opens the year's collection: one report for every active organisation
-    in its region (offices below included), with its department from the catalogue."""
+Progress = Callable[[float, str], None]
+
+
+def _collection_check(
+    *, user: UserLike, catalogue: Catalogue, fields: CollectionFields, office_id: int | None
+) -> Organisation:
+    """The acting office, after the checks a new collection must pass (ValidationError)."""
     office = acting_office(user=user, owner_id=office_id, denied="只有办公室可以组织科普统计。")
     if catalogue.year != fields.year:
         raise ValidationError({"year": "统计年度与指标目录的年度不一致。"})
     if not 1 <= fields.jump_threshold <= 1000:
         raise ValidationError({"jump_threshold": "同比变动阈值应在 1 至 1000 之间。"})
+    # unscoped: the office's own collection of that year (uniqueness check)
+    if Collection.objects.filter(office=office, year=fields.year).exists():
+        raise ValidationError({"year": f"本单位已组织{fields.year}年度的科普统计。"})
+    return office
+
+
+def collection_start(
+    *, user: UserLike, catalogue: Catalogue, fields: CollectionFields, office_id: int | None = None
+) -> Job:
+    """Check the new collection at once (errors for the form), then create it and its
+    reports in the background (:func:`kepu.statistics.jobs.collection_create_job`): a
+    national collection writes 60,000 reports and as many audit rows."""
+    from kepu.core.jobs import job_start
+
+    office = _collection_check(user=user, catalogue=catalogue, fields=fields, office_id=office_id)
+    return job_start(
+        user=user,
+        kind="statistics_collection",
+        organisation=office,
+        func="kepu.statistics.jobs.collection_create_job",
+        params={
+            "catalogue": catalogue.pk,
+            "office": office.pk,
+            "title": fields.title,
+            "year": fields.year,
+            "due_date": fields.due_date.isoformat() if fields.due_date else "",
+            "jump_threshold": fields.jump_threshold,
+        },
+        title=f"生成{fields.year}年度科普统计报表: {office.name}",
+    )
+
+
+def collection_create(
+    *,
+    user: UserLike,
+    catalogue: Catalogue,
+    fields: CollectionFields,
+    office_id: int | None = None,
+    progress: Progress | None = None,
+) -> Collection:
+    """An office opens the year's collection: one report for every active organisation
+    in its region (offices below included), with its department from the catalogue.
+
+    All or nothing: the units are read first (``progress`` reports while reading), then
+    the collection, its reports and their audit rows are written in one transaction."""
+    office = _collection_check(user=user, catalogue=catalogue, fields=fields, office_id=office_id)
     departments = catalogue.parsed().departments
+    units = (
+        Organisation.objects.restrict(user, Action.VIEW)
+        .filter(region__path__startswith=office.region.path, is_active=True)
+        .select_related("region")
+        .only("pk", "name", "kind", "region__path", "region__name", "region__code")
+        .order_by("pk")
+    )
+    total = units.count() if progress else 0
+    if progress:
+        progress(0.02, f"辖区内共 {total} 个填报单位, 开始读取")
+    by_name: dict[tuple[str, str], tuple[str, str]] = {}
+    reports = []
+    for n, org in enumerate(units.iterator(chunk_size=2000), start=1):
+        key = (org.kind, org.name)
+        dept = by_name.get(key)
+        if dept is None:
+            dept = by_name[key] = core.department_for(org.kind, org.name, departments)
+        # related objects set (not ids): the audit rows read them without a query each
+        reports.append(
+            StatReport(
+                organisation=org,
+                region=org.region,
+                department=dept[0],
+                department_name=dept[1],
+            )
+        )
+        if progress and n % 5000 == 0:
+            progress(0.02 + 0.38 * n / max(total, 1), f"已读取 {n}/{total} 个填报单位")
+    if progress:
+        progress(0.4, f"写入统计调查和 {len(reports)} 份报表 (含审计记录)")
     with transaction.atomic():
-        # unscoped: the office's own collection of that year (uniqueness check)
-        if Collection.objects.filter(office=office, year=fields.year).exists():
+        # checked again inside the transaction: another request may have opened it meanwhile
+        if Collection.objects.select_for_update().filter(office=office, year=fields.year).exists():
             raise ValidationError({"year": f"本单位已组织{fields.year}年度的科普统计。"})
         collection = save_in_scope(
             user,
@@ -141,29 +230,78 @@ def collection_create(
             ),
             Action.ADD,
         )
-        units = (
-            Organisation.objects.restrict(user, Action.VIEW)
-            .filter(region__path__startswith=office.region.path, is_active=True)
-            .select_related("region")
-            .only("pk", "name", "kind", "region__path", "region__name", "region__code")
-            .order_by("pk")
-        )
-        reports = []
-        for org in units.iterator(chunk_size=2000):
-            code, name = core.department_for(org.kind, org.name, departments)
-            # related objects set (not ids): the audit rows read them without a query each
-            reports.append(
-                StatReport(
-                    collection=collection,
-                    organisation=org,
-                    region=org.region,
-                    department=code,
-                    department_name=name,
-                )
-            )
+        for rep in reports:
+            rep.collection = collection
         StatReport.objects.bulk_create(reports, batch_size=2000)
         audit_rows(action="create", rows=reports, actor=user)
+        # the whole collection's total (empty so far): the roll-up reads the kept totals
+        CollectionTotal.objects.create(collection=collection)
     return collection
+
+
+def _totals_add(report: StatReport) -> None:
+    """Add a report just accepted to its collection's kept totals (inside the review's
+    transaction). The whole-collection row is locked first, so concurrent accepts queue
+    in one order; a collection without kept totals (opened before they existed) is
+    rolled up from its reports instead."""
+    collection = report.collection
+    # unscoped: derived rows kept by the service that accepts (the review is checked)
+    kept = CollectionTotal.objects.select_for_update()
+    whole = kept.filter(collection=collection, group="", department="").first()
+    if whole is None:
+        return
+    group = core.region_group(report.region.path, collection.region.path)
+    row, _ = kept.get_or_create(collection=collection, group=group, department=report.department)
+    for total in (row, whole):
+        values = dict(total.values)
+        for code, value in report.values.items():
+            values[code] = int(values.get(code, 0)) + int(value)
+        total.values = values
+        total.reports += 1
+        total.save(update_fields=["values", "reports"])
+
+
+def collection_totals_rebuild(*, collection: Collection) -> int:
+    """Recompute a collection's kept totals from its accepted reports (summed in the
+    database); for repairs, data loaded outside the services, and the benchmark.
+    Returns the number of rows written."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    from kepu.statistics.selectors import group_key, group_sums
+
+    codes = collection.catalogue.parsed().codes()
+    # unscoped: every accepted report of the collection (an internal recomputation)
+    qs = StatReport.objects.filter(collection=collection, status=ReportStatus.ACCEPTED)
+    key = Concat(group_key("region", collection.region.path), Value("|"), F("department"))
+    with transaction.atomic():
+        sums = group_sums(qs, key=key, codes=codes)
+        whole = dict.fromkeys(codes, 0)
+        rows = []
+        for k, values in sums.items():
+            group, _, department = k.rpartition("|")
+            n = values.pop("_reports")
+            for code in codes:
+                whole[code] += values[code]
+            rows.append(
+                CollectionTotal(
+                    collection=collection,
+                    group=group,
+                    department=department,
+                    reports=n,
+                    values=values,
+                )
+            )
+        rows.append(
+            CollectionTotal(
+                collection=collection,
+                values=whole,
+                reports=sum(r.reports for r in rows),
+            )
+        )
+        CollectionTotal.objects.filter(collection=collection).delete()
+        CollectionTotal.objects.bulk_create(rows)
+    return len(rows)
 
 
 # --- reports ------------------------------------------------------------------------------
@@ -311,6 +449,8 @@ def report_review(
         report.reviewed_by = as_account(user)
         report.reviewed_at = timezone.now()
         save_in_scope(user, report, Action.CHANGE)
+        if accept:
+            _totals_add(report)
     return report
 
 
@@ -318,7 +458,9 @@ def report_review(
 POPULATION_HEADER = ["区划代码", "区域名称", "年度", "常住人口(人)"]
 
 
-def population_import(*, user: UserLike, name: str, data: bytes) -> int:
+def population_import(
+    *, user: UserLike, name: str, data: bytes, progress: Progress | None = None
+) -> int:
     """Import population per region and year (csv/xlsx: 区划代码, 年度, 常住人口(人)).
 
     All-or-nothing; every region must lie inside the importing office's region.
@@ -341,6 +483,8 @@ def population_import(*, user: UserLike, name: str, data: bytes) -> int:
     parsed: list[tuple[int, str, int, int]] = []
     errs = RowErrors()
     for line, row in enumerate(rows, start=2):
+        if progress and line % 5000 == 0:
+            progress(0.5, f"校验第 {line} 行")
         if not any(row):
             continue
         cells = row + [""] * (len(header) - len(row))
@@ -367,6 +511,8 @@ def population_import(*, user: UserLike, name: str, data: bytes) -> int:
     errs.raise_if_any()
     if not parsed:
         raise DataImportError("文件中没有数据行。")
+    if progress:
+        progress(0.8, f"写入 {len(parsed)} 条人口数据")
     with transaction.atomic():
         keys = [(regions[c].pk, y) for _, c, y, _ in parsed]
         existing = {

@@ -12,10 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kepu.core.files import xlsx_response
 from kepu.core.importing import DataImportError
+from kepu.core.models import ACTIVE_STATUSES, Job
 from kepu.core.pagination import paginate
 from kepu.core.types import UserLike
 from kepu.core.versioning import StaleEditError
@@ -64,6 +66,16 @@ def index(request: HttpRequest) -> HttpResponse:
             "mine": paginate(request, selectors.my_reports(user=user), param="mine_page"),
             "to_review": to_review,
             "can_create": can_act_for_an_office(user=user),
+            # the user's collections being created and population imports still running
+            "running": list(
+                Job.objects.restrict(user, Action.VIEW)
+                .filter(
+                    created_by_id=user.pk,
+                    kind__in=["statistics_collection", "statistics_population"],
+                    status__in=ACTIVE_STATUSES,
+                )
+                .order_by("-pk")[:5]
+            ),
         },
     )
 
@@ -160,7 +172,7 @@ def collection_new(request: HttpRequest) -> HttpResponse:
             errors["year"] = ["请选择已导入指标目录的年度。"]
         if not errors and catalogue is not None:
             try:
-                collection = services.collection_create(
+                job = services.collection_start(
                     user=request.user,
                     catalogue=catalogue,
                     fields=services.CollectionFields(
@@ -174,8 +186,9 @@ def collection_new(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
             else:
-                messages.success(request, f"已创建「{collection.title}」并为辖区单位生成报表。")
-                return redirect("statistics:collection", pk=collection.pk)
+                return _after_job(
+                    request, job, done_url=_collection_url(job), failed_url="statistics:index"
+                )
     return render(
         request,
         "statistics/collection_new.html",
@@ -259,28 +272,69 @@ def rollup_export(request: HttpRequest, pk: int) -> HttpResponse:
     return xlsx_response(data, f"{title}.xlsx")
 
 
+def _collection_url(job: Job) -> str:
+    pk = job.params.get("collection")
+    return reverse("statistics:collection", args=[pk]) if pk else reverse("statistics:index")
+
+
+def _after_job(
+    request: HttpRequest, job: Job, *, done_url: str, failed_url: str | None
+) -> HttpResponse:
+    """Where to go once a job is started: its result when it already finished (a small
+    region, or the immediate backend), else the job's page, which shows the progress."""
+    if job.status == "done":
+        messages.success(request, job.message)
+        return redirect(done_url)
+    if job.status == "failed" and failed_url is not None:
+        messages.error(request, job.message)
+    return redirect("jobs:detail", pk=job.pk)
+
+
 # --- population ---------------------------------------------------------------------------
+def _population_job(request: HttpRequest, upload: Any) -> Job:
+    """Save the upload to storage and import it in the background (all or nothing)."""
+    import uuid
+
+    from django.core.files.storage import default_storage
+
+    from kepu.core.jobs import job_start
+
+    office = acting_office(user=request.user, denied="只有办公室可以导入人口数据。")
+    suffix = Path(upload.name or "").suffix.lower()[:10]
+    path = default_storage.save(f"job-uploads/population-{uuid.uuid4().hex}{suffix}", upload)
+    try:
+        return job_start(
+            user=request.user,
+            kind="statistics_population",
+            organisation=office,
+            func="kepu.statistics.jobs.population_import_job",
+            params={"path": path, "name": upload.name or ""},
+            title=f"导入常住人口: {upload.name or ''}"[:200],
+        )
+    except Exception:
+        if default_storage.exists(path):
+            default_storage.delete(path)
+        raise
+
+
 @login_required
 def population(request: HttpRequest) -> HttpResponse:
     office = acting_office(user=request.user, denied="只有办公室可以导入人口数据。")
     errors: list[str] = []
     if request.method == "POST":
         upload = request.FILES.get("file")
-        try:
-            if upload is None:
-                raise DataImportError("请选择人口数据文件 (xlsx 或 csv)。")
-            if upload.size and upload.size > 100 * 1024 * 1024:
-                raise DataImportError("文件过大。")
-            n = services.population_import(
-                user=request.user, name=upload.name or "", data=upload.read()
-            )
-        except DataImportError as exc:
-            errors = exc.errors
-        except PermissionDenied as exc:
-            errors = [str(exc)]
+        if upload is None:
+            errors = ["请选择人口数据文件 (xlsx 或 csv)。"]
+        elif upload.size and upload.size > 100 * 1024 * 1024:
+            errors = ["文件过大。"]
         else:
-            messages.success(request, f"已导入 {n} 条人口数据。")
-            return redirect("statistics:population")
+            job = _population_job(request, upload)
+            if job.status == "failed":
+                # the uploader's own file: every row error (the job keeps them all)
+                details = job.error.splitlines() if job.message.startswith("导入失败") else []
+                errors = details[:100] or [job.message]
+            else:
+                return _after_job(request, job, done_url="statistics:population", failed_url=None)
     from kepu.statistics.models import Population
 
     rows = (

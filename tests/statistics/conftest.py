@@ -92,3 +92,4 @@ def add_reports(world: Any, collection: Any, n: int, *, status: str = "accepted"
             for o in orgs
         ]
     )
+    services.collection_totals_rebuild(collection=collection)
