@@ -201,6 +201,7 @@ SUBTITLE_STYLE = "kepu_sub"
 HEADER_STYLE = "kepu_header"
 CELL_STYLE = "kepu_cell"
 DECIMAL_STYLE = "kepu_decimal"
+TOTAL_STYLE = "kepu_total"
 
 
 def add_office_styles(wb: Any) -> None:
@@ -242,6 +243,14 @@ def add_office_styles(wb: Any) -> None:
     )
     wb.add_named_style(
         NamedStyle(
+            name=TOTAL_STYLE,
+            font=Font(name="宋体", size=11, bold=True),
+            alignment=Alignment(wrap_text=True, vertical="top"),
+            border=border,
+        )
+    )
+    wb.add_named_style(
+        NamedStyle(
             name=DECIMAL_STYLE,
             font=Font(name="宋体", size=11),
             alignment=Alignment(vertical="top"),
@@ -251,12 +260,12 @@ def add_office_styles(wb: Any) -> None:
     )
 
 
-def office_page_setup(ws: Any, *, header_row: int) -> None:
+def office_page_setup(ws: Any, *, header_row: int, freeze_first_column: bool = False) -> None:
     """Print set-up offices expect of a table: landscape A4, fit to width, the header row
-    repeated on every page and frozen above the rows."""
+    repeated on every page and frozen above the rows (and the first column, if asked)."""
     from openpyxl.worksheet.page import PageMargins
 
-    ws.freeze_panes = f"A{header_row + 1}"
+    ws.freeze_panes = f"{'B' if freeze_first_column else 'A'}{header_row + 1}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = "9"  # A4
     ws.page_setup.fitToWidth = 1

@@ -7,34 +7,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from kepu.core.files import new_workbook, workbook_bytes, write_cell, write_row
+from kepu.core.files import (
+    CELL_STYLE,
+    HEADER_STYLE,
+    TITLE_STYLE,
+    TOTAL_STYLE,
+    add_office_styles,
+    new_workbook,
+    office_page_setup,
+    workbook_bytes,
+    write_cell,
+    write_row,
+)
 from kepu.statistics import core
 from kepu.statistics.services import POPULATION_HEADER, REPORT_HEADER
 
-THIN = Side(style="thin", color="999999")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-BODY = Font(name="宋体", size=10)
-HEAD = Font(name="宋体", size=10, bold=True)
-FILL = PatternFill("solid", fgColor="DDE7F3")
-
-
-def _print_setup(ws: Any, header_row: int) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
-
 
 def _header(ws: Any, row: int, values: list[str]) -> None:
-    for cell in write_row(ws, row, values):
-        cell.font, cell.fill, cell.border = HEAD, FILL, BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for col, value in enumerate(values, start=1):
+        write_cell(ws, row, col, value, style=HEADER_STYLE)
+
+
+def _row(ws: Any, row: int, values: list[Any], style: str = CELL_STYLE) -> None:
+    for col, value in enumerate(values, start=1):
+        write_cell(ws, row, col, value, style=style)
 
 
 def report_template(
@@ -44,9 +43,10 @@ def report_template(
     wb = new_workbook()
     ws = wb.active
     ws.title = "科普统计报表"
+    add_office_styles(wb)
     _header(ws, 1, REPORT_HEADER)
     for n, ind in enumerate(catalogue.indicators, start=2):
-        cells = write_row(
+        _row(
             ws,
             n,
             [
@@ -59,16 +59,15 @@ def report_template(
                 notes.get(ind.code, ""),
             ],
         )
-        for cell in cells:
-            cell.font, cell.border = BODY, BORDER
     for col, width in enumerate([8, 44, 12, 8, 8, 14, 30], start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    _print_setup(ws, 1)
+    office_page_setup(ws, header_row=1, freeze_first_column=True)
     return workbook_bytes(wb)
 
 
 def rollup_workbook(*, title: str, catalogue: core.Catalogue, rollup: Any) -> bytes:
     wb = new_workbook(keep_default_sheet=False)
+    add_office_styles(wb)
     groups = [rollup.total, *rollup.rows]
     first = "部门类别" if rollup.by == "department" else "地区"
     for key, label in core.CATEGORIES.items():
@@ -78,20 +77,20 @@ def rollup_workbook(*, title: str, catalogue: core.Catalogue, rollup: Any) -> by
         ws = wb.create_sheet(title=label[:28])
         last = len(inds) + 2
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
-        cell = write_cell(ws, 1, 1, f"{title} · {label}")
-        cell.font = Font(name="宋体", size=14, bold=True)
+        cell = write_cell(ws, 1, 1, f"{title} · {label}", style=TITLE_STYLE)
         cell.alignment = Alignment(horizontal="center")
         _header(ws, 2, [first, "填报单位数", *[f"{i.name}({i.unit})" for i in inds]])
         for r, group in enumerate(groups, start=3):
-            cells = write_row(
-                ws, r, [group.label, group.reports, *[group.values.get(i.code, 0) for i in inds]]
+            _row(
+                ws,
+                r,
+                [group.label, group.reports, *[group.values.get(i.code, 0) for i in inds]],
+                TOTAL_STYLE if group is rollup.total else CELL_STYLE,
             )
-            for c in cells:
-                c.font, c.border = (HEAD if group is rollup.total else BODY), BORDER
         ws.column_dimensions["A"].width = 22
         for col in range(2, last + 1):
             ws.column_dimensions[get_column_letter(col)].width = 12
-        _print_setup(ws, 2)
+        office_page_setup(ws, header_row=2, freeze_first_column=True)
     if catalogue.derived:
         ws = wb.create_sheet(title="派生指标")
         _header(
@@ -100,7 +99,7 @@ def rollup_workbook(*, title: str, catalogue: core.Catalogue, rollup: Any) -> by
             [first, "常住人口(人)", *[f"{d.name}({d.unit})" for d in catalogue.derived]],
         )
         for r, group in enumerate(groups, start=2):
-            write_row(
+            _row(
                 ws,
                 r,
                 [
@@ -113,7 +112,7 @@ def rollup_workbook(*, title: str, catalogue: core.Catalogue, rollup: Any) -> by
                 ],
             )
         ws.column_dimensions["A"].width = 22
-        _print_setup(ws, 1)
+        office_page_setup(ws, header_row=1, freeze_first_column=True)
     return workbook_bytes(wb)
 
 
@@ -121,6 +120,7 @@ def population_template(*, rows: list[tuple[str, str, int, int | str]]) -> bytes
     wb = new_workbook()
     ws = wb.active
     ws.title = "常住人口"
+    add_office_styles(wb)
     _header(ws, 1, POPULATION_HEADER)
     for n, row in enumerate(rows, start=2):
         write_row(ws, n, list(row))
