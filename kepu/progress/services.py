@@ -97,6 +97,27 @@ def _t(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _lock_referenced(office: Organisation, plans: Sequence[Plan]) -> None:
+    """PostgreSQL: key-share locks on the plans and the organisations a new round's
+    slots may reference, as a foreign key check would take them, set-based (the slots
+    carry no FK constraint: see docs/progress.md). ``plan_delete`` and
+    ``organisation_delete`` lock their row for update first, so they wait for the
+    opening to commit and then delete its slots too; an opening that starts after a
+    delete no longer sees the deleted rows. SQLite serialises writers: nothing to do."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT 1 FROM {_t(Plan)} WHERE id = ANY(%s) FOR KEY SHARE",
+            [[p.pk for p in plans]],
+        )
+        cur.execute(
+            f"SELECT 1 FROM {_t(Organisation)} o JOIN {_t(Region)} rg ON rg.id = o.region_id "
+            "WHERE rg.path LIKE %s FOR KEY SHARE OF o",
+            [office.region.path + "%"],
+        )
+
+
 def _insert_direct_slots(round_: ReportingRound, *, by_task: bool) -> int:
     """One set-based INSERT … SELECT: a slot per (task, named organisation) inside the
     office's region, the strongest role kept (lead > responsible > cooperate)."""
@@ -241,6 +262,7 @@ def round_open(
     if any(t.plan_id not in visible for t in task_list):
         raise ValidationError("所选任务不属于所选规划。")
     with transaction.atomic():
+        _lock_referenced(office, plans)
         round_ = ReportingRound(
             office=office,
             title=title.strip()[:200],
