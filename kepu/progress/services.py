@@ -156,10 +156,16 @@ def _insert_direct_slots(round_: ReportingRound, *, by_task: bool) -> int:
     if by_task:
         params.append(round_.pk)
     with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            # sort 500,000 (task, organisation) pairs in memory, for this transaction only
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            # Every task unit of the plans is read: sort the 500,000 (task, organisation)
+            # pairs in memory and hash-join, not probe the index once per task (the planner
+            # misjudges the plan filter; measured 1.0 s against 1.6–2.5 s at 500,000).
             cur.execute("SET LOCAL work_mem = '64MB'")
+            cur.execute("SET LOCAL enable_nestloop = off")
         cur.execute(sql, params)
+        if postgres:
+            cur.execute("RESET enable_nestloop")
         return cur.rowcount
 
 
