@@ -421,6 +421,63 @@ class MatrixData:
         )
         return TaskLink.objects.get(local=self.task_a1)
 
+    # 上下级任务对应 by a county: the county office's own plan, whose task 1 implements
+    # task_a1 of the city's plan_a, and a sibling county's plan (same city, no user of its
+    # own: the county office must not reach it)
+    def _local_plan(self, owner: Any, user: Any, title: str) -> Any:
+        from kepu.plans.services import PlanFields, plan_create_from_parsed
+
+        task = self.task_a1
+        parsed = {
+            "tasks": [
+                {
+                    "path": [],
+                    "number": "1",
+                    "title": task.title,
+                    "text": task.text,
+                    "lead": [],
+                    "cooperate": [],
+                    "responsible": [],
+                    "targets": [],
+                }
+            ]
+        }
+        return plan_create_from_parsed(
+            user=user, owner=owner, parsed=parsed, fields=PlanFields(title=title)
+        )
+
+    @functools.cached_property
+    def county_plan(self) -> Any:
+        w = self.world
+        return self._local_plan(w.orgs["county_office_a"], w.users["county_admin_a"], "麒麟区要点")
+
+    @functools.cached_property
+    def sibling_plan(self) -> Any:
+        from kepu.orgs.models import Organisation, OrgKind
+        from tests.conftest import make_region
+
+        w = self.world
+        region = make_region("530303", "沾益区", 3, w.regions["city_a"])
+        office = Organisation.objects.create(
+            name="沾益区科学技术协会", kind=OrgKind.ASSOCIATION, region=region
+        )
+        return self._local_plan(office, w.users["admin_a"], "沾益区要点")
+
+    def _link_of(self, plan: Any, user: Any) -> Any:
+        from kepu.progress.models import TaskLink
+        from kepu.progress.services import links_suggest
+
+        links_suggest(user=user, local_plan=plan, parent_plan=self.plan_a)
+        return TaskLink.objects.get(local__plan=plan, parent=self.task_a1)
+
+    @functools.cached_property
+    def county_link(self) -> Any:
+        return self._link_of(self.county_plan, self.world.users["county_admin_a"])
+
+    @functools.cached_property
+    def sibling_link(self) -> Any:
+        return self._link_of(self.sibling_plan, self.world.users["admin_a"])
+
     # statistics: the city office's 2026 collection; unit_a1's report (a draft)
     @functools.cached_property
     def stat_collection(self) -> Any:
@@ -692,7 +749,14 @@ MATRIX: dict[str, Row] = {
     "progress:link_decide": post(
         "p_link", data={"decision": "confirm"}, ok=CITY_A_ADMIN, forbidden={"viewer_a"}
     ),
-    "progress:plan_coverage": row("plan_a", ok=PLAN_A_READ),
+    "progress:link_create": post(
+        "plan_a",
+        data=lambda d: {"local": d.task_a1.pk, "parent_task": d.p_parent_plan.tasks.get().pk},
+        ok=CITY_A_ADMIN,
+        forbidden=PLAN_A_READ - CITY_A_ADMIN,
+    ),
+    # a county office reads the city plan's coverage (read down, for linking its tasks)
+    "progress:plan_coverage": row("plan_a", ok=PLAN_A_READ | {"county_admin_a"}),
     "notifications:inbox": row(),
     "notifications:mark_read": post(ok=SIGNED_IN),
     # annual statistics (科普统计)
@@ -714,6 +778,80 @@ MATRIX: dict[str, Row] = {
         data={"decision": "accept"},
         ok=CITY_A_ADMIN,
         forbidden={"viewer_a", "staff_a1"},
+    ),
+}
+
+# The county office links its own plan's tasks to the city plan (parent plans and their
+# tasks are read downward on these pages only: scope_read_down = "on_request"); it never
+# reaches a sibling county's plan or links. Rows that need objects other than a URL's
+# main row: case → (URL name, row); tests/test_url_matrix.py requests them like MATRIX.
+COUNTY_PLAN_READ = {"super", "admin_a", "viewer_a", "county_admin_a"}
+COUNTY_PLAN_WRITE = {"super", "admin_a", "county_admin_a"}
+SIBLING_READ = {"super", "admin_a", "viewer_a"}
+CASES: dict[str, tuple[str, Row]] = {
+    "county links page, city plan as parent": (
+        "progress:plan_links",
+        row("county_plan", data=lambda d: {"parent": d.plan_a.pk}, ok=COUNTY_PLAN_READ),
+    ),
+    "county suggests from the city plan": (
+        "progress:plan_links_suggest",
+        post(
+            "county_plan",
+            data=lambda d: {"parent": d.plan_a.pk},
+            ok=COUNTY_PLAN_WRITE,
+            forbidden={"viewer_a"},
+        ),
+    ),
+    "county confirms its link": (
+        "progress:link_decide",
+        post(
+            "county_link",
+            data={"decision": "confirm"},
+            ok=COUNTY_PLAN_WRITE,
+            forbidden={"viewer_a"},
+        ),
+    ),
+    "county picks a city task by hand": (
+        "progress:link_create",
+        post(
+            "county_plan",
+            data=lambda d: {"local_number": "1", "parent_task": d.task_a1.pk},
+            ok=COUNTY_PLAN_WRITE,
+            forbidden={"viewer_a"},
+        ),
+    ),
+    "city plan coverage with the county plan as local": (
+        "progress:plan_coverage",
+        row(
+            "plan_a",
+            data=lambda d: {"local": d.county_plan.pk},
+            ok=PLAN_A_READ | {"county_admin_a"},
+        ),
+    ),
+    "sibling county's links page": ("progress:plan_links", row("sibling_plan", ok=SIBLING_READ)),
+    "sibling county's coverage": ("progress:plan_coverage", row("sibling_plan", ok=SIBLING_READ)),
+    "sibling county's link": (
+        "progress:link_decide",
+        post("sibling_link", data={"decision": "confirm"}, ok=CITY_A_ADMIN, forbidden={"viewer_a"}),
+    ),
+    "pick for the sibling county's plan": (
+        "progress:link_create",
+        post(
+            "sibling_plan",
+            data=lambda d: {"local_number": "1", "parent_task": d.task_a1.pk},
+            ok=CITY_A_ADMIN,
+            forbidden={"viewer_a"},
+        ),
+    ),
+    "sibling county's plan as the county's parent": (
+        "progress:plan_links_suggest",
+        post(
+            "county_plan",
+            data=lambda d: {"parent": d.sibling_plan.pk},
+            ok=CITY_A_ADMIN,
+            forbidden={"viewer_a"},
+            note="the city office reads both: 302 back with the refusal (not a parent region)",
+        ),
     ),
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.matrix import MATRIX, NAMESPACES, MatrixData, check_row
+from tests.matrix import CASES, MATRIX, NAMESPACES, MatrixData, check_row
 
 
 def url_names(patterns=None, namespace: str | None = None) -> list[str]:
@@ -69,5 +69,12 @@ def test_url_matrix(client, world, matrix_data, name):
 @pytest.mark.parametrize("namespace", sorted(NAMESPACES))
 def test_namespace_matrix(client, world, matrix_data, namespace):
     name, row_ = NAMESPACES[namespace]
+    wrong = check_row(client, world, matrix_data, name, row_)
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_case_matrix(client, world, matrix_data, case):
+    name, row_ = CASES[case]
     wrong = check_row(client, world, matrix_data, name, row_)
     assert not wrong, "\n".join(wrong)

@@ -54,6 +54,11 @@ FIELD_LABELS = {
     "date_joined": "注册时间",
     "password": "密码",
     IMPORT_FILE: "导入文件",
+    # the summary entry of a reporting round's generated slots (kepu.progress.services)
+    "slot_roles": "填报位(按角色)",
+    "slot_via": "分解落实的填报位",
+    "slot_plans": "覆盖规划",
+    "slot_tasks": "所选任务数",
 }
 VALUE_LIMIT = 200
 EMPTY = "∅"

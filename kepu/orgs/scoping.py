@@ -20,6 +20,10 @@ Optional:
 - ``scope_read_down = True`` lets an office *below* the row's region read it (never
   write it): a city or provincial survey's results are shown to the county offices
   inside that region (:func:`reads_from_below` tells the pages which reader that is).
+  ``scope_read_down = READ_DOWN_ON_REQUEST`` does the same only where a page or service
+  asks for it with ``restrict(user, "view", read_down=True)``: a city plan and its tasks
+  are read by a county office on the pages that link the county's tasks to them, not in
+  its plan lists or ledger. ``read_down=True`` is refused for writes.
 
 Whether a lookup crosses a to-many relation is worked out from the model's meta
 (:func:`scope_spec`); ``kepu.core.checks`` resolves every lookup at start-up, so a
@@ -278,6 +282,16 @@ def scope_spec(model: type[models.Model]) -> ScopeSpec:
 NATIONAL_PATH = "CN/"  # the root of the region tree (kepu.regions.models.short_code)
 
 
+READ_DOWN_ON_REQUEST = "on_request"
+
+
+def _reads_down(model: type[models.Model], read_down: bool) -> bool:
+    declared = getattr(model, "scope_read_down", False)
+    if read_down and declared not in (True, READ_DOWN_ON_REQUEST):
+        raise TypeError(f"{model.__name__} does not declare scope_read_down")
+    return declared is True or (declared == READ_DOWN_ON_REQUEST and read_down)
+
+
 class ScopedQuerySet(models.QuerySet):
     """A queryset with the scoping gate ``restrict(user, action)``."""
 
@@ -291,7 +305,9 @@ class ScopedQuerySet(models.QuerySet):
         )
         return Q(**{owner: grant.organisation_id}) | below
 
-    def _scope_terms(self, grant: Grant, action: Action, *, owned: bool = False) -> list[Q]:
+    def _scope_terms(
+        self, grant: Grant, action: Action, *, owned: bool = False, read_down: bool = False
+    ) -> list[Q]:
         """The grant's reach as a list of terms to OR (one per lookup)."""
         model = self.model
         spec = scope_spec(model)
@@ -305,7 +321,7 @@ class ScopedQuerySet(models.QuerySet):
                 q = Q(**{f"{region}__path__startswith": grant.region_path})
             if writing and spec.owner is not None:
                 q &= self._owner_below_q(grant, spec.owner.lookup)
-            if not writing and getattr(model, "scope_read_down", False):
+            if not writing and _reads_down(model, read_down):
                 # An office below the row's region reads it (a city survey for a county).
                 q |= Q(**{f"{region}__path__in": ancestor_paths(grant.region_path)})
             return [q]
@@ -344,9 +360,18 @@ class ScopedQuerySet(models.QuerySet):
         return [g for g in user_grants(user) if action in g.actions]
 
     def restrict(
-        self, user: UserLike, action: Action | str = Action.VIEW, *, owned: bool = False
+        self,
+        user: UserLike,
+        action: Action | str = Action.VIEW,
+        *,
+        owned: bool = False,
+        read_down: bool = False,
     ) -> ScopedQuerySet:
         action = Action(action)
+        if read_down and (action != Action.VIEW or owned):
+            raise ValueError("read_down is for reading only")
+        if read_down:
+            _reads_down(self.model, read_down)  # raises for a model that does not declare it
         if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
             return self.none()
         if user.is_superuser:
@@ -356,12 +381,18 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         custom = type(self)._scope_q is not ScopedQuerySet._scope_q
         if custom:
-            if owned:
-                raise TypeError(f"{type(self).__name__} has its own rule; owned= is not supported")
+            if owned or read_down:
+                raise TypeError(
+                    f"{type(self).__name__} has its own rule; owned=/read_down= not supported"
+                )
             terms = [self._scope_q(g, action) for g in grants]
             multivalued = False
         else:
-            terms = [t for g in grants for t in self._scope_terms(g, action, owned=owned)]
+            terms = [
+                t
+                for g in grants
+                for t in self._scope_terms(g, action, owned=owned, read_down=read_down)
+            ]
             multivalued = self._terms_multivalued(grants, action, owned=owned)
         if len(terms) == 1 and not multivalued:
             return self.filter(terms[0])
@@ -394,10 +425,18 @@ def reads_from_below(user: UserLike, *, region_path: str, owner_id: int | None) 
     )
 
 
-def can(user: UserLike, obj: models.Model, action: Action | str, *, owned: bool = False) -> bool:
+def can(
+    user: UserLike,
+    obj: models.Model,
+    action: Action | str,
+    *,
+    owned: bool = False,
+    read_down: bool = False,
+) -> bool:
     """Whether ``user`` may perform ``action`` on the saved object ``obj``."""
     manager: Any = type(obj)._default_manager
-    return manager.restrict(user, action, owned=owned).filter(pk=obj.pk).exists()
+    qs = manager.restrict(user, action, owned=owned, read_down=read_down)
+    return bool(qs.filter(pk=obj.pk).exists())
 
 
 def get_in_scope(
@@ -429,8 +468,10 @@ def get_in_scope(
     raise Http404
 
 
-def ensure_in_scope(user: UserLike, obj: models.Model, action: Action | str) -> None:
-    if not can(user, obj, action):
+def ensure_in_scope(
+    user: UserLike, obj: models.Model, action: Action | str, *, read_down: bool = False
+) -> None:
+    if not can(user, obj, action, read_down=read_down):
         raise PermissionDenied("您无权在此范围内进行该操作。")
 
 

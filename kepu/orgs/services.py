@@ -195,7 +195,11 @@ def organisation_delete(*, user: UserLike, organisation: Organisation) -> None:
     _ensure_can_restructure(user, organisation)
     if organisation.children.exists():
         raise ValidationError("该组织下还有下级单位, 不能删除。")
-    organisation.delete()
+    with transaction.atomic():
+        # Wait for a reporting round being opened over it (key-share lock, see
+        # kepu.progress.services.round_open) so the delete also collects its new slots.
+        list(Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk"))
+        organisation.delete()
 
 
 def membership_add(

@@ -7,7 +7,7 @@ from django.db import models
 
 from kepu.core.versioning import Versioned
 from kepu.orgs.models import Organisation
-from kepu.orgs.scoping import ScopedQuerySet
+from kepu.orgs.scoping import READ_DOWN_ON_REQUEST, ScopedQuerySet
 from kepu.regions.models import Region
 
 if TYPE_CHECKING:
@@ -84,6 +84,9 @@ class Plan(Versioned):
     scope_orgs = ("owner", "tasks__units__organisation")
     scope_orgs_write = ("owner",)
     scope_owner = "owner"
+    # An office below reads the plan (never writes it) where a page asks for it: a
+    # county links its own tasks to the city plan's (kepu.progress, 上级任务对应).
+    scope_read_down = READ_DOWN_ON_REQUEST
 
     objects = ScopedQuerySet.as_manager()
 
@@ -162,6 +165,7 @@ class Task(Versioned):
     scope_orgs = ("plan__owner", "units__organisation")
     scope_orgs_write = ("plan__owner",)
     scope_owner = "plan__owner"
+    scope_read_down = READ_DOWN_ON_REQUEST  # as the plan's
 
     objects = ScopedQuerySet.as_manager()
 

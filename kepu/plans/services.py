@@ -472,6 +472,9 @@ def plan_delete(*, user: UserLike, plan: Plan) -> None:
     ensure_in_scope(user, plan, Action.DELETE)
     source = plan.source_file
     with transaction.atomic():
+        # Wait for a reporting round being opened on this plan (it holds a key-share lock
+        # on the plan) so that the delete below also collects the slots it wrote.
+        list(Plan.objects.select_for_update().filter(pk=plan.pk).values_list("pk"))
         plan.delete()
         if source:
             transaction.on_commit(lambda: source.delete(save=False))

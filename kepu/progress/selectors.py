@@ -372,12 +372,13 @@ def open_reports_by_task(*, user: UserLike, task_ids: list[int]) -> dict[int, in
 
 # ------------------------------------------------------------------------------ 上下级任务对应
 def parent_plan_choices(*, user: UserLike, local_plan: Plan) -> QuerySet[Plan]:
-    """Plans the local plan may implement: other visible plans of its region or of a
-    region above (at most 200, the nearest level first)."""
+    """Plans the local plan may implement: other plans of its region or of a region
+    above that the user reads, an office below reading them for this (``read_down``),
+    at most 200, the nearest level first."""
     path = local_plan.region.path
     prefixes = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
     return (
-        Plan.objects.restrict(user, Action.VIEW)
+        Plan.objects.restrict(user, Action.VIEW, read_down=True)
         .filter(region__path__in=prefixes)
         .exclude(pk=local_plan.pk)
         .select_related("region")
@@ -396,7 +397,7 @@ def attach_links(tasks: Iterable[Task], *, user: UserLike, parent_plan: Plan | N
     tasks = list(tasks)
     qs = TaskLink.objects.restrict(user, Action.VIEW).filter(
         local_id__in=[t.pk for t in tasks],
-        parent__in=Task.objects.restrict(user, Action.VIEW).values("pk"),
+        parent__in=Task.objects.restrict(user, Action.VIEW, read_down=True).values("pk"),
     )
     if parent_plan is not None:
         qs = qs.filter(parent__plan=parent_plan)
@@ -409,12 +410,13 @@ def attach_links(tasks: Iterable[Task], *, user: UserLike, parent_plan: Plan | N
 
 def coverage(*, user: UserLike, parent_plan: Plan, uncovered: bool = False) -> QuerySet[Any]:
     """The parent plan's tasks with ``n_local``: how many local tasks the user may see are
-    confirmed as implementing it (paginate, then :func:`attach_local_tasks`)."""
+    confirmed as implementing it (paginate, then :func:`attach_local_tasks`). A county
+    office reads a city plan's tasks here (``read_down``) and counts its own links."""
     visible_links = TaskLink.objects.restrict(user, Action.VIEW).filter(
         status=LinkStatus.CONFIRMED, parent=OuterRef("pk")
     )
     qs: QuerySet[Any] = (
-        Task.objects.restrict(user, Action.VIEW)
+        Task.objects.restrict(user, Action.VIEW, read_down=True)
         .filter(plan=parent_plan)
         .annotate(
             n_local=Coalesce(

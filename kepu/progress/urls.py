@@ -28,5 +28,6 @@ urlpatterns = [
     path("plans/<int:pk>/links/", views.plan_links, name="plan_links"),
     path("plans/<int:pk>/links/suggest/", views.plan_links_suggest, name="plan_links_suggest"),
     path("links/<int:pk>/decide/", views.link_decide, name="link_decide"),
+    path("plans/<int:pk>/links/add/", views.link_create, name="link_create"),
     path("plans/<int:pk>/coverage/", views.plan_coverage, name="plan_coverage"),
 ]

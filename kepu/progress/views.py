@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from kepu.core.pagination import paginate
@@ -707,6 +708,8 @@ def plan_links(request: HttpRequest, pk: int) -> HttpResponse:
             "choices": choices,
             "page": page,
             "can_edit": can(request.user, plan, Action.CHANGE),
+            # an office below reads the parent plan only here, not its task pages
+            "parent_readable": parent is not None and can(request.user, parent, Action.VIEW),
         },
     )
 
@@ -719,7 +722,7 @@ def plan_links_suggest(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("只有制定该规划的办公室可以匹配上级任务。")
     parent_id = request.POST.get("parent", "")
     parent = get_object_or_404(
-        Plan.objects.restrict(request.user, Action.VIEW).select_related("region"),
+        Plan.objects.restrict(request.user, Action.VIEW, read_down=True).select_related("region"),
         pk=int(parent_id) if parent_id.isdigit() else 0,
     )
     try:
@@ -741,7 +744,7 @@ def link_decide(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if not can(request.user, link.parent, Action.VIEW):
+    if not can(request.user, link.parent, Action.VIEW, read_down=True):
         raise Http404("上级任务不在您的范围内。")
     if not can(request.user, link, Action.CHANGE):
         raise PermissionDenied("只有可以修改本级规划的办公室可以确认对应关系。")
@@ -756,9 +759,81 @@ def link_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def plan_coverage(request: HttpRequest, pk: int) -> HttpResponse:
-    """Which tasks of a (parent) plan have confirmed local counterparts, which have none."""
+@require_POST
+def link_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link a task of local plan ``pk`` to a parent task picked by hand (confirmed at
+    once): the local task by id or 序号, the parent task by id or by 序号 in a parent plan."""
     plan = _plan_for(request, pk)
+    if not can(request.user, plan, Action.CHANGE):
+        raise PermissionDenied("只有可以修改本级规划的办公室可以确认对应关系。")
+    post = request.POST
+    back = post.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts=None) or not back.startswith("/"):
+        back = reverse("progress:plan_links", args=[pk])
+    local_q = (
+        {"pk": int(post["local"])}
+        if post.get("local", "").isdigit()
+        else {"number": post.get("local_number", "").strip()}
+    )
+    parents = Task.objects.restrict(request.user, Action.VIEW, read_down=True)
+    parent_plan = post.get("parent_plan", "")
+    parent_q = (
+        {"pk": int(post["parent_task"])}
+        if post.get("parent_task", "").isdigit()
+        else {
+            "plan_id": int(parent_plan) if parent_plan.isdigit() else 0,
+            "number": post.get("parent_number", "").strip(),
+        }
+    )
+    locals_ = list(plan.tasks.filter(**local_q)[:2]) if any(local_q.values()) else []
+    found = (
+        list(parents.select_related("plan__region").filter(**parent_q)[:2])
+        if all(parent_q.values())
+        else []
+    )
+    for what, hits in (("本级规划", locals_), ("上级规划", found)):
+        if len(hits) != 1:
+            messages.error(
+                request,
+                f"{what}中{'没有' if not hits else '有多项'}该序号的任务; 请按台账中的「序号」填写"
+                + ("。" if not hits else ", 或在建议列表中确认。"),
+            )
+            return redirect(back)
+    local, parent = locals_[0], found[0]
+    try:
+        services.link_create(user=request.user, local=local, parent=parent)
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+        return redirect(back)
+    messages.success(
+        request, f"已确认: {local.number} {local.title} → {parent.number} {parent.title}"
+    )
+    return redirect(back)
+
+
+@login_required
+def plan_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+    """Which tasks of a (parent) plan have confirmed local counterparts, which have none.
+    A county office reads a city plan here (``read_down``) to see which city tasks its
+    own plan (``?local=``) does not implement yet, and links them."""
+    plan = get_object_or_404(
+        Plan.objects.restrict(request.user, Action.VIEW, read_down=True).select_related(
+            "region", "owner"
+        ),
+        pk=pk,
+    )
+    local_id = request.GET.get("local", "")
+    local_plan = None
+    if local_id.isdigit():
+        local_plan = (
+            Plan.objects.restrict(request.user, Action.CHANGE)
+            .select_related("region")
+            .filter(pk=int(local_id))
+            .first()
+        )
+        if local_plan is not None and not services.parent_plan_ok(local_plan, plan):
+            local_plan = None
     uncovered = request.GET.get("uncovered") == "1"
     page = paginate(
         request, selectors.coverage(user=request.user, parent_plan=plan, uncovered=uncovered)
@@ -772,5 +847,8 @@ def plan_coverage(request: HttpRequest, pk: int) -> HttpResponse:
             "page": page,
             "uncovered": uncovered,
             "totals": selectors.coverage_totals(user=request.user, parent_plan=plan),
+            "local_plan": local_plan,
+            "readable": can(request.user, plan, Action.VIEW),
+            "local_query": f"&local={local_plan.pk}" if local_plan else "",
         },
     )

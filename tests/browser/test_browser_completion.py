@@ -80,3 +80,56 @@ def test_plan_dashboard_drill_down_and_links(page, live_server, pw):  # noqa: F8
     assert "开展中小学科学教育" in page.inner_text("table")
     _shot(page, "plan_coverage")
     assert not problems, problems
+
+
+def test_a_county_office_links_its_plan_to_the_city_plan(page, live_server, pw):  # noqa: F811
+    """The county reads the city plan on the linking pages only: from its own plan it
+    generates suggestions, confirms one, then picks a local task for an uncovered city
+    task on the city plan's coverage page."""
+    city = pw.plan  # the city office's plan (tasks 1–3)
+    county = plan_create_from_parsed(
+        user=pw.users["county_admin_a"],
+        owner=pw.orgs["county_office_a"],
+        parsed={
+            "tasks": [
+                {
+                    "path": ["一、重点任务"],
+                    "number": str(i),
+                    "title": t.title,
+                    "text": t.text,
+                    "lead": [],
+                    "cooperate": [],
+                    "responsible": [],
+                    "targets": [],
+                }
+                for i, t in enumerate(city.tasks.order_by("order")[:2], 1)
+            ]
+        },
+        fields=PlanFields(title="麒麟区科普工作要点"),
+    )
+    base = live_server.url
+    problems: list[str] = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    login(page, live_server, "county_admin_a")
+    page.goto(f"{base}/plans/{county.pk}/")
+    page.click("a:has-text('上级任务对应')")
+    page.select_option("select[name=parent]", str(city.pk))
+    page.click("button:has-text('查看')")
+    page.click("button:has-text('按相似度生成对应建议')")
+    page.wait_for_selector("text=条对应建议")
+    page.click("button:has-text('确认') >> nth=0")
+    page.wait_for_selector("text=已确认")
+    _shot(page, "county_plan_links")
+    page.click("a:has-text('落实情况')")
+    page.wait_for_selector("text=由「麒麟区科普工作要点」落实")
+    page.click("a:has-text('只看尚无落实任务的')")
+    rows = page.locator("table.grid tbody tr")
+    first = rows.nth(0)
+    title = first.locator("td").nth(0).inner_text().split(" ", 1)[1]
+    first.locator("input[name=local_number]").fill("2")
+    first.locator("button:has-text('对应并确认')").click()
+    page.wait_for_selector("text=已确认:")
+    assert title in page.inner_text(".messages")
+    _shot(page, "county_coverage")
+    assert not problems, problems

@@ -185,3 +185,30 @@ def test_split_names_keeps_order_and_drops_blanks_and_repeats():
         "市民政局",
     ]
     assert split_names(None) == [] and split_names(["甲、乙", "丙"]) == ["甲", "乙", "丙"]
+
+
+def test_read_down_on_request_only_for_reading_and_only_upwards(world):
+    """Plans declare scope_read_down = READ_DOWN_ON_REQUEST: an office below reads a plan
+    of a region above only when the caller asks, never writes it; siblings never."""
+    from kepu.orgs.scoping import can
+    from kepu.plans.models import Plan
+
+    city = Plan.objects.create(
+        title="市方案", region=world.regions["city_a"], owner=world.orgs["office_a"]
+    )
+    other = Plan.objects.create(
+        title="他市方案", region=world.regions["city_b"], owner=world.orgs["office_b"]
+    )
+    county = world.users["county_admin_a"]
+    assert not can(county, city, Action.VIEW)
+    assert can(county, city, Action.VIEW, read_down=True)
+    assert not can(county, other, Action.VIEW, read_down=True)  # not above the county
+    # a unit (not an office) never reads down: only what names it
+    assert not can(world.users["staff_a2"], other, Action.VIEW, read_down=True)
+    for action in (Action.CHANGE, Action.DELETE, Action.ADD):
+        with pytest.raises(ValueError):
+            Plan.objects.restrict(county, action, read_down=True)
+    with pytest.raises(ValueError):
+        Plan.objects.restrict(county, Action.VIEW, owned=True, read_down=True)
+    with pytest.raises(TypeError):  # a model that does not declare reading down
+        Organisation.objects.restrict(county, Action.VIEW, read_down=True)

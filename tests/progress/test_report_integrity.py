@@ -61,3 +61,40 @@ def test_split_children_go_with_their_parent_slot(pw, round_):
     R.objects.filter(pk=county.pk).delete()  # unscoped: test
     assert not R.objects.filter(organisation=dept).exists()  # unscoped: test
     assert _orphans() == 0
+
+
+def test_opening_locks_what_slots_reference_and_deletes_wait_for_it(pw):
+    """No FK constraint on the slot keys: a round being opened holds key-share locks on
+    its plans and the organisations of its region (PostgreSQL; SQLite serialises
+    writers), and the plan and organisation deletes take their row for update first, so
+    a delete waits for the opening and then removes the new slots with the rest."""
+    import datetime as dt
+
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        round_ = services.round_open(
+            user=pw.users["admin_a"],
+            office=pw.orgs["office_a"],
+            title="锁",
+            plans=[pw.plan],
+            opens_on=dt.date(2026, 7, 1),
+            closes_on=dt.date(2026, 7, 31),
+        )
+    locks = [q["sql"] for q in ctx.captured_queries if "FOR KEY SHARE" in q["sql"]]
+    assert len(locks) == (2 if connection.vendor == "postgresql" else 0)
+    insert = next(i for i, q in enumerate(ctx.captured_queries) if "INSERT" in q["sql"])
+    if locks:  # taken before anything is written
+        first_lock = next(
+            i for i, q in enumerate(ctx.captured_queries) if "FOR KEY SHARE" in q["sql"]
+        )
+        assert first_lock < insert
+    unit = pw.orgs["unit_a2"]
+    with CaptureQueriesContext(connection) as ctx:
+        organisation_delete(user=pw.users["admin_a"], organisation=unit)
+        plan_delete(user=pw.users["admin_a"], plan=pw.plan)
+    if connection.features.has_select_for_update:
+        sqls = [q["sql"] for q in ctx.captured_queries]
+        assert sum("FOR UPDATE" in s for s in sqls) == 2
+    assert not Report.objects.filter(round=round_).exists()  # unscoped: test
+    assert _orphans() == 0
