@@ -314,37 +314,92 @@ def portal_points(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-def _ical_text(value: str) -> str:
-    return value.replace("\r", " ").replace("\n", " ")
+def _ical_text(value: str) -> bytes:
+    """An RFC 5545 TEXT value: one line, with ``\\ ; ,`` escaped (icalendar's vText)."""
+    from icalendar import vText
+
+    return bytes(vText(value.replace("\r", " ").replace("\n", " ")).to_ical())
+
+
+def _ical_utc(value: dt.datetime) -> bytes:
+    """DATE-TIME in UTC form (``…Z``): no TZID, so no VTIMEZONE is needed."""
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ").encode()
+
+
+def _ical_line(name: bytes, value: bytes) -> bytes:
+    """One content line folded at 75 octets (RFC 5545 §3.1), never inside a UTF-8
+    sequence; continuation lines start with a space."""
+    data = name + b":" + value
+    if len(data) <= 75:
+        return data + b"\r\n"
+    parts, start, limit = [], 0, 75
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: cut before it
+            end -= 1
+        parts.append(data[start:end])
+        start, limit = end, 74
+    parts.append(data[start:])
+    return b"\r\n ".join(parts) + b"\r\n"
+
+
+FEED_REFRESH = "PT1H"
 
 
 @portal_cache()
 def portal_ics(request: HttpRequest, pk: int) -> HttpResponse:
-    """RFC 5545 feed of the campaign's approved activities (``?region=`` narrows it)."""
-    from icalendar import Calendar, Event
-
+    """RFC 5545 feed of the campaign's approved activities: ``?region=`` (and the other
+    portal filters) narrow it; the window is ``selectors.public_feed`` (at most 2,000
+    events from now on and 200 of the last 30 days; ``?from=YYYY-MM-DD`` moves the
+    start). Written line by line (the icalendar component tree costs ~0.3 ms an event;
+    a province's feed took 1.3 s); the tests read it back with icalendar."""
     campaign = _public_campaign(pk)
-    filters = selectors.PublicFilters(region_code=request.GET.get("region", "").strip()[:12])
-    cal = Calendar()
-    cal.add("prodid", "-//Kepu//科普活动//ZH")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", campaign.title)
-    cal.add("x-wr-timezone", "Asia/Shanghai")
-    host = request.get_host().split(":")[0] or "kepu"
-    stamp = timezone.now()
-    qs = selectors.public_activities(campaign=campaign, filters=filters)[:OPEN_DATA_LIMIT]
-    for a in qs.iterator(chunk_size=2000):
-        ev = Event()
-        ev.add("uid", f"activity-{a.pk}@{host}")
-        ev.add("dtstamp", stamp)
-        ev.add("dtstart", a.starts_at)
-        ev.add("dtend", a.ends_at)
-        ev.add("summary", _ical_text(a.title))
-        ev.add("location", _ical_text(f"{a.region.name} {a.address}".strip()))
-        ev.add("description", _ical_text(f"{a.get_kind_display()} · {a.organiser.name}"))
-        ev.add("url", request.build_absolute_uri(reverse("portal:activity", args=[a.pk])))
-        cal.add_component(ev)
-    resp = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    filters = _filters(request)
+    rows = selectors.public_feed(campaign=campaign, filters=filters)
+    host = (request.get_host().split(":")[0] or "kepu").encode()
+    stamp = _ical_utc(timezone.now())
+    marker = 987654321
+    url = request.build_absolute_uri(reverse("portal:activity", args=[marker]))
+    head, tail = url.split(str(marker), 1)
+    kinds = dict(ActivityType.choices)
+    caption = (
+        f"{campaign.title}: 已发布的科普活动, 自 {selectors.FEED_RECENT_DAYS} 天前起"
+        f"(最多 {selectors.FEED_RECENT} 场)及此后最多 {selectors.FEED_UPCOMING} 场; "
+        "可按区划等条件订阅更小的范围。"
+    )
+    out = [
+        b"BEGIN:VCALENDAR\r\n",
+        _ical_line(b"VERSION", b"2.0"),
+        _ical_line(b"PRODID", "-//Kepu//科普活动//ZH".encode()),
+        _ical_line(b"CALSCALE", b"GREGORIAN"),
+        _ical_line(b"METHOD", b"PUBLISH"),
+        _ical_line(b"X-WR-CALNAME", _ical_text(campaign.title)),
+        _ical_line(b"X-WR-CALDESC", _ical_text(caption)),
+        _ical_line(b"X-WR-TIMEZONE", b"Asia/Shanghai"),
+        _ical_line(b"REFRESH-INTERVAL;VALUE=DURATION", FEED_REFRESH.encode()),
+        _ical_line(b"X-PUBLISHED-TTL", FEED_REFRESH.encode()),
+    ]
+    for a in rows:
+        pk_bytes = str(a["pk"]).encode()
+        location = f"{a['region__name']} {a['address']}".strip()
+        out += [
+            b"BEGIN:VEVENT\r\n",
+            _ical_line(b"UID", b"activity-" + pk_bytes + b"@" + host),
+            _ical_line(b"DTSTAMP", stamp),
+            _ical_line(b"DTSTART", _ical_utc(a["starts_at"])),
+            _ical_line(b"DTEND", _ical_utc(a["ends_at"])),
+            _ical_line(b"LAST-MODIFIED", _ical_utc(a["updated_at"])),
+            _ical_line(b"SUMMARY", _ical_text(a["title"])),
+            _ical_line(b"LOCATION", _ical_text(location)),
+            _ical_line(
+                b"DESCRIPTION",
+                _ical_text(f"{kinds.get(a['kind'], a['kind'])} · {a['organiser__name']}"),
+            ),
+            _ical_line(b"URL", f"{head}{a['pk']}{tail}".encode()),
+            b"END:VEVENT\r\n",
+        ]
+    out.append(b"END:VCALENDAR\r\n")
+    resp = HttpResponse(b"".join(out), content_type="text/calendar; charset=utf-8")
     resp["Content-Disposition"] = f'inline; filename="campaign-{campaign.pk}.ics"'
     return resp
 

@@ -400,6 +400,55 @@ def public_activities(
     )
 
 
+# The iCal feed's window (a calendar client wants what is coming and what just happened,
+# not a whole national campaign): events from the anchor on, soonest first, and those of
+# the FEED_RECENT_DAYS before it, latest first, each part capped.
+FEED_UPCOMING = 2000
+FEED_RECENT = 200
+FEED_RECENT_DAYS = 30
+
+
+def feed_anchor(
+    *, campaign: Campaign, filters: PublicFilters, now: dt.datetime | None = None
+) -> dt.datetime:
+    """Where the feed's window starts: the ``from`` day when given, else now, but no later
+    than the end of the campaign (a finished campaign's feed shows its last days)."""
+    if filters.date_from:
+        return day_start(filters.date_from)
+    now = now or timezone.now()
+    return min(now, day_start(campaign.event_end + dt.timedelta(days=1)))
+
+
+def public_feed(
+    *, campaign: Campaign, filters: PublicFilters, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Published activities for the iCal feed, in date order: at most ``FEED_UPCOMING``
+    starting at or after the anchor (``feed_anchor``) and at most ``FEED_RECENT`` of the
+    ``FEED_RECENT_DAYS`` before it. Two LIMIT reads of the portal's date index."""
+    anchor = feed_anchor(campaign=campaign, filters=filters, now=now)
+    qs = public_activities(
+        campaign=campaign, filters=PublicFilters(**{**filters.__dict__, "date_from": None})
+    )
+    fields = (
+        "pk",
+        "title",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "address",
+        "region__name",
+        "organiser__name",
+        "updated_at",
+    )
+    upcoming = list(qs.filter(starts_at__gte=anchor).values(*fields)[:FEED_UPCOMING])
+    recent = list(
+        qs.filter(starts_at__gte=anchor - dt.timedelta(days=FEED_RECENT_DAYS), starts_at__lt=anchor)
+        .reverse()
+        .values(*fields)[:FEED_RECENT]
+    )
+    return recent[::-1] + upcoming
+
+
 def public_campaigns() -> QuerySet[Campaign]:
     # unscoped: approved activities are public
     published = Activity.objects.filter(campaign=OuterRef("pk"), status__in=PUBLISHED)
