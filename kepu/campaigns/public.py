@@ -16,8 +16,6 @@ import io
 import json
 from typing import Any
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import get_object_or_404, render
@@ -152,34 +150,27 @@ def _count_filter(campaign: Campaign, filters: selectors.PublicFilters) -> tuple
 
 
 def _calendar(
-    campaign: Campaign, filters: selectors.PublicFilters, month: dt.date
+    campaign: Campaign, filters: selectors.PublicFilters, month: dt.date, broad: bool = False
 ) -> list[list[dict[str, Any]]]:
     last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     region, facet = _count_filter(campaign, filters)
     if facet is not None:
         per_day = counts.per_day(campaign, region, month, last_day, filters.kind, facet)
     else:
-        qs = selectors.public_activities(
-            campaign=campaign,
-            filters=selectors.PublicFilters(
-                **{**filters.__dict__, "date_from": None, "date_to": None}
-            ),
-        ).filter(
-            starts_at__gte=selectors.day_start(month),
-            starts_at__lt=selectors.day_start(last_day + dt.timedelta(days=1)),
+        per_day = selectors.public_day_counts(
+            campaign=campaign, filters=filters, first=month, last=last_day, broad=broad
         )
-        per_day = {
-            row["day"]: row["n"]
-            for row in qs.order_by()
-            .annotate(day=TruncDate("starts_at"))
-            .values("day")
-            .annotate(n=Count("pk"))
-        }
+    cap = selectors.SEARCH_DAY_CAP if broad else None
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         weeks.append(
             [
-                {"date": d, "in_month": d.month == month.month, "count": per_day.get(d, 0)}
+                {
+                    "date": d,
+                    "in_month": d.month == month.month,
+                    "count": per_day.get(d, 0),
+                    "more": cap is not None and per_day.get(d, 0) >= cap,
+                }
                 for d in week
             ]
         )
@@ -193,13 +184,20 @@ def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
     month = _month(request, campaign)
     prev_month = (month - dt.timedelta(days=1)).replace(day=1)
     next_month = (month + dt.timedelta(days=32)).replace(day=1)
-    page = BoundedPage(request, selectors.public_activities(campaign=campaign, filters=filters))
-    region, facet = _count_filter(campaign, filters)
-    matching = (
-        counts.total(campaign, region, filters.kind, facet)
-        if facet is not None and not (filters.date_from or filters.date_to)
-        else None
+    # A search word: how many match (through the gram index, capped) decides whether the
+    # list and calendar read the matches or walk the dates (a common word).
+    found = selectors.public_search_size(campaign=campaign, filters=filters)
+    broad = found is not None and found > selectors.SEARCH_EXACT
+    page = BoundedPage(
+        request, selectors.public_activities(campaign=campaign, filters=filters, broad=broad)
     )
+    region, facet = _count_filter(campaign, filters)
+    dated = bool(filters.date_from or filters.date_to)
+    matching: int | str | None = None
+    if facet is not None and not dated:
+        matching = counts.total(campaign, region, filters.kind, facet)
+    elif found is not None and not dated:
+        matching = f"{selectors.SEARCH_EXACT:,} 以上" if broad else found
     query = request.GET.copy()
     query.pop("month", None)
     query.pop("page", None)
@@ -218,7 +216,7 @@ def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "page": page,
             "filters": filters,
-            "weeks": _calendar(campaign, filters, month),
+            "weeks": _calendar(campaign, filters, month, broad),
             "month": month,
             "prev_month": prev_month,
             "next_month": next_month,

@@ -19,9 +19,11 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from kepu.campaigns.models import PUBLISHED, Activity, Campaign, Quota, Status
+from kepu.core.grams import grams_match
 from kepu.core.types import UserLike
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, user_grants
@@ -360,11 +362,30 @@ def _public_region_q(code: str) -> tuple[Q, bool]:
     return Q(region_id__in=ids), small
 
 
+# A search word: up to this many matching activities are read through the gram index
+# (counted exactly, sorted); beyond it the word is common, the list walks the date index
+# and the calendar counts at most SEARCH_DAY_CAP a day.
+SEARCH_EXACT = 10_000
+SEARCH_DAY_CAP = 100
+
+
+def _search_text(q: str) -> Q:
+    return Q(title__icontains=q) | Q(address__icontains=q)
+
+
 def public_activities(
-    *, campaign: Campaign, filters: PublicFilters | None = None
+    *, campaign: Campaign, filters: PublicFilters | None = None, broad: bool | None = None
 ) -> QuerySet[Activity]:
-    """Approved activities of a campaign, for everyone. No personal fields are selected."""
+    """Approved activities of a campaign, for everyone. No personal fields are selected.
+
+    A search word narrows through the gram index (``kepu.core.grams``) and the matches
+    are sorted; with ``broad`` (more than ``SEARCH_EXACT`` matches, see
+    ``public_search_size``; None: find out with that query) the plain lookups filter the
+    date-ordered walk instead."""
     f = filters or PublicFilters()
+    if broad is None:
+        found = public_search_size(campaign=campaign, filters=f) if f.q else None
+        broad = found is not None and found > SEARCH_EXACT
     # unscoped: the public portal shows approved activities to everyone
     qs = Activity.objects.filter(campaign=campaign, status__in=PUBLISHED)
     small = False
@@ -384,10 +405,15 @@ def public_activities(
     if f.key_group:
         qs = qs.filter(key_group_q(f.key_group))
     if f.q:
-        qs = qs.filter(Q(title__icontains=f.q) | Q(address__icontains=f.q))
+        grams = None if broad else grams_match(("title", "address"), f.q)
+        if grams is not None:
+            qs = qs.filter(grams)
+            small = True  # at most SEARCH_EXACT rows: fetch them by the index and sort
+        qs = qs.filter(_search_text(f.q))
     # Date order with LIMIT walks the partial index ``activity_published_order``; for a
-    # small region an expression hides that index, so the planner fetches the region's
-    # few rows and sorts them instead of walking the whole campaign to find 20.
+    # small region (or a few search matches) an expression hides that index, so the
+    # planner fetches the few rows and sorts them instead of walking the whole campaign
+    # to find 20.
     first: Any = (
         ExpressionWrapper(F("starts_at") + Value(dt.timedelta(0)), output_field=DateTimeField())
         if small
@@ -398,6 +424,52 @@ def public_activities(
         .defer("contact_name", "contact_phone", "volunteers", "review_comment", "created_by")
         .order_by(first.asc(), "pk")
     )
+
+
+def public_search_size(*, campaign: Campaign, filters: PublicFilters) -> int | None:
+    """How many published activities match the search word and the other filters (not
+    the dates), counted through the gram index and capped at ``SEARCH_EXACT + 1``; None
+    without a search word or off PostgreSQL (no gram index: the lookups scan)."""
+    if not filters.q or connection.vendor != "postgresql":
+        return None
+    undated = PublicFilters(**{**filters.__dict__, "date_from": None, "date_to": None})
+    qs = public_activities(campaign=campaign, filters=undated, broad=False).order_by()
+    return qs[: SEARCH_EXACT + 1].count()
+
+
+def public_day_counts(
+    *, campaign: Campaign, filters: PublicFilters, first: dt.date, last: dt.date, broad: bool
+) -> dict[dt.date, int]:
+    """Matching published activities per day from ``first`` to ``last`` (the calendar,
+    when the published counts cannot answer: a search word, a deep region, mode and key
+    group together). One query; with ``broad`` each day counts at most
+    ``SEARCH_DAY_CAP`` (one LIMIT read of the date index per day, in a UNION ALL)."""
+    undated = PublicFilters(**{**filters.__dict__, "date_from": None, "date_to": None})
+    qs = public_activities(campaign=campaign, filters=undated, broad=broad).order_by()
+    tz = timezone.get_current_timezone()
+    if not broad:
+        rows = (
+            qs.filter(
+                starts_at__gte=day_start(first),
+                starts_at__lt=day_start(last + dt.timedelta(days=1)),
+            )
+            .annotate(day=TruncDate("starts_at", tzinfo=tz))
+            .values("day")
+            .annotate(n=Count("pk"))
+        )
+        return {row["day"]: row["n"] for row in rows}
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    parts = [
+        qs.filter(
+            starts_at__gte=day_start(d), starts_at__lt=day_start(d + dt.timedelta(days=1))
+        ).values_list("starts_at", flat=True)[:SEARCH_DAY_CAP]
+        for d in days
+    ]
+    per_day: dict[dt.date, int] = {}
+    for starts_at in parts[0].union(*parts[1:], all=True):
+        day = timezone.localtime(starts_at, tz).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    return per_day
 
 
 # The iCal feed's window (a calendar client wants what is coming and what just happened,
