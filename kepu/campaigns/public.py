@@ -152,15 +152,18 @@ def _count_filter(campaign: Campaign, filters: selectors.PublicFilters) -> tuple
 def _calendar(
     campaign: Campaign, filters: selectors.PublicFilters, month: dt.date, broad: bool = False
 ) -> list[list[dict[str, Any]]]:
+    """The month's weeks with the matching activities per day: from the published counts
+    when they answer the filters, else counted; a common search word (``broad``, more
+    than ``SEARCH_EXACT`` matches) gets no counts, every day links to its list."""
     last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     region, facet = _count_filter(campaign, filters)
+    per_day: dict[dt.date, int] = {}
     if facet is not None:
         per_day = counts.per_day(campaign, region, month, last_day, filters.kind, facet)
-    else:
+    elif not broad:
         per_day = selectors.public_day_counts(
-            campaign=campaign, filters=filters, first=month, last=last_day, broad=broad
+            campaign=campaign, filters=filters, first=month, last=last_day
         )
-    cap = selectors.SEARCH_DAY_CAP if broad else None
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         weeks.append(
@@ -169,7 +172,7 @@ def _calendar(
                     "date": d,
                     "in_month": d.month == month.month,
                     "count": per_day.get(d, 0),
-                    "more": cap is not None and per_day.get(d, 0) >= cap,
+                    "link": broad and d.month == month.month,
                 }
                 for d in week
             ]
@@ -227,6 +230,7 @@ def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": chart,
             "total": counts.total(campaign),
             "matching": matching,
+            "broad": broad,
         },
     )
 
@@ -312,11 +316,13 @@ def portal_points(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-def _ical_text(value: str) -> bytes:
-    """An RFC 5545 TEXT value: one line, with ``\\ ; ,`` escaped (icalendar's vText)."""
-    from icalendar import vText
+_ICAL_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\r": " ", "\n": " "})
 
-    return bytes(vText(value.replace("\r", " ").replace("\n", " ")).to_ical())
+
+def _ical_text(value: str) -> bytes:
+    """An RFC 5545 TEXT value (§3.3.11): one line, with backslash, semicolon and comma
+    escaped (what icalendar's vText writes, at a fraction of its cost)."""
+    return value.translate(_ICAL_ESCAPES).encode()
 
 
 def _ical_utc(value: dt.datetime) -> bytes:
@@ -347,7 +353,7 @@ FEED_REFRESH = "PT1H"
 @portal_cache()
 def portal_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """RFC 5545 feed of the campaign's approved activities: ``?region=`` (and the other
-    portal filters) narrow it; the window is ``selectors.public_feed`` (at most 2,000
+    portal filters) narrow it; the window is ``selectors.public_feed`` (at most 1,000
     events from now on and 200 of the last 30 days; ``?from=YYYY-MM-DD`` moves the
     start). Written line by line (the icalendar component tree costs ~0.3 ms an event;
     a province's feed took 1.3 s); the tests read it back with icalendar."""
@@ -384,9 +390,9 @@ def portal_ics(request: HttpRequest, pk: int) -> HttpResponse:
             b"BEGIN:VEVENT\r\n",
             _ical_line(b"UID", b"activity-" + pk_bytes + b"@" + host),
             _ical_line(b"DTSTAMP", stamp),
-            _ical_line(b"DTSTART", _ical_utc(a["starts_at"])),
-            _ical_line(b"DTEND", _ical_utc(a["ends_at"])),
-            _ical_line(b"LAST-MODIFIED", _ical_utc(a["updated_at"])),
+            _ical_line(b"DTSTART", a["dtstart"].encode()),
+            _ical_line(b"DTEND", a["dtend"].encode()),
+            _ical_line(b"LAST-MODIFIED", a["modified"].encode()),
             _ical_line(b"SUMMARY", _ical_text(a["title"])),
             _ical_line(b"LOCATION", _ical_text(location)),
             _ical_line(

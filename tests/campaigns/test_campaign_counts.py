@@ -209,8 +209,9 @@ def test_portal_search_finds_words_of_one_two_and_more_characters(
     client, world, campaign, monkeypatch, broad
 ):
     """The search word matches titles and addresses, case-insensitively, whatever its
-    length; the same through the gram index (few matches) and through the date walk with
-    per-day capped calendar counts (``broad``: more matches than ``SEARCH_EXACT``)."""
+    length; the same through the gram index (few matches, counted per day) and through
+    the date walk (``broad``: more matches than ``SEARCH_EXACT``; the calendar then
+    links every day without counts)."""
     from kepu.campaigns import selectors
 
     tz = timezone.get_current_timezone()
@@ -224,7 +225,6 @@ def test_portal_search_finds_words_of_one_two_and_more_characters(
     register(world, campaign=campaign, title="农技未发布")  # submitted: never public
     if broad:
         monkeypatch.setattr(selectors, "SEARCH_EXACT", 0)
-        monkeypatch.setattr(selectors, "SEARCH_DAY_CAP", 1)
     url = reverse("portal:campaign", args=[campaign.pk])
     cases = {
         "农技": [a, c],
@@ -242,22 +242,19 @@ def test_portal_search_finds_words_of_one_two_and_more_characters(
         resp = client.get(url, {"month": "2026-9", "q": word})
         got = [x.pk for x in resp.context["page"]]
         assert got == [x.pk for x in want], word
-        cells = {
-            d["date"].day: (d["count"], d["more"])
-            for w in resp.context["weeks"]
-            for d in w
-            if d["in_month"] and d["count"]
-        }
+        cells = {d["date"].day: d["count"] for w in resp.context["weeks"] for d in w if d["count"]}
         days: dict[int, int] = {}
         for x in want:
-            days[timezone.localtime(x.starts_at).day] = (
-                days.get(timezone.localtime(x.starts_at).day, 0) + 1
-            )
+            day = timezone.localtime(x.starts_at).day
+            days[day] = days.get(day, 0) + 1
         if broad and connection.vendor == "postgresql" and want:
-            assert cells == {d: (1, True) for d in days}, word
+            assert cells == {} and resp.context["broad"], word
             assert resp.context["matching"] == f"{0:,} 以上", word
+            assert "日历不按天计数" in resp.content.decode()
         else:
-            assert cells == {d: (n, False) for d, n in days.items()}, word
+            assert cells == days, word
+            if not resp.context["broad"]:
+                assert resp.context["matching"] in (None, len(want)), word
     # The iCal feed and the open data take the same search.
     cache.clear()
     data = client.get(reverse("portal:open_json", args=[campaign.pk]), {"q": "农技"}).json()

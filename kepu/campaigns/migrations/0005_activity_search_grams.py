@@ -1,5 +1,5 @@
-"""PostgreSQL only: the portal's search of activity titles and addresses through a GIN
-index of their one- and two-character grams (``kepu.core.grams``; Chinese search words
+"""PostgreSQL only: the portal's search of published activities' titles and addresses
+through a partial GIN index of their one- and two-character grams (``kepu.core.grams``; Chinese search words
 are mostly two characters, which pg_trgm cannot look up). Replaces ``activity_title_trgm``
 (a trigram index on the bare ``title``, which Django's ``UPPER(title) LIKE`` never used).
 Nothing happens on SQLite."""
@@ -28,5 +28,13 @@ class Migration(migrations.Migration):
     operations = [
         gram_functions(),
         migrations.RunPython(drop_title_trgm, restore_title_trgm, elidable=False),
-        gram_index("campaigns", "activity", "activity_search_grams", ("title", "address")),
+        # Published activities only: the portal's search (its queries carry the same
+        # status condition, like the partial index activity_published_order).
+        gram_index(
+            "campaigns",
+            "activity",
+            "activity_search_grams",
+            ("title", "address"),
+            where="status IN ('approved', 'completed')",
+        ),
     ]
