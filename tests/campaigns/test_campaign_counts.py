@@ -311,3 +311,48 @@ def test_map_picker_geometry_is_the_prefecture_around_the_region(client, world, 
     assert any(f["properties"]["name"] == "麒麟区" for f in data["features"])
     client.force_login(world.users["admin_b"])  # another city's office: not its campaign
     assert client.get(reverse("campaigns:map", args=[campaign.pk])).status_code == 404
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN checks need PostgreSQL")
+def test_search_and_points_use_their_indexes(world, campaign):
+    """A two-character search word is looked up in the gram index (pg_trgm could not),
+    and the map's points read the partial index of activities with coordinates."""
+    import random
+
+    from kepu.campaigns import selectors
+    from kepu.campaigns.models import Activity
+
+    r = random.Random(5)
+    tz = timezone.get_current_timezone()
+    words = "农技培训科普讲座健康应急演练展览校园乡村社区"
+    Activity.objects.bulk_create(
+        [
+            Activity(
+                campaign=campaign,
+                organiser=world.orgs["unit_a1"],
+                title="".join(r.choice(words) for _ in range(8)) + f"{i}",
+                kind=ActivityType.LECTURE,
+                starts_at=dt.datetime(2026, 9, 1 + i % 28, 9, 0, tzinfo=tz),
+                ends_at=dt.datetime(2026, 9, 1 + i % 28, 11, 0, tzinfo=tz),
+                region=world.regions["city_a"],
+                address=f"地点{i}",
+                status=Status.APPROVED,
+            )
+            for i in range(3000)
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('activity_search_grams'::regclass)")
+        cursor.execute("ANALYZE campaigns_activity")
+    f = selectors.PublicFilters(q="乡村")
+    plan = selectors.public_activities(campaign=campaign, filters=f, broad=False).explain()
+    assert "activity_search_grams" in plan, plan
+    size = selectors.public_search_size(campaign=campaign, filters=f)
+    real = Activity.objects.filter(title__contains="乡村").count()
+    assert size == min(real, selectors.SEARCH_EXACT + 1)
+    points = (
+        selectors.public_activities(campaign=campaign)
+        .filter(latitude__isnull=False, longitude__isnull=False)
+        .values("pk")[:2000]
+    )
+    assert "activity_published_points" in points.explain()
