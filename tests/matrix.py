@@ -626,6 +626,14 @@ MATRIX: dict[str, Row] = {
         ok=CITY_A_ADMIN,
         forbidden=ACTIVITY_READ - CITY_A_ADMIN,
     ),
+    # Only an office over the activity may take it off the portal: the organiser's own
+    # unit and the city's viewer see it but get 403; other regions' offices do not see it.
+    "campaigns:activity_unpublish": post(
+        "published",
+        data={"reason": "地址有误, 请核实后重新提交"},
+        ok=CITY_A_ADMIN,
+        forbidden=ACTIVITY_READ - CITY_A_ADMIN,
+    ),
     "campaigns:activity_photo_add": post("published", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
     "campaigns:activity_complete": post("published", ok=ACTIVITY_WRITE, forbidden={"viewer_a"}),
     "campaigns:activity_poster": row("published", ok=ACTIVITY_READ),

@@ -143,5 +143,13 @@ class ReviewForm(forms.Form):
     )
 
 
+class UnpublishForm(forms.Form):
+    reason = forms.CharField(
+        label="撤销原因 (必填, 将通知主办单位)",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class ReopenForm(forms.Form):
     until = forms.DateField(label="重新开放至", widget=DATE)

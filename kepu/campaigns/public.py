@@ -16,8 +16,6 @@ import io
 import json
 from typing import Any
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import get_object_or_404, render
@@ -152,34 +150,30 @@ def _count_filter(campaign: Campaign, filters: selectors.PublicFilters) -> tuple
 
 
 def _calendar(
-    campaign: Campaign, filters: selectors.PublicFilters, month: dt.date
+    campaign: Campaign, filters: selectors.PublicFilters, month: dt.date, broad: bool = False
 ) -> list[list[dict[str, Any]]]:
+    """The month's weeks with the matching activities per day: from the published counts
+    when they answer the filters, else counted; a common search word (``broad``, more
+    than ``SEARCH_EXACT`` matches) gets no counts, every day links to its list."""
     last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     region, facet = _count_filter(campaign, filters)
+    per_day: dict[dt.date, int] = {}
     if facet is not None:
         per_day = counts.per_day(campaign, region, month, last_day, filters.kind, facet)
-    else:
-        qs = selectors.public_activities(
-            campaign=campaign,
-            filters=selectors.PublicFilters(
-                **{**filters.__dict__, "date_from": None, "date_to": None}
-            ),
-        ).filter(
-            starts_at__gte=selectors.day_start(month),
-            starts_at__lt=selectors.day_start(last_day + dt.timedelta(days=1)),
+    elif not broad:
+        per_day = selectors.public_day_counts(
+            campaign=campaign, filters=filters, first=month, last=last_day
         )
-        per_day = {
-            row["day"]: row["n"]
-            for row in qs.order_by()
-            .annotate(day=TruncDate("starts_at"))
-            .values("day")
-            .annotate(n=Count("pk"))
-        }
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         weeks.append(
             [
-                {"date": d, "in_month": d.month == month.month, "count": per_day.get(d, 0)}
+                {
+                    "date": d,
+                    "in_month": d.month == month.month,
+                    "count": per_day.get(d, 0),
+                    "link": broad and d.month == month.month,
+                }
                 for d in week
             ]
         )
@@ -193,13 +187,20 @@ def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
     month = _month(request, campaign)
     prev_month = (month - dt.timedelta(days=1)).replace(day=1)
     next_month = (month + dt.timedelta(days=32)).replace(day=1)
-    page = BoundedPage(request, selectors.public_activities(campaign=campaign, filters=filters))
-    region, facet = _count_filter(campaign, filters)
-    matching = (
-        counts.total(campaign, region, filters.kind, facet)
-        if facet is not None and not (filters.date_from or filters.date_to)
-        else None
+    # A search word: how many match (through the gram index, capped) decides whether the
+    # list and calendar read the matches or walk the dates (a common word).
+    found = selectors.public_search_size(campaign=campaign, filters=filters)
+    broad = found is not None and found > selectors.SEARCH_EXACT
+    page = BoundedPage(
+        request, selectors.public_activities(campaign=campaign, filters=filters, broad=broad)
     )
+    region, facet = _count_filter(campaign, filters)
+    dated = bool(filters.date_from or filters.date_to)
+    matching: int | str | None = None
+    if facet is not None and not dated:
+        matching = counts.total(campaign, region, filters.kind, facet)
+    elif found is not None and not dated:
+        matching = f"{selectors.SEARCH_EXACT:,} 以上" if broad else found
     query = request.GET.copy()
     query.pop("month", None)
     query.pop("page", None)
@@ -218,7 +219,7 @@ def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "page": page,
             "filters": filters,
-            "weeks": _calendar(campaign, filters, month),
+            "weeks": _calendar(campaign, filters, month, broad),
             "month": month,
             "prev_month": prev_month,
             "next_month": next_month,
@@ -229,6 +230,7 @@ def portal_campaign(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": chart,
             "total": counts.total(campaign),
             "matching": matching,
+            "broad": broad,
         },
     )
 
@@ -314,37 +316,94 @@ def portal_points(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-def _ical_text(value: str) -> str:
-    return value.replace("\r", " ").replace("\n", " ")
+_ICAL_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\r": " ", "\n": " "})
+
+
+def _ical_text(value: str) -> bytes:
+    """An RFC 5545 TEXT value (§3.3.11): one line, with backslash, semicolon and comma
+    escaped (what icalendar's vText writes, at a fraction of its cost)."""
+    return value.translate(_ICAL_ESCAPES).encode()
+
+
+def _ical_utc(value: dt.datetime) -> bytes:
+    """DATE-TIME in UTC form (``…Z``): no TZID, so no VTIMEZONE is needed."""
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ").encode()
+
+
+def _ical_line(name: bytes, value: bytes) -> bytes:
+    """One content line folded at 75 octets (RFC 5545 §3.1), never inside a UTF-8
+    sequence; continuation lines start with a space."""
+    data = name + b":" + value
+    if len(data) <= 75:
+        return data + b"\r\n"
+    parts, start, limit = [], 0, 75
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: cut before it
+            end -= 1
+        parts.append(data[start:end])
+        start, limit = end, 74
+    parts.append(data[start:])
+    return b"\r\n ".join(parts) + b"\r\n"
+
+
+FEED_REFRESH = "PT1H"
 
 
 @portal_cache()
 def portal_ics(request: HttpRequest, pk: int) -> HttpResponse:
-    """RFC 5545 feed of the campaign's approved activities (``?region=`` narrows it)."""
-    from icalendar import Calendar, Event
-
+    """RFC 5545 feed of the campaign's approved activities: ``?region=`` (and the other
+    portal filters) narrow it; the window is ``selectors.public_feed`` (at most 1,000
+    events from now on and 200 of the last 30 days; ``?from=YYYY-MM-DD`` moves the
+    start). Written line by line (the icalendar component tree costs ~0.3 ms an event;
+    a province's feed took 1.3 s); the tests read it back with icalendar."""
     campaign = _public_campaign(pk)
-    filters = selectors.PublicFilters(region_code=request.GET.get("region", "").strip()[:12])
-    cal = Calendar()
-    cal.add("prodid", "-//Kepu//科普活动//ZH")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", campaign.title)
-    cal.add("x-wr-timezone", "Asia/Shanghai")
-    host = request.get_host().split(":")[0] or "kepu"
-    stamp = timezone.now()
-    qs = selectors.public_activities(campaign=campaign, filters=filters)[:OPEN_DATA_LIMIT]
-    for a in qs.iterator(chunk_size=2000):
-        ev = Event()
-        ev.add("uid", f"activity-{a.pk}@{host}")
-        ev.add("dtstamp", stamp)
-        ev.add("dtstart", a.starts_at)
-        ev.add("dtend", a.ends_at)
-        ev.add("summary", _ical_text(a.title))
-        ev.add("location", _ical_text(f"{a.region.name} {a.address}".strip()))
-        ev.add("description", _ical_text(f"{a.get_kind_display()} · {a.organiser.name}"))
-        ev.add("url", request.build_absolute_uri(reverse("portal:activity", args=[a.pk])))
-        cal.add_component(ev)
-    resp = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    filters = _filters(request)
+    rows = selectors.public_feed(campaign=campaign, filters=filters)
+    host = (request.get_host().split(":")[0] or "kepu").encode()
+    stamp = _ical_utc(timezone.now())
+    marker = 987654321
+    url = request.build_absolute_uri(reverse("portal:activity", args=[marker]))
+    head, tail = url.split(str(marker), 1)
+    kinds = dict(ActivityType.choices)
+    caption = (
+        f"{campaign.title}: 已发布的科普活动, 自 {selectors.FEED_RECENT_DAYS} 天前起"
+        f"(最多 {selectors.FEED_RECENT} 场)及此后最多 {selectors.FEED_UPCOMING} 场; "
+        "可按区划等条件订阅更小的范围。"
+    )
+    out = [
+        b"BEGIN:VCALENDAR\r\n",
+        _ical_line(b"VERSION", b"2.0"),
+        _ical_line(b"PRODID", "-//Kepu//科普活动//ZH".encode()),
+        _ical_line(b"CALSCALE", b"GREGORIAN"),
+        _ical_line(b"METHOD", b"PUBLISH"),
+        _ical_line(b"X-WR-CALNAME", _ical_text(campaign.title)),
+        _ical_line(b"X-WR-CALDESC", _ical_text(caption)),
+        _ical_line(b"X-WR-TIMEZONE", b"Asia/Shanghai"),
+        _ical_line(b"REFRESH-INTERVAL;VALUE=DURATION", FEED_REFRESH.encode()),
+        _ical_line(b"X-PUBLISHED-TTL", FEED_REFRESH.encode()),
+    ]
+    for a in rows:
+        pk_bytes = str(a["pk"]).encode()
+        location = f"{a['region__name']} {a['address']}".strip()
+        out += [
+            b"BEGIN:VEVENT\r\n",
+            _ical_line(b"UID", b"activity-" + pk_bytes + b"@" + host),
+            _ical_line(b"DTSTAMP", stamp),
+            _ical_line(b"DTSTART", a["dtstart"].encode()),
+            _ical_line(b"DTEND", a["dtend"].encode()),
+            _ical_line(b"LAST-MODIFIED", a["modified"].encode()),
+            _ical_line(b"SUMMARY", _ical_text(a["title"])),
+            _ical_line(b"LOCATION", _ical_text(location)),
+            _ical_line(
+                b"DESCRIPTION",
+                _ical_text(f"{kinds.get(a['kind'], a['kind'])} · {a['organiser__name']}"),
+            ),
+            _ical_line(b"URL", f"{head}{a['pk']}{tail}".encode()),
+            b"END:VEVENT\r\n",
+        ]
+    out.append(b"END:VCALENDAR\r\n")
+    resp = HttpResponse(b"".join(out), content_type="text/calendar; charset=utf-8")
     resp["Content-Disposition"] = f'inline; filename="campaign-{campaign.pk}.ics"'
     return resp
 

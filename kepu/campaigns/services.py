@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from kepu.audit.services import audit_rows
@@ -29,6 +30,7 @@ from kepu.campaigns.models import (
 from kepu.core.types import UserLike, as_account
 from kepu.core.validation import length_errors
 from kepu.core.versioning import version_check
+from kepu.notifications.services import notify_organisation
 from kepu.orgs.models import Organisation, OrgKind
 from kepu.orgs.scoping import Action, ensure_in_scope, save_in_scope, user_grants
 from kepu.orgs.selectors import acting_office
@@ -541,20 +543,34 @@ def activity_complete(
 
 
 def activity_unpublish(*, user: UserLike, activity: Activity, comment: str) -> Activity:
-    """An office over the activity takes it off the portal (退回修改 with a reason)."""
+    """An office over the activity takes it off the portal (退回修改 with a reason): the
+    published counts lose it in the same transaction, the change is audited (signal and
+    the activity's record) and the organiser's members are notified."""
     if not review_tier_any(user, activity):
-        raise PermissionDenied("只有办公室可以撤销发布。")
+        raise PermissionDenied("只有活动所在地区的办公室管理员可以撤销发布。")
     if activity.status not in (Status.APPROVED, Status.COMPLETED):
         raise ValidationError("只有已发布的活动才能撤销发布。")
-    if not comment.strip():
+    reason = comment.strip()
+    if not reason:
         raise ValidationError("撤销发布时请填写原因。")
     with transaction.atomic(), counts.track(activity):
         before = activity.status
         version_check(activity, expected=None)
         activity.status = Status.RETURNED
-        activity.review_comment = comment.strip()
+        activity.review_comment = reason
         activity.save()
-        _event(activity, user=user, action="撤销发布", before=before, comment=comment.strip())
+        _event(activity, user=user, action="撤销发布", before=before, comment=reason)
+        # In-app notifications are rows of the same transaction (e-mail goes out later
+        # with ``kepu remind``); the key carries the new version, so a later withdrawal
+        # of the same activity notifies again.
+        notify_organisation(
+            organisation=activity.organiser,
+            key=f"activity-unpublished:{activity.pk}:v{activity.version}",
+            title=f"活动已撤销发布: {activity.title}"[:200],
+            body=f"「{activity.title}」已被办公室撤销发布, 不再在公众门户显示, "
+            f"已退回修改。原因: {reason}",
+            url=reverse("campaigns:activity", args=[activity.pk]),
+        )
     return activity
 
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("activities/<int:pk>/submit/", views.activity_submit, name="activity_submit"),
     path("activities/<int:pk>/review/", views.activity_review, name="activity_review"),
     path("activities/<int:pk>/reopen/", views.activity_reopen, name="activity_reopen"),
+    path("activities/<int:pk>/unpublish/", views.activity_unpublish, name="activity_unpublish"),
     path("activities/<int:pk>/photos/", views.activity_photo_add, name="activity_photo_add"),
     path("activities/<int:pk>/complete/", views.activity_complete, name="activity_complete"),
     path("activities/<int:pk>/poster/", views.activity_poster, name="activity_poster"),

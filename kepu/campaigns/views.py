@@ -28,6 +28,7 @@ from kepu.campaigns.forms import (
     QuotaFormSet,
     ReopenForm,
     ReviewForm,
+    UnpublishForm,
 )
 from kepu.campaigns.models import (
     Activity,
@@ -439,6 +440,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request, pk)
     can_change = can(request.user, activity, Action.CHANGE)
     tier = services.review_tier(request.user, activity)
+    is_office = services.review_tier_any(request.user, activity)
     return render(
         request,
         "campaigns/activity_detail.html",
@@ -451,9 +453,11 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_complete": can_change and activity.status in (Status.APPROVED, Status.COMPLETED),
             "tier": tier,
             "review_form": ReviewForm(),
-            "can_reopen": services.review_tier_any(request.user, activity),
+            "can_reopen": is_office,
+            "can_unpublish": is_office and activity.is_published,
+            "unpublish_form": UnpublishForm(),
             "can_nominate": activity.is_published
-            and services.review_tier_any(request.user, activity)
+            and is_office
             and not activity.nominations.exists(),
             "criteria": awards.criteria_for(activity.campaign) if activity.is_published else [],
             "reopen_form": ReopenForm(
@@ -561,6 +565,23 @@ def activity_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "；".join(exc.messages))
     else:
         messages.success(request, "已重新开放。")
+    return redirect("campaigns:activity", pk=pk)
+
+
+@login_required
+@require_POST
+def activity_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
+    """An office takes a published activity off the portal with a reason (the page asks
+    to confirm first); units and offices elsewhere get 403/404."""
+    activity = _activity(request, pk)
+    form = UnpublishForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.activity_unpublish(user=request.user, activity=activity, comment=reason)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已撤销发布, 活动已退回主办单位修改, 并已通知主办单位。")
     return redirect("campaigns:activity", pk=pk)
 
 

@@ -4,7 +4,8 @@ Searches stay plain ``icontains`` lookups everywhere. On PostgreSQL Django write
 as ``UPPER(col::text) LIKE UPPER('%q%')``; a GIN index over ``UPPER(col)`` with the
 ``gin_trgm_ops`` operator class serves exactly that expression, so a keyword search
 over 200,000 tasks or 70,000 organisations reads the index instead of every row
-(queries of three characters or more; shorter ones have no trigram to look up).
+(queries of three characters or more; shorter ones have no trigram to look up: for
+two-character Chinese words see ``kepu.core.grams``, used by the campaign portal).
 SQLite gets no index and scans, which is fine at the sizes SQLite is meant for.
 
 Migrations use :class:`TrigramExtension` and :func:`trigram_indexes`; both do nothing

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -196,9 +197,68 @@ def test_portal_reads_the_counts(client, world, campaign):
     cache.clear()
     resp = client.get(url, {"month": "2026-9", "q": "讲座"})
     cells = {d["date"].day: d["count"] for w in resp.context["weeks"] for d in w if d["in_month"]}
-    assert cells[15] == 1 and resp.context["matching"] is None
+    # With the gram index (PostgreSQL) the search is counted; SQLite scans and does not.
+    found = 1 if connection.vendor == "postgresql" else None
+    assert cells[15] == 1 and resp.context["matching"] == found
     regions = {r["code"]: r["value"] for r in resp.context["chart"]["regions"]}
     assert regions == {"530302": 0}
+
+
+@pytest.mark.parametrize("broad", [False, True])
+def test_portal_search_finds_words_of_one_two_and_more_characters(
+    client, world, campaign, monkeypatch, broad
+):
+    """The search word matches titles and addresses, case-insensitively, whatever its
+    length; the same through the gram index (few matches, counted per day) and through
+    the date walk (``broad``: more matches than ``SEARCH_EXACT``; the calendar then
+    links every day without counts)."""
+    from kepu.campaigns import selectors
+
+    tz = timezone.get_current_timezone()
+    on = dict(
+        starts_at=dt.datetime(2026, 9, 16, 9, 0, tzinfo=tz),
+        ends_at=dt.datetime(2026, 9, 16, 11, 0, tzinfo=tz),
+    )
+    a = approve(world, register(world, campaign=campaign, title="农技培训进乡村"))
+    b = approve(world, register(world, campaign=campaign, title="科普讲座", address="Abc路7号"))
+    c = approve(world, register(world, campaign=campaign, title="农技讲座", **on))
+    register(world, campaign=campaign, title="农技未发布")  # submitted: never public
+    if broad:
+        monkeypatch.setattr(selectors, "SEARCH_EXACT", 0)
+    url = reverse("portal:campaign", args=[campaign.pk])
+    cases = {
+        "农技": [a, c],
+        "技": [a, c],
+        "农技培训": [a],
+        "ABC": [b],
+        "c路7": [b],
+        "讲座": [b, c],
+        "讲技": [],
+        "培训讲座": [],
+        "100%": [],
+    }
+    for word, want in cases.items():
+        cache.clear()
+        resp = client.get(url, {"month": "2026-9", "q": word})
+        got = [x.pk for x in resp.context["page"]]
+        assert got == [x.pk for x in want], word
+        cells = {d["date"].day: d["count"] for w in resp.context["weeks"] for d in w if d["count"]}
+        days: dict[int, int] = {}
+        for x in want:
+            day = timezone.localtime(x.starts_at).day
+            days[day] = days.get(day, 0) + 1
+        if broad and connection.vendor == "postgresql" and want:
+            assert cells == {} and resp.context["broad"], word
+            assert resp.context["matching"] == f"{0:,} 以上", word
+            assert "日历不按天计数" in resp.content.decode()
+        else:
+            assert cells == days, word
+            if not resp.context["broad"]:
+                assert resp.context["matching"] in (None, len(want)), word
+    # The iCal feed and the open data take the same search.
+    cache.clear()
+    data = client.get(reverse("portal:open_json", args=[campaign.pk]), {"q": "农技"}).json()
+    assert sorted(r["title"] for r in data["activities"]) == ["农技培训进乡村", "农技讲座"]
 
 
 def test_portal_pager_needs_no_count(client, world, campaign, django_assert_max_num_queries):
@@ -251,3 +311,48 @@ def test_map_picker_geometry_is_the_prefecture_around_the_region(client, world, 
     assert any(f["properties"]["name"] == "麒麟区" for f in data["features"])
     client.force_login(world.users["admin_b"])  # another city's office: not its campaign
     assert client.get(reverse("campaigns:map", args=[campaign.pk])).status_code == 404
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN checks need PostgreSQL")
+def test_search_and_points_use_their_indexes(world, campaign):
+    """A two-character search word is looked up in the gram index (pg_trgm could not),
+    and the map's points read the partial index of activities with coordinates."""
+    import random
+
+    from kepu.campaigns import selectors
+    from kepu.campaigns.models import Activity
+
+    r = random.Random(5)
+    tz = timezone.get_current_timezone()
+    words = "农技培训科普讲座健康应急演练展览校园乡村社区"
+    Activity.objects.bulk_create(
+        [
+            Activity(
+                campaign=campaign,
+                organiser=world.orgs["unit_a1"],
+                title="".join(r.choice(words) for _ in range(8)) + f"{i}",
+                kind=ActivityType.LECTURE,
+                starts_at=dt.datetime(2026, 9, 1 + i % 28, 9, 0, tzinfo=tz),
+                ends_at=dt.datetime(2026, 9, 1 + i % 28, 11, 0, tzinfo=tz),
+                region=world.regions["city_a"],
+                address=f"地点{i}",
+                status=Status.APPROVED,
+            )
+            for i in range(3000)
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('activity_search_grams'::regclass)")
+        cursor.execute("ANALYZE campaigns_activity")
+    f = selectors.PublicFilters(q="乡村")
+    plan = selectors.public_activities(campaign=campaign, filters=f, broad=False).explain()
+    assert "activity_search_grams" in plan, plan
+    size = selectors.public_search_size(campaign=campaign, filters=f)
+    real = Activity.objects.filter(title__contains="乡村").count()
+    assert size == min(real, selectors.SEARCH_EXACT + 1)
+    points = (
+        selectors.public_activities(campaign=campaign)
+        .filter(latitude__isnull=False, longitude__isnull=False)
+        .values("pk")[:2000]
+    )
+    assert "activity_published_points" in points.explain()

@@ -138,6 +138,75 @@ def test_review_post_changes_nothing_for_others(client, world, activity, who):
         assert resp.status_code == (403 if who in SEE_ACTIVITY else 404), who
 
 
+def test_office_unpublishes_with_a_reason_from_the_activity_page(client, world, activity):
+    """The city office takes a published activity off the portal: the form is on the
+    activity page (with a confirm step), the reason is required, the counts follow, the
+    change is audited and the organiser's members are notified."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import cache
+
+    from kepu.audit.models import AuditEntry
+    from kepu.campaigns import counts
+    from kepu.notifications.models import Notification
+
+    services.activity_review(user=world.users["admin_a"], activity=activity, approve=True)
+    campaign = activity.campaign
+    assert counts.total(campaign) == 1
+    url = reverse("campaigns:activity_unpublish", args=[activity.pk])
+    c = as_user(client, world, "staff_a1")
+    assert url not in c.get(reverse("campaigns:activity", args=[activity.pk])).content.decode()
+    c = as_user(client, world, "admin_a")
+    page = c.get(reverse("campaigns:activity", args=[activity.pk])).content.decode()
+    assert url in page and "data-confirm=" in page and 'name="reason"' in page
+
+    resp = c.post(url, {"reason": "  "}, follow=True)
+    assert "撤销发布时请填写原因" in resp.content.decode()
+    assert Activity.objects.get(pk=activity.pk).status == Status.APPROVED
+
+    resp = c.post(url, {"reason": "活动地点有误"}, follow=True)
+    assert "已撤销发布" in resp.content.decode()
+    activity.refresh_from_db()
+    assert activity.status == Status.RETURNED and activity.review_comment == "活动地点有误"
+    assert counts.total(campaign) == 0 and counts.stored(campaign) == counts.computed(campaign)
+    cache.clear()
+    assert client.get(reverse("portal:activity", args=[activity.pk])).status_code == 404
+    event = activity.events.order_by("-pk").first()
+    assert (event.action, event.comment, event.user) == (
+        "撤销发布",
+        "活动地点有误",
+        world.users["admin_a"],
+    )
+    audit = AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Activity), object_id=str(activity.pk)
+    ).first()
+    assert audit.changes["status"] == ["approved", "returned"]
+    assert audit.actor == world.users["admin_a"]
+    note = Notification.objects.get(user=world.users["staff_a1"])
+    assert "活动地点有误" in note.body and note.url == reverse(
+        "campaigns:activity", args=[activity.pk]
+    )
+    # Not published any more: a second withdrawal is refused with a message.
+    resp = c.post(url, {"reason": "再次"}, follow=True)
+    assert "只有已发布的活动才能撤销发布" in resp.content.decode()
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_unpublish_is_refused_to_units_and_other_offices(client, world, activity, who):
+    services.activity_review(user=world.users["admin_a"], activity=activity, approve=True)
+    resp = as_user(client, world, who).post(
+        reverse("campaigns:activity_unpublish", args=[activity.pk]), {"reason": "不合适"}
+    )
+    status = Activity.objects.get(pk=activity.pk).status
+    if who in {"super", "admin_a"}:
+        assert resp.status_code == 302 and status == Status.RETURNED
+        return
+    assert status == Status.APPROVED, who
+    if who == "anon":
+        assert login_redirect(resp)
+    else:
+        assert resp.status_code == (403 if who in SEE_ACTIVITY else 404), who
+
+
 @pytest.mark.parametrize("who", USERS)
 def test_photo_upload_and_complete_only_by_the_organiser_side(client, world, activity, who):
     services.activity_review(user=world.users["admin_a"], activity=activity, approve=True)
@@ -286,6 +355,43 @@ def test_ical_feed_is_rfc5545(client, published, campaign, world):
     assert events[0].decoded("dtstart") == published.starts_at
     other = client.get(reverse("portal:ics", args=[campaign.pk]), {"region": "530100"})
     assert Calendar.from_ical(other.content).walk("VEVENT") == []
+
+
+def test_ical_feed_folds_long_lines_and_keeps_a_window(client, published, campaign, world):
+    """Long Chinese titles fold at 75 octets without splitting a character; the window:
+    a finished campaign's feed shows its last 30 days, ``from`` moves the start."""
+    import datetime as dt
+
+    from django.core.cache import cache
+    from icalendar import Calendar
+
+    from kepu.campaigns import selectors
+
+    cache.clear()
+    title = "科普讲座;逗号,反斜杠\\" + "长标题" * 30
+    Activity.objects.filter(pk=published.pk).update(title=title)
+    resp = client.get(reverse("portal:ics", args=[campaign.pk]))
+    lines = resp.content.split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines)
+    assert resp.content.decode("utf-8")  # no character cut in half
+    cal = Calendar.from_ical(resp.content)
+    (event,) = cal.walk("VEVENT")
+    assert str(event["summary"]) == title
+    assert event.decoded("dtstart") == published.starts_at
+    assert event["url"].endswith(reverse("portal:activity", args=[published.pk]))
+    # The window: a finished campaign is anchored at its end (the event of 15 September is
+    # among the last 30 days); ``from`` moves the anchor: 30 days after the event it is gone.
+    f = selectors.PublicFilters()
+    feb = dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
+    assert selectors.feed_anchor(campaign=campaign, filters=f, now=feb) == selectors.day_start(
+        dt.date(2026, 10, 1)
+    )
+    assert [r["pk"] for r in selectors.public_feed(campaign=campaign, filters=f, now=feb)] == [
+        published.pk
+    ]
+    for day, n in (("2026-09-01", 1), ("2026-10-10", 1), ("2026-10-20", 0)):
+        resp = client.get(reverse("portal:ics", args=[campaign.pk]), {"from": day})
+        assert len(Calendar.from_ical(resp.content).walk("VEVENT")) == n, day
 
 
 def test_open_data_json_and_filters(client, published, campaign):
