@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from kepu.audit.models import AuditEntry
 from kepu.audit.services import IMPORT_FILE
-from kepu.audit.signals import AUDITED
+from kepu.audit.signals import AUDITED, audit_repr
 from kepu.core.types import UserLike
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action
@@ -54,6 +54,7 @@ FIELD_LABELS = {
     "date_joined": "注册时间",
     "password": "密码",
     IMPORT_FILE: "导入文件",
+    "reason": "原因",
 }
 VALUE_LIMIT = 200
 EMPTY = "∅"
@@ -201,7 +202,7 @@ def _names(wanted: dict[type[models.Model], set[Any]]) -> dict[tuple[type, str],
                 continue
         for pk, obj in model._base_manager.in_bulk(clean).items():
             names[(model, str(pk))] = (
-                person(cast(Any, obj)) if hasattr(obj, "get_username") else str(obj)
+                person(cast(Any, obj)) if hasattr(obj, "get_username") else audit_repr(obj)
             )
     return names
 
