@@ -17,6 +17,7 @@ from kepu.registry.models import (
     Expert,
     Museum,
     MuseumReport,
+    RegionVolunteerTotals,
     ReportStatus,
     ScoreSheet,
     ServiceRecord,
@@ -313,7 +314,42 @@ def volunteer_region_totals(
     region = region or _user_top_region(user)
     if region is None:
         return {"region": None, "rows": [], "total": {}}
-    grouped: list[dict[str, Any]] = [
+    fields = ["teams", "volunteers", "served", "records", "hours"]
+    grouped: list[dict[str, Any]]
+    if _sees_region(user, region):
+        # every team in the region is in sight: the per-region rows (year 0: the register)
+        grouped = [
+            dict(r)
+            for r in RegionVolunteerTotals.objects.filter(  # unscoped: region in sight
+                region__path__startswith=region.path, year__in=[0, year]
+            )
+            .order_by()
+            .values(path=F("region__path"))
+            .annotate(**{f: Sum(f) for f in fields})
+        ]
+    else:
+        grouped = _team_region_totals(user, year, region)
+    for g in grouped:
+        for f in fields:
+            g[f] = g.get(f) or 0
+    # a region whose teams all left keeps a row of zeros until the next recount
+    grouped = [g for g in grouped if any(g[f] for f in fields)]
+    rows = _rows_by_child(region, grouped, fields)
+    total = {f: sum(r[f] for r in rows) for f in fields}
+    return {"region": region, "rows": rows, "total": total}
+
+
+def _sees_region(user: UserLike, region: Region) -> bool:
+    """Whether the user sees every team in ``region`` (an office whose region holds it)."""
+    return user.is_superuser or any(
+        g.region_path is not None and region.path.startswith(g.region_path)
+        for g in user_grants(user)
+    )
+
+
+def _team_region_totals(user: UserLike, year: int, region: Region) -> list[dict[str, Any]]:
+    """Per-region sums over the teams in the user's sight (a host unit's teams)."""
+    return [
         dict(r)
         for r in VolunteerTeam.objects.restrict(user, Action.VIEW)
         .filter(region__path__startswith=region.path)
@@ -328,13 +364,6 @@ def volunteer_region_totals(
             hours=Sum("this_year__hours"),
         )
     ]
-    fields = ["teams", "volunteers", "served", "records", "hours"]
-    for g in grouped:
-        for f in fields:
-            g[f] = g.get(f) or 0
-    rows = _rows_by_child(region, grouped, fields)
-    total = {f: sum(r[f] for r in rows) for f in fields}
-    return {"region": region, "rows": rows, "total": total}
 
 
 def volunteer_totals_by_region(

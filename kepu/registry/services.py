@@ -695,6 +695,7 @@ def team_save(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        before: tuple[int, bool] | None = None
         if team is None:
             office = acting_office(
                 user=user, owner_id=office_id, denied="只有办公室可以登记志愿服务队。"
@@ -704,6 +705,11 @@ def team_save(
             ensure_in_scope(user, team, Action.CHANGE)
             version_check(team, expected=version, fields=["name", "kind"])
             action = Action.CHANGE
+            before = (
+                VolunteerTeam.objects.filter(pk=team.pk)  # unscoped: the locked row
+                .values_list("region_id", "active")
+                .get()
+            )
         if not fields.region.path.startswith(team.office.region.path):
             raise ValidationError({"region": "服务队应在管理办公室的区域内。"})
         if fields.host is not None and not can(user, fields.host, Action.VIEW):
@@ -711,6 +717,7 @@ def team_save(
         for k, v in fields.__dict__.items():
             setattr(team, k, v.strip() if isinstance(v, str) else v)
         save_in_scope(user, team, action)
+        totals.team_changed(before=before, team=team)
     return team
 
 
@@ -805,7 +812,7 @@ def volunteer_save(
             volunteer.id_hash, volunteer.id_masked = id_number_hash(parsed.number), parsed.masked
             volunteer.gender, volunteer.birth_year = parsed.gender, parsed.birth.year
         save_in_scope(user, volunteer, action)
-        totals.volunteers_added(team_id=team.pk, n=int(volunteer.active) - int(was_active))
+        totals.volunteers_added(team=team, n=int(volunteer.active) - int(was_active))
     return volunteer
 
 
@@ -1094,7 +1101,7 @@ def volunteers_import(
             organisation_id=office_id,
             actor=user,
         )
-        totals.volunteers_added(team_id=team.pk, n=len(values))
+        totals.volunteers_added(team=team, n=len(values))
     return len(values)
 
 

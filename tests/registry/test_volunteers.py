@@ -481,3 +481,52 @@ def test_old_audit_entries_are_scrubbed(world, reg):
         "phone": ["******", "****** (已修改)"],
         "name": ["张*", "张**"],
     }
+
+
+def test_region_totals_follow_team_moves_and_volunteer_changes(world, reg):
+    from kepu.registry import totals as maintained
+
+    admin = world.users["admin_a"]
+    team, v = reg["team"], reg["volunteer"]
+    county, city = world.regions["county_a"], world.regions["city_a"]
+
+    def by_region(user="admin_a"):
+        return selectors.volunteer_totals_by_region(user=world.users[user], year=YEAR)
+
+    assert by_region()[county.code]["volunteers"] == 1
+    assert by_region("county_admin_a")[county.code]["volunteers"] == 1
+    services.volunteer_save(
+        user=admin,
+        team=team,
+        volunteer=v,
+        version=v.version,
+        fields=services.VolunteerFields(name="张晓明", active=False),
+    )
+    assert by_region()[county.code]["volunteers"] == 0
+    services.team_save(
+        user=admin,
+        team=team,
+        version=team.version,
+        fields=services.TeamFields(name=team.name, kind=team.kind, region=city),
+    )
+    rows = by_region()
+    assert city.code in rows and rows[city.code]["teams"] == 1
+    assert rows[city.code]["hours"] == Decimal("3.5") and rows[city.code]["served"] == 1
+    assert county.code not in rows or rows[county.code]["hours"] == 0
+    assert maintained.differences() == 0
+    # the rebuild gives the same rows
+    maintained.rebuild()
+    assert by_region() == rows and maintained.differences() == 0
+
+
+def test_recount_check_command(world, reg):
+    from django.core.management import CommandError, call_command
+
+    from kepu.registry.models import TeamTotals
+
+    call_command("registry_recount", "--check")
+    TeamTotals.objects.update(volunteers=7)
+    with pytest.raises(CommandError, match="不一致"):
+        call_command("registry_recount", "--check")
+    call_command("registry_recount")
+    call_command("registry_recount", "--check")
