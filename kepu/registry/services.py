@@ -1102,6 +1102,8 @@ def volunteers_import(
             actor=user,
         )
         totals.volunteers_added(team=team, n=len(values))
+        if progress:
+            progress(0.98, "提交")
     return len(values)
 
 

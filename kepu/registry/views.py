@@ -662,7 +662,9 @@ def team_list(request: HttpRequest) -> HttpResponse:
     region = request.GET.get("region", "").strip()[:12]
     year = _year(request)
     page = paginate(
-        request, selectors.team_list(user=request.user, q=q, kind=kind, region_code=region)
+        request,
+        selectors.team_list(user=request.user, q=q, kind=kind, region_code=region),
+        max_pages=TEAM_LIST_PAGES,
     )
     totals = selectors.team_year_totals(user=request.user, year=year, teams=list(page))
     return render(
@@ -828,9 +830,13 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/volunteers.html", {"page": page, "q": q})
 
 
-# Across teams the list goes newest first along the primary key; 20 pages (1,000
-# volunteers) keep every page an index walk of bounded length at 5.2 million.
-VOLUNTEER_LIST_PAGES = 20
+# Across teams the list goes newest first along the primary key; 10 pages (500
+# volunteers) keep every page an index walk of bounded length at 5.2 million (a city
+# office's volunteers are one in twenty of the rows walked).
+VOLUNTEER_LIST_PAGES = 10
+# 110,000 teams nationally: 20 pages (1,000 teams); filters by region, kind and name
+# narrow it.
+TEAM_LIST_PAGES = 20
 
 
 @login_required
