@@ -260,9 +260,12 @@ def import_bench(users: dict, n_rows: int) -> dict:
     )
     from django.db import connection
 
+    from kepu.registry import totals
+
     with connection.cursor() as cur:  # a previous run's rows, without 100,000 delete entries
+        cur.execute("DELETE FROM registry_volunteer WHERE team_id = %s AND active", [team.pk])
+        totals.volunteers_added(team=team, n=-cur.rowcount)
         cur.execute("DELETE FROM registry_volunteer WHERE team_id = %s", [team.pk])
-        cur.execute("DELETE FROM registry_teamtotals WHERE team_id = %s", [team.pk])
     rng = random.Random(11)
     wb = new_streaming_workbook()
     ws = wb.create_sheet("科技志愿者")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import mul
 
@@ -77,6 +78,18 @@ def parse(text: str, *, today: dt.date | None = None) -> IdNumber:
 def id_hash(number: str, key: bytes) -> str:
     """A keyed hash of a normalised number (64 hex characters)."""
     return hmac.new(key, normalise(number).encode(), hashlib.sha256).hexdigest()
+
+
+def id_hasher(key: bytes) -> Callable[[str], str]:
+    """:func:`id_hash` with ``key`` prepared once (for an import of many numbers)."""
+    base = hmac.new(key, digestmod=hashlib.sha256)
+
+    def digest(number: str) -> str:
+        h = base.copy()
+        h.update(normalise(number).encode())
+        return h.hexdigest()
+
+    return digest
 
 
 def mask(number: str) -> str:

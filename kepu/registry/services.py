@@ -1007,7 +1007,7 @@ def volunteers_import(
     col = {h: header.index(h) for h in VOLUNTEER_HEADER if h in header}
     errors = RowErrors()
     today = timezone.localdate()
-    key = _id_key()
+    hasher = identity.id_hasher(_id_key())
     # (line, row values): checked rows, written without model instances (kepu.core.bulk)
     built: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
@@ -1035,7 +1035,7 @@ def volunteers_import(
             errors.add(line, msg)
         if parsed is None:
             continue
-        digest = identity.id_hash(parsed.number, key)
+        digest = hasher(parsed.number)
         if digest in seen:
             errors.add(line, f"身份证号与第 {seen[digest]} 行重复")
             continue
