@@ -474,7 +474,11 @@ def test_old_audit_entries_are_scrubbed(world, reg):
         object_repr=f"张晓明 ({v.id_masked})",
         changes={"phone": ["13900001111", "13900003333"], "name": ["张晓", "张晓明"]},
     )
-    scrub(apps, None)
+    if connection.vendor == "postgresql":  # the set-based UPDATE
+        with connection.schema_editor(atomic=False) as editor:
+            scrub(apps, editor)
+    else:  # the ORM batches (SQLite's schema editor cannot open inside a test transaction)
+        scrub(apps, None)
     old.refresh_from_db()
     assert old.object_repr == "张**"
     assert old.changes == {
