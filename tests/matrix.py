@@ -326,6 +326,12 @@ class MatrixData:
     def volunteer(self) -> Any:
         return self._registry["volunteer"]
 
+    @property
+    def service_record(self) -> Any:
+        from kepu.registry.models import ServiceRecord
+
+        return ServiceRecord.objects.get(volunteer=self.volunteer)  # unscoped: the fixture's
+
     @functools.cached_property
     def target_a(self) -> Any:
         return self.wave_a.targets.get()
@@ -715,6 +721,15 @@ MATRIX: dict[str, Row] = {
         ok=CITY_A_ADMIN,
         forbidden=TEAM_READ - CITY_A_ADMIN,
         data={"served_on": "2026-01-02", "hours": "2"},
+    ),
+    "registry:service_edit": row(
+        "service_record", ok=CITY_A_ADMIN, forbidden=TEAM_READ - CITY_A_ADMIN
+    ),
+    "registry:service_delete": post(
+        "service_record",
+        ok=CITY_A_ADMIN,
+        forbidden=TEAM_READ - CITY_A_ADMIN,
+        data={"reason": "重复录入"},
     ),
     # progress reporting and supervision
     "progress:rounds": row(),

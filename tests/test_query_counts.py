@@ -357,6 +357,7 @@ def test_registry_lists_queries_do_not_grow(client, world, who):
         (reverse("registry:teams"), {"kind": "youth", "region": "530302"}),
         (reverse("registry:team", args=[team.pk]), {}),
         (reverse("registry:volunteers"), {"q": "志愿者"}),
+        (reverse("registry:volunteers"), {"page": "30"}),  # past the 20-page cap
         (reverse("registry:museum_summary"), {"year": "2026"}),
         (reverse("registry:volunteer_totals"), {"year": "2026"}),
     ]

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from kepu.audit.models import AuditEntry
 from kepu.audit.services import IMPORT_FILE
-from kepu.audit.signals import AUDITED
+from kepu.audit.signals import AUDITED, audit_repr
 from kepu.core.types import UserLike
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action
@@ -59,6 +59,7 @@ FIELD_LABELS = {
     "slot_via": "分解落实的填报位",
     "slot_plans": "覆盖规划",
     "slot_tasks": "所选任务数",
+    "reason": "原因",
 }
 VALUE_LIMIT = 200
 EMPTY = "∅"
@@ -206,7 +207,7 @@ def _names(wanted: dict[type[models.Model], set[Any]]) -> dict[tuple[type, str],
                 continue
         for pk, obj in model._base_manager.in_bulk(clean).items():
             names[(model, str(pk))] = (
-                person(cast(Any, obj)) if hasattr(obj, "get_username") else str(obj)
+                person(cast(Any, obj)) if hasattr(obj, "get_username") else audit_repr(obj)
             )
     return names
 

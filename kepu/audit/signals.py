@@ -54,11 +54,50 @@ def _snapshot(instance: models.Model) -> dict[str, Any]:
     return data
 
 
-def _masked(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """Secrets are compared but never written: only the fact that they changed."""
-    return {
-        k: (["******", "****** (已修改)"] if k in SECRET_FIELDS else v) for k, v in changes.items()
-    }
+HIDDEN = "******"
+
+
+def _hide(pair: Any) -> list[Any]:
+    before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+    return [
+        None if before in (None, "") else HIDDEN,
+        None
+        if after in (None, "")
+        else (HIDDEN + " (已修改)" if before not in (None, "") else HIDDEN),
+    ]
+
+
+def _masked(
+    changes: dict[str, list[Any]], model: type[models.Model] | None = None
+) -> dict[str, list[Any]]:
+    """Secrets are compared but never written: only the fact that they changed.
+
+    A model may name personal fields in ``audit_personal`` (``{field: masker}``): the log
+    (read by every office over the record's region) then keeps the masker's output
+    (``mask_name``: ``张*``) or, for a masker of ``None``, only whether there was a value
+    and that it changed (``******``).
+    """
+    personal: dict[str, Any] = getattr(model, "audit_personal", None) or {}
+    out: dict[str, list[Any]] = {}
+    for k, v in changes.items():
+        if k in SECRET_FIELDS:
+            out[k] = ["******", "****** (已修改)"]
+        elif k in personal:
+            masker = personal[k]
+            if masker is None:
+                out[k] = _hide(v)
+            else:
+                out[k] = [None if x in (None, "") else masker(x) for x in v]
+        else:
+            out[k] = v
+    return out
+
+
+def audit_repr(instance: models.Model) -> str:
+    """How the log names a row: ``audit_repr()`` where a model defines it (personal data
+    masked), else ``str()``."""
+    fn = getattr(instance, "audit_repr", None)
+    return str(fn() if fn is not None else instance)[:300]
 
 
 def _scope(instance: models.Model) -> tuple[str, int | None]:
@@ -82,7 +121,7 @@ def _write(instance: models.Model, action: str, changes: dict[str, Any]) -> None
         action=action,
         content_type=ContentType.objects.get_for_model(type(instance)),
         object_id=str(instance.pk),
-        object_repr=str(instance)[:300],
+        object_repr=audit_repr(instance),
         changes=changes,
         region_path=region_path,
         organisation_id=organisation_id,
@@ -106,15 +145,22 @@ def _post_save(sender, instance, created, raw=False, update_fields=None, **kwarg
     before = getattr(instance, "_audit_before", None)
     if created or before is None:
         created_values = {k: [None, v] for k, v in after.items() if v not in (None, "")}
-        _write(instance, "create", _masked(created_values))
+        _write(instance, "create", _masked(created_values, sender))
         return
     changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     if changes:
-        _write(instance, "update", _masked(changes))
+        _write(instance, "update", _masked(changes, sender))
 
 
 def _post_delete(sender, instance, **kwargs):
-    _write(instance, "delete", _masked({k: [v, None] for k, v in _snapshot(instance).items()}))
+    changes = {k: [v, None] for k, v in _snapshot(instance).items()}
+    note = getattr(instance, "audit_note", None)  # a service's reason for the delete
+    if note:
+        changes[NOTE] = [None, note]
+    _write(instance, "delete", _masked(changes, sender))
+
+
+NOTE = "reason"
 
 
 def _connect_model(model: type[models.Model]) -> None:

@@ -187,5 +187,14 @@ class ServiceForm(forms.Form):
     description = forms.CharField(label="服务内容", max_length=300, required=False)
 
 
+class ServiceEditForm(VersionedForm, ServiceForm):
+    """Correct a service record (the team's office; versioned)."""
+
+
+class ServiceDeleteForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(label="删除原因", max_length=200)
+
+
 class VolunteerImportForm(forms.Form):
     file = forms.FileField(label="志愿者名单 (xlsx 或 csv, 按模板)")

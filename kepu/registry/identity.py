@@ -20,7 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import mul
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"
@@ -46,7 +48,9 @@ def normalise(text: str) -> str:
 
 
 def check_digit(first17: str) -> str:
-    return CHECK[sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True)) % 11]
+    if len(first17) != 17:
+        raise ValueError("check_digit needs 17 digits")
+    return CHECK[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
 
 def parse(text: str, *, today: dt.date | None = None) -> IdNumber:
@@ -74,6 +78,18 @@ def parse(text: str, *, today: dt.date | None = None) -> IdNumber:
 def id_hash(number: str, key: bytes) -> str:
     """A keyed hash of a normalised number (64 hex characters)."""
     return hmac.new(key, normalise(number).encode(), hashlib.sha256).hexdigest()
+
+
+def id_hasher(key: bytes) -> Callable[[str], str]:
+    """:func:`id_hash` with ``key`` prepared once (for an import of many numbers)."""
+    base = hmac.new(key, digestmod=hashlib.sha256)
+
+    def digest(number: str) -> str:
+        h = base.copy()
+        h.update(normalise(number).encode())
+        return h.hexdigest()
+
+    return digest
 
 
 def mask(number: str) -> str:

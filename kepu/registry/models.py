@@ -17,6 +17,7 @@ from kepu.core.versioning import Versioned
 from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import ScopedQuerySet
 from kepu.regions.models import Region
+from kepu.registry.identity import mask_name
 
 
 class BaseLevel(models.TextChoices):
@@ -482,16 +483,30 @@ class Volunteer(Versioned):
         ordering = ["team", "name", "pk"]
         indexes = [models.Index(fields=["team", "name"], name="volunteer_team_name")]
 
+    # The audit log is read by every office over the team's region; personal data are
+    # the team's office's only (docs/registry.md): names masked, the rest hidden.
+    audit_personal = {
+        "name": mask_name,
+        "phone": None,
+        "id_masked": None,
+        "gender": None,
+        "birth_year": None,
+    }
+
     def __str__(self) -> str:
         return f"{self.name} ({self.id_masked})"
+
+    def audit_repr(self) -> str:
+        return mask_name(self.name)
 
     def audit_scope(self) -> tuple[str, int | None]:
         return self.team.region.path, self.team.office_id
 
 
-class ServiceRecord(models.Model):
+class ServiceRecord(Versioned):
     """Hours a volunteer served on a day, against a campaign activity or a task of a plan
-    (progress work) where there is one."""
+    (progress work) where there is one. The team's office corrects (versioned) or deletes
+    it with a reason."""
 
     volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="services")
     team = models.ForeignKey(
@@ -542,3 +557,80 @@ class ServiceRecord(models.Model):
 
     def audit_scope(self) -> tuple[str, int | None]:
         return self.team.region.path, self.team.office_id
+
+
+# --- maintained totals (kepu.registry.totals) ---------------------------------------------
+class TeamTotals(models.Model):
+    """A team's volunteers on the register (active), kept up to date by the services that
+    register, import or (de)activate volunteers; rebuilt by ``kepu registry recount``."""
+
+    team = models.OneToOneField(
+        VolunteerTeam, primary_key=True, on_delete=models.CASCADE, related_name="totals"
+    )
+    volunteers = models.IntegerField("在册志愿者", default=0)
+
+    scope_region = "team__region"
+    scope_orgs = ("team__office", "team__host")
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "服务队人数统计"
+        verbose_name_plural = "服务队人数统计"
+
+    def __str__(self) -> str:
+        return f"{self.team_id}: {self.volunteers}"
+
+
+class TeamYearTotals(models.Model):
+    """A team's service in a calendar year: volunteers who served, records, hours; kept up
+    to date by the services that add, change or delete service records."""
+
+    team = models.ForeignKey(VolunteerTeam, on_delete=models.CASCADE, related_name="year_totals")
+    year = models.PositiveSmallIntegerField("年度")
+    served = models.IntegerField("参加服务的志愿者", default=0)
+    records = models.IntegerField("服务记录", default=0)
+    hours = models.DecimalField("服务时长(小时)", max_digits=14, decimal_places=1, default=0)
+
+    scope_region = "team__region"
+    scope_orgs = ("team__office", "team__host")
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "服务队年度服务统计"
+        verbose_name_plural = "服务队年度服务统计"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "year"], name="team_year_totals_once")
+        ]
+        indexes = [models.Index(fields=["year", "team"], name="team_year_totals_year")]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.year}: {self.records}"
+
+
+class RegionVolunteerTotals(models.Model):
+    """The teams' totals summed per region (the team's own region) and year, for the
+    per-region page of an office (1,600 rows a province instead of 110,000 teams).
+
+    Year 0 holds the register (active teams, active volunteers); a calendar year holds
+    its service (volunteers who served, records, hours). Kept by ``kepu.registry.totals``
+    with the team rows."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度 (0: 在册)")
+    teams = models.IntegerField("在册服务队", default=0)
+    volunteers = models.IntegerField("在册志愿者", default=0)
+    served = models.IntegerField("参加服务的志愿者", default=0)
+    records = models.IntegerField("服务记录", default=0)
+    hours = models.DecimalField("服务时长(小时)", max_digits=16, decimal_places=1, default=0)
+
+    class Meta:
+        verbose_name = "区域志愿服务统计"
+        verbose_name_plural = "区域志愿服务统计"
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="region_volunteer_totals_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.year}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
 from kepu.core.types import UserLike
@@ -17,9 +17,12 @@ from kepu.registry.models import (
     Expert,
     Museum,
     MuseumReport,
+    RegionVolunteerTotals,
     ReportStatus,
     ScoreSheet,
     ServiceRecord,
+    TeamTotals,
+    TeamYearTotals,
     Volunteer,
     VolunteerTeam,
 )
@@ -272,27 +275,21 @@ def volunteer_year_hours(*, user: UserLike, volunteer: Volunteer) -> list[dict[s
 def team_year_totals(
     *, user: UserLike, year: int, teams: list[VolunteerTeam]
 ) -> dict[int, dict[str, Any]]:
-    """Per team of ``teams``: volunteers, volunteers who served in ``year``, records, hours."""
+    """Per team of ``teams``: volunteers, volunteers who served in ``year``, records, hours
+    (the maintained totals, ``kepu.registry.totals``)."""
     ids = [t.pk for t in teams]
-    # A volunteer's and a service record's scope is their team's: the caller passes teams
-    # it read through the gate, so counting by team id needs no second (costly) restrict.
+    # The caller passes teams it read through the gate, so reading their totals by team
+    # id needs no second restrict.
     members = dict(
-        Volunteer.objects.filter(team_id__in=ids, active=True)  # unscoped: teams restricted
-        .order_by()
-        .values("team_id")
-        .annotate(n=Count("pk"))
-        .values_list("team_id", "n")
+        TeamTotals.objects.filter(team_id__in=ids).values_list(  # unscoped: teams restricted
+            "team_id", "volunteers"
+        )
     )
     served: dict[int, dict[str, Any]] = {
         r["team_id"]: dict(r)
-        for r in ServiceRecord.objects.filter(  # unscoped: teams restricted by the caller
-            team_id__in=ids, served_on__year=year
-        )
-        .order_by()
-        .values("team_id")
-        .annotate(
-            records=Count("pk"), hours=Sum("hours"), served=Count("volunteer_id", distinct=True)
-        )
+        for r in TeamYearTotals.objects.filter(  # unscoped: teams restricted by the caller
+            team_id__in=ids, year=year
+        ).values("team_id", "served", "records", "hours")
     }
     return {
         i: {
@@ -310,42 +307,63 @@ def volunteer_region_totals(
 ) -> dict[str, Any]:
     """The year's volunteer figures per child region of ``region`` (default: the user's
     widest office region): teams, volunteers on the register, volunteers who served,
-    service records and hours. Aggregates only: no personal data."""
+    service records and hours. Aggregates only: no personal data.
+
+    One grouped query over the teams in sight and their maintained totals
+    (``kepu.registry.totals``), not over every volunteer and record."""
     region = region or _user_top_region(user)
     if region is None:
         return {"region": None, "rows": [], "total": {}}
-    inside = {"team__region__path__startswith": region.path}
-    grouped: list[dict[str, Any]] = []
-    grouped += list(
-        VolunteerTeam.objects.restrict(user, Action.VIEW)
-        .filter(region__path__startswith=region.path, active=True)
-        .order_by()
-        .values(path=F("region__path"))
-        .annotate(teams=Count("pk"))
-    )
-    grouped += list(
-        Volunteer.objects.restrict(user, Action.VIEW)
-        .filter(active=True, **inside)
-        .order_by()
-        .values(path=F("team__region__path"))
-        .annotate(volunteers=Count("pk"))
-    )
-    grouped += list(
-        ServiceRecord.objects.restrict(user, Action.VIEW)
-        .filter(served_on__year=year, **inside)
-        .order_by()
-        .values(path=F("team__region__path"))
-        .annotate(
-            records=Count("pk"), hours=Sum("hours"), served=Count("volunteer_id", distinct=True)
-        )
-    )
     fields = ["teams", "volunteers", "served", "records", "hours"]
+    grouped: list[dict[str, Any]]
+    if _sees_region(user, region):
+        # every team in the region is in sight: the per-region rows (year 0: the register)
+        grouped = [
+            dict(r)
+            for r in RegionVolunteerTotals.objects.filter(  # unscoped: region in sight
+                region__path__startswith=region.path, year__in=[0, year]
+            )
+            .order_by()
+            .values(path=F("region__path"))
+            .annotate(**{f: Sum(f) for f in fields})
+        ]
+    else:
+        grouped = _team_region_totals(user, year, region)
     for g in grouped:
         for f in fields:
-            g.setdefault(f, 0)
+            g[f] = g.get(f) or 0
+    # a region whose teams all left keeps a row of zeros until the next recount
+    grouped = [g for g in grouped if any(g[f] for f in fields)]
     rows = _rows_by_child(region, grouped, fields)
     total = {f: sum(r[f] for r in rows) for f in fields}
     return {"region": region, "rows": rows, "total": total}
+
+
+def _sees_region(user: UserLike, region: Region) -> bool:
+    """Whether the user sees every team in ``region`` (an office whose region holds it)."""
+    return user.is_superuser or any(
+        g.region_path is not None and region.path.startswith(g.region_path)
+        for g in user_grants(user)
+    )
+
+
+def _team_region_totals(user: UserLike, year: int, region: Region) -> list[dict[str, Any]]:
+    """Per-region sums over the teams in the user's sight (a host unit's teams)."""
+    return [
+        dict(r)
+        for r in VolunteerTeam.objects.restrict(user, Action.VIEW)
+        .filter(region__path__startswith=region.path)
+        .annotate(this_year=FilteredRelation("year_totals", condition=Q(year_totals__year=year)))
+        .order_by()
+        .values(path=F("region__path"))
+        .annotate(
+            teams=Count("pk", filter=Q(active=True)),
+            volunteers=Sum("totals__volunteers"),
+            served=Sum("this_year__served"),
+            records=Sum("this_year__records"),
+            hours=Sum("this_year__hours"),
+        )
+    ]
 
 
 def volunteer_totals_by_region(

@@ -17,7 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kepu.audit.services import audit_rows
+from kepu.audit.services import audit_values
+from kepu.core.bulk import insert_rows
 from kepu.core.files import (
     DATA,
     SHEET,
@@ -41,7 +42,8 @@ from kepu.orgs.models import Organisation
 from kepu.orgs.scoping import Action, can, ensure_in_scope, save_in_scope, user_grants
 from kepu.orgs.selectors import acting_office
 from kepu.regions.models import Region
-from kepu.registry import identity, scoring
+from kepu.registry import identity, scoring, totals
+from kepu.registry.identity import mask_name
 from kepu.registry.models import (
     MUSEUM_FIGURES,
     BaseCategory,
@@ -693,6 +695,7 @@ def team_save(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        before: tuple[int, bool] | None = None
         if team is None:
             office = acting_office(
                 user=user, owner_id=office_id, denied="只有办公室可以登记志愿服务队。"
@@ -702,6 +705,11 @@ def team_save(
             ensure_in_scope(user, team, Action.CHANGE)
             version_check(team, expected=version, fields=["name", "kind"])
             action = Action.CHANGE
+            before = (
+                VolunteerTeam.objects.filter(pk=team.pk)  # unscoped: the locked row
+                .values_list("region_id", "active")
+                .get()
+            )
         if not fields.region.path.startswith(team.office.region.path):
             raise ValidationError({"region": "服务队应在管理办公室的区域内。"})
         if fields.host is not None and not can(user, fields.host, Action.VIEW):
@@ -709,6 +717,7 @@ def team_save(
         for k, v in fields.__dict__.items():
             setattr(team, k, v.strip() if isinstance(v, str) else v)
         save_in_scope(user, team, action)
+        totals.team_changed(before=before, team=team)
     return team
 
 
@@ -741,23 +750,26 @@ class VolunteerFields:
     active: bool = True
 
 
-def _volunteer_errors(f: VolunteerFields, *, new: bool) -> tuple[dict[str, str], Any]:
+def _volunteer_errors(
+    f: VolunteerFields, *, new: bool, today: dt.date | None = None
+) -> tuple[dict[str, str], Any]:
     errors: dict[str, str] = {}
     parsed = None
+    today = today or timezone.localdate()
     if not f.name.strip():
         errors["name"] = "请填写姓名。"
     elif len(f.name.strip()) > 50:
         errors["name"] = "姓名过长。"
     if f.id_number.strip() or new:
         try:
-            parsed = identity.parse(f.id_number, today=timezone.localdate())
+            parsed = identity.parse(f.id_number, today=today)
         except identity.IdNumberError as exc:
             errors["id_number"] = str(exc)
     if f.phone.strip() and not PHONE.match(f.phone.strip()):
         errors["phone"] = "手机号应为 11 位数字。"
     if len(f.skills) > 200:
         errors["skills"] = "专业特长不超过 200 字。"
-    if f.joined_on and f.joined_on > timezone.localdate():
+    if f.joined_on and f.joined_on > today:
         errors["joined_on"] = "加入日期不能晚于今天。"
     return errors, parsed
 
@@ -787,10 +799,12 @@ def volunteer_save(
         if volunteer is None:
             volunteer, action = Volunteer(team=team), Action.ADD
             ensure_in_scope(user, team, Action.CHANGE)
+            was_active = False
         else:
             ensure_in_scope(user, volunteer, Action.CHANGE)
             version_check(volunteer, expected=version, fields=["name", "phone"])
             action = Action.CHANGE
+            was_active = Volunteer.objects.filter(pk=volunteer.pk, active=True).exists()
         volunteer.name = fields.name.strip()
         volunteer.phone, volunteer.skills = fields.phone.strip(), fields.skills.strip()
         volunteer.joined_on, volunteer.active = fields.joined_on, fields.active
@@ -798,25 +812,23 @@ def volunteer_save(
             volunteer.id_hash, volunteer.id_masked = id_number_hash(parsed.number), parsed.masked
             volunteer.gender, volunteer.birth_year = parsed.gender, parsed.birth.year
         save_in_scope(user, volunteer, action)
+        totals.volunteers_added(team=team, n=int(volunteer.active) - int(was_active))
     return volunteer
 
 
-def service_add(
+def _service_check(
     *,
     user: UserLike,
-    volunteer: Volunteer,
     served_on: dt.date,
     hours: Decimal,
-    description: str = "",
-    activity_id: int | None = None,
-    task_id: int | None = None,
-) -> ServiceRecord:
-    """Record hours a volunteer served, against a campaign activity or a task if given."""
+    description: str,
+    activity_id: int | None,
+    task_id: int | None,
+) -> tuple[Any, Any]:
+    """The checks of a service record's values; the activity and task (in the user's sight)."""
     from kepu.campaigns.models import Activity
     from kepu.plans.models import Task
 
-    _require_personal(user, volunteer.team)
-    ensure_in_scope(user, volunteer, Action.CHANGE)
     errors: dict[str, str] = {}
     if not Decimal("0") < hours <= Decimal("24"):
         errors["hours"] = "服务时长应在 0—24 小时之间。"
@@ -841,6 +853,30 @@ def service_add(
         errors["description"] = "服务内容不超过 300 字。"
     if errors:
         raise ValidationError(errors)
+    return activity, task
+
+
+def service_add(
+    *,
+    user: UserLike,
+    volunteer: Volunteer,
+    served_on: dt.date,
+    hours: Decimal,
+    description: str = "",
+    activity_id: int | None = None,
+    task_id: int | None = None,
+) -> ServiceRecord:
+    """Record hours a volunteer served, against a campaign activity or a task if given."""
+    _require_personal(user, volunteer.team)
+    ensure_in_scope(user, volunteer, Action.CHANGE)
+    activity, task = _service_check(
+        user=user,
+        served_on=served_on,
+        hours=hours,
+        description=description,
+        activity_id=activity_id,
+        task_id=task_id,
+    )
     record = ServiceRecord(
         volunteer=volunteer,
         team=volunteer.team,
@@ -851,9 +887,77 @@ def service_add(
         description=description.strip() or (activity.title if activity else ""),
         created_by=as_account(user),
     )
-    return save_in_scope(user, record, Action.ADD)
+    with transaction.atomic():
+        save_in_scope(user, record, Action.ADD)
+        totals.service_added(record)
+    return record
 
 
+def service_update(
+    *,
+    user: UserLike,
+    record: ServiceRecord,
+    served_on: dt.date,
+    hours: Decimal,
+    description: str = "",
+    activity_id: int | None = None,
+    task_id: int | None = None,
+    version: int | None,
+) -> ServiceRecord:
+    """The team's office corrects a service record (a stale save is refused); the team's
+    totals move with it; the audit log keeps the values before and after."""
+    _require_personal(user, record.team)
+    ensure_in_scope(user, record, Action.CHANGE)
+    activity, task = _service_check(
+        user=user,
+        served_on=served_on,
+        hours=hours,
+        description=description,
+        activity_id=activity_id,
+        task_id=task_id,
+    )
+    with transaction.atomic():
+        record.served_on, record.hours = served_on, hours
+        record.activity, record.task = activity, task
+        record.description = description.strip() or (activity.title if activity else "")
+        version_check(record, expected=version, fields=["served_on", "hours", "description"])
+        before = ServiceRecord.objects.get(pk=record.pk)  # unscoped: the locked row
+        totals.service_removed(before)
+        save_in_scope(user, record, Action.CHANGE)
+        totals.service_added(record)
+    return record
+
+
+def service_delete(
+    *, user: UserLike, record: ServiceRecord, reason: str, version: int | None
+) -> None:
+    """The team's office deletes a service record, giving the reason (kept in the audit
+    log with the record's values); the team's totals move with it."""
+    _require_personal(user, record.team)
+    ensure_in_scope(user, record, Action.DELETE)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写删除原因。"})
+    if len(reason) > 200:
+        raise ValidationError({"reason": "删除原因不超过 200 字。"})
+    with transaction.atomic():
+        version_check(record, expected=version)
+        totals.service_removed(ServiceRecord.objects.get(pk=record.pk))  # unscoped: locked
+        record.audit_note = reason  # type: ignore[attr-defined]  # the delete entry's reason
+        record.delete()
+
+
+# what a volunteer's create entry records (id_hash is a secret: never written)
+AUDITED_VOLUNTEER = (
+    "name",
+    "id_masked",
+    "gender",
+    "birth_year",
+    "phone",
+    "skills",
+    "joined_on",
+    "active",
+)
 VOLUNTEER_HEADER = ["姓名", "身份证号", "手机号", "专业特长", "加入日期"]
 VOLUNTEER_LIMITS = SheetLimits(rows=200_000, cells=200_000 * 8, unpacked_bytes=200 * 1024 * 1024)
 
@@ -903,13 +1007,14 @@ def volunteers_import(
     col = {h: header.index(h) for h in VOLUNTEER_HEADER if h in header}
     errors = RowErrors()
     today = timezone.localdate()
-    key = _id_key()
-    built: list[tuple[int, Volunteer]] = []
+    hasher = identity.id_hasher(_id_key())
+    # (line, row values): checked rows, written without model instances (kepu.core.bulk)
+    built: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     total = len(rows) - 1
     for line, row in enumerate(rows[1:], start=2):
         if progress and line % 5000 == 0:
-            progress(0.6 * line / max(total, 1), f"校验第 {line} 行")
+            progress(0.5 * line / max(total, 1), f"校验第 {line} 行")
         cells = {h: (row[i].strip() if i < len(row) else "") for h, i in col.items()}
         if not any(cells.values()):
             continue
@@ -925,12 +1030,12 @@ def volunteers_import(
             skills=cells.get("专业特长", ""),
             joined_on=joined,
         )
-        problems, parsed = _volunteer_errors(f, new=True)
+        problems, parsed = _volunteer_errors(f, new=True, today=today)
         for msg in problems.values():
             errors.add(line, msg)
         if parsed is None:
             continue
-        digest = identity.id_hash(parsed.number, key)
+        digest = hasher(parsed.number)
         if digest in seen:
             errors.add(line, f"身份证号与第 {seen[digest]} 行重复")
             continue
@@ -940,50 +1045,66 @@ def volunteers_import(
         built.append(
             (
                 line,
-                Volunteer(
-                    team=team,
-                    name=f.name.strip(),
-                    id_hash=digest,
-                    id_masked=parsed.masked,
-                    gender=parsed.gender,
-                    birth_year=parsed.birth.year,
-                    phone=f.phone.strip(),
-                    skills=f.skills.strip(),
-                    joined_on=f.joined_on or today,
-                ),
+                {
+                    "team_id": team.pk,
+                    "name": f.name.strip(),
+                    "id_hash": digest,
+                    "id_masked": parsed.masked,
+                    "gender": parsed.gender,
+                    "birth_year": parsed.birth.year,
+                    "phone": f.phone.strip(),
+                    "skills": f.skills.strip(),
+                    "joined_on": f.joined_on or today,
+                    "active": True,
+                },
             )
         )
     if not seen and not errors:
         raise DataImportError("文件中没有志愿者。")
     # One registration a person: numbers already registered anywhere are refused.
+    if progress:
+        progress(0.55, "核对是否已登记")
     digests = list(seen)
     taken: set[str] = set()
-    for start in range(0, len(digests), 1000):
+    for start in range(0, len(digests), 5000):
         # unscoped: uniqueness is national (the message names no team)
         taken.update(
-            Volunteer.objects.filter(id_hash__in=digests[start : start + 1000]).values_list(
+            Volunteer.objects.filter(id_hash__in=digests[start : start + 5000]).values_list(
                 "id_hash", flat=True
             )
         )
-    for line, v in built:
-        if v.id_hash in taken:
-            errors.add(line, "该身份证号已登记为科技志愿者 (每人只能登记一次)")
+    if taken:
+        for line, v in built:
+            if v["id_hash"] in taken:
+                errors.add(line, "该身份证号已登记为科技志愿者 (每人只能登记一次)")
     errors.raise_if_any()
     if progress:
         progress(0.65, f"写入 {len(built)} 名志愿者")
-    volunteers = [v for _, v in built]
+    values = [v for _, v in built]
+    region_path, office_id = team.audit_scope()
     with transaction.atomic():
-        Volunteer.objects.bulk_create(volunteers, batch_size=2000)
-        if any(v.pk is None for v in volunteers):
-            by_hash = dict(
-                Volunteer.objects.filter(team=team, id_hash__in=digests).values_list(
-                    "id_hash", "pk"
+        pks = insert_rows(Volunteer, values, ids=True)
+        if progress:
+            progress(0.85, "写入操作日志")
+        audit_values(
+            action="create",
+            model=Volunteer,
+            rows=[
+                (
+                    pk,
+                    mask_name(v["name"]),
+                    {"id": pk, "team": team.pk, **{k: v[k] for k in AUDITED_VOLUNTEER}},
                 )
-            )
-            for v in volunteers:
-                v.pk = by_hash[v.id_hash]
-        audit_rows(action="create", rows=volunteers, actor=user)
-    return len(volunteers)
+                for pk, v in zip(pks, values, strict=True)
+            ],
+            region_path=region_path,
+            organisation_id=office_id,
+            actor=user,
+        )
+        totals.volunteers_added(team=team, n=len(values))
+        if progress:
+            progress(0.98, "提交")
+    return len(values)
 
 
 def volunteers_import_job(ctx: Any) -> str:
@@ -1073,6 +1194,8 @@ __all__ = [
     "review_save",
     "review_score",
     "service_add",
+    "service_delete",
+    "service_update",
     "sheet_create",
     "sheet_from_xlsx",
     "sheet_xlsx",

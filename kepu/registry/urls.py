@@ -41,6 +41,8 @@ urlpatterns += [
     path("volunteers/<int:pk>/", views.volunteer_detail, name="volunteer"),
     path("volunteers/<int:pk>/edit/", views.volunteer_form, name="volunteer_edit"),
     path("volunteers/<int:pk>/service/", views.service_add, name="service_add"),
+    path("service-records/<int:pk>/edit/", views.service_edit, name="service_edit"),
+    path("service-records/<int:pk>/delete/", views.service_delete, name="service_delete"),
     path(
         "volunteers/<int:pk>/certificate.docx",
         views.volunteer_certificate,

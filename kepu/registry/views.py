@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -27,6 +28,8 @@ from kepu.registry.forms import (
     ExpertForm,
     MuseumForm,
     MuseumReportForm,
+    ServiceDeleteForm,
+    ServiceEditForm,
     ServiceForm,
     SheetForm,
     TeamForm,
@@ -45,6 +48,7 @@ from kepu.registry.models import (
     ReportStatus,
     ReviewStatus,
     ScoreSheet,
+    ServiceRecord,
     TeamKind,
     Volunteer,
     VolunteerTeam,
@@ -658,7 +662,9 @@ def team_list(request: HttpRequest) -> HttpResponse:
     region = request.GET.get("region", "").strip()[:12]
     year = _year(request)
     page = paginate(
-        request, selectors.team_list(user=request.user, q=q, kind=kind, region_code=region)
+        request,
+        selectors.team_list(user=request.user, q=q, kind=kind, region_code=region),
+        max_pages=TEAM_LIST_PAGES,
     )
     totals = selectors.team_year_totals(user=request.user, year=year, teams=list(page))
     return render(
@@ -820,7 +826,17 @@ def volunteer_form(
 def volunteer_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:50]
     qs = selectors.volunteer_search(user=request.user, q=q, personal_only=True)
-    return render(request, "registry/volunteers.html", {"page": paginate(request, qs), "q": q})
+    page = paginate(request, qs, max_pages=VOLUNTEER_LIST_PAGES)
+    return render(request, "registry/volunteers.html", {"page": page, "q": q})
+
+
+# Across teams the list goes newest first along the primary key; 10 pages (500
+# volunteers) keep every page an index walk of bounded length at 5.2 million (a city
+# office's volunteers are one in twenty of the rows walked).
+VOLUNTEER_LIST_PAGES = 10
+# 110,000 teams nationally: 20 pages (1,000 teams); filters by region, kind and name
+# narrow it.
+TEAM_LIST_PAGES = 20
 
 
 @login_required
@@ -867,6 +883,90 @@ def service_add(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"已记录服务时长 {d['hours']:g} 小时。")
     return redirect("registry:volunteer", pk=pk)
+
+
+def _service_record(request: HttpRequest, pk: int) -> ServiceRecord:
+    """A service record the team's office may change: 404 outside the user's sight, 403
+    for those who see the team but not its volunteers' personal data."""
+    record = get_object_or_404(
+        ServiceRecord.objects.restrict(request.user, Action.VIEW).select_related(
+            "team__office", "team__region", "volunteer"
+        ),
+        pk=pk,
+    )
+    if not selectors.personal_access(request.user, record.team) or not can(
+        request.user, record, Action.CHANGE
+    ):
+        raise PermissionDenied("志愿服务记录只有服务队的管理办公室可以修改。")
+    return record
+
+
+@login_required
+def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _service_record(request, pk)
+    initial = {
+        "served_on": record.served_on,
+        "hours": record.hours,
+        "activity": record.activity_id,
+        "task": record.task_id,
+        "description": record.description,
+        "version": record.version,
+    }
+    form = ServiceEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.service_update(
+                user=request.user,
+                record=record,
+                served_on=d["served_on"],
+                hours=d["hours"],
+                description=d.get("description", ""),
+                activity_id=d.get("activity"),
+                task_id=d.get("task"),
+                version=d.get("version"),
+            )
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, "已修改服务记录。")
+            return redirect(
+                f"{reverse('registry:volunteer', args=[record.volunteer_id])}"
+                f"?year={record.served_on.year}"
+            )
+    return render(
+        request,
+        "registry/service_edit.html",
+        {
+            "form": form,
+            "record": record,
+            "delete_form": ServiceDeleteForm(initial={"version": record.version}),
+            "title": f"修改服务记录: {record.served_on:%Y-%m-%d}",
+        },
+    )
+
+
+@login_required
+@require_POST
+def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _service_record(request, pk)
+    form = ServiceDeleteForm(request.POST)
+    back = reverse("registry:volunteer", args=[record.volunteer_id])
+    if not form.is_valid():
+        messages.error(request, "请填写删除原因 (不超过 200 字)。")
+        return redirect("registry:service_edit", pk=pk)
+    try:
+        services.service_delete(
+            user=request.user,
+            record=record,
+            reason=form.cleaned_data["reason"],
+            version=form.cleaned_data.get("version"),
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("registry:service_edit", pk=pk)
+    messages.success(request, "已删除服务记录。")
+    return redirect(f"{back}?year={record.served_on.year}")
 
 
 @login_required

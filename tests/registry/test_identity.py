@@ -58,3 +58,11 @@ def test_names_and_phones_are_masked():
     assert identity.mask_name("张三") == "张*"
     assert identity.mask_name("欧阳明华") == "欧阳**"
     assert identity.mask_phone("13900001111") == "139****1111"
+
+
+def test_the_prepared_hasher_equals_id_hash():
+    from kepu.registry.identity import id_hash, id_hasher
+
+    digest = id_hasher(b"k")
+    for n in ("11010519491231002X", "11010519491231002x ", "530302199001010011"):
+        assert digest(n) == id_hash(n, b"k")
