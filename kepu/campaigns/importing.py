@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kepu.audit.services import audit_rows
@@ -134,6 +135,26 @@ def _header(row: list[str]) -> dict[str, int] | None:
     return found if {"title", "starts_at"} <= set(found) else None
 
 
+def _organisers(user: UserLike, campaign: Campaign, names: set[str]) -> dict[str, Any]:
+    """The organisations named in the file that ``user`` may register for, by full or short
+    name (full names first), read in one query whatever the size of the user's region."""
+    names.discard("")
+    if not names:
+        return {}
+    found = (
+        registering_orgs(user=user, campaign=campaign)
+        .filter(Q(name__in=names) | Q(short_name__in=names))
+        .select_related("region")
+    )
+    by_name: dict[str, Any] = {}
+    by_short: dict[str, Any] = {}
+    for org in found:
+        by_name.setdefault(org.name, org)
+        if org.short_name:
+            by_short.setdefault(org.short_name, org)
+    return {**by_short, **by_name}
+
+
 def activities_import(
     *, user: UserLike, campaign: Campaign, name: str, data: bytes, today: dt.date | None = None
 ) -> ImportResult:
@@ -143,14 +164,9 @@ def activities_import(
             f"不在登记时间内 (登记时间 {campaign.registration_start:%Y-%m-%d} 至 "
             f"{campaign.registration_end:%Y-%m-%d})。"
         )
-    orgs = list(registering_orgs(user=user, campaign=campaign).select_related("region"))
-    by_name: dict[str, Any] = {}
-    for known in orgs:
-        by_name.setdefault(known.name, known)
-        if known.short_name:
-            by_name.setdefault(known.short_name, known)
     errors = RowErrors()
     header: dict[str, int] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
     parsed: list[tuple[int, Any, dict[str, Any]]] = []
     codes: set[str] = set()
     for line, row in enumerate(xlsx_rows(data, LIMITS), start=1):
@@ -171,6 +187,11 @@ def activities_import(
 
         if cells["title"].startswith("(") or cells["organiser"] == "(本单位名称)":
             continue  # the template's example row
+        rows.append((line, cells))
+    if header is None:
+        raise DataImportError("没有找到表头 (需要「活动名称」「开始时间」等列); 请使用下载的模板。")
+    by_name = _organisers(user, campaign, {cells["organiser"] for _, cells in rows})
+    for line, cells in rows:
         values: dict[str, Any] = {}
         before = errors.total
         org = by_name.get(cells["organiser"])
@@ -220,8 +241,6 @@ def activities_import(
         )
         if errors.total == before:
             parsed.append((line, org, values))
-    if header is None:
-        raise DataImportError("没有找到表头 (需要「活动名称」「开始时间」等列); 请使用下载的模板。")
     if not parsed and not errors:
         raise DataImportError("表格中没有活动。")
     regions = {r.code: r for r in Region.objects.filter(code__in=codes)}
