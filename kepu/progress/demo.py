@@ -4,13 +4,14 @@ stage, a late unit, an earlier closed round, and an open supervision notice."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 
 from kepu.core.demo import DemoContext
 from kepu.plans.models import Plan
 from kepu.progress import services
-from kepu.progress.models import Notice, Report, ReportingRound, ReportStatus
+from kepu.progress.models import Notice, Report, ReportingRound, ReportStatus, TaskLink
 
 
 def _write(report: Report, user, state: str, text: str, *, submit: bool) -> None:  # type: ignore[no-untyped-def]
@@ -99,7 +100,28 @@ def load(ctx: DemoContext) -> None:
             answer_by=today + dt.timedelta(days=7),
         )
         services.notice_advance(user=admin, notice=notice)
+    _county_links(ctx, plan, county)
     ctx.notes.append(
         f"演示填报轮次「{current.title}」: {current.slot_count} 个单位任务, 含已通过、待审核、"
         "退回修改、进度滞后和未填报的报告, 以及一份已交办的督办单。"
+    )
+
+
+def _county_links(ctx: DemoContext, city_plan: Plan, county: Any) -> None:
+    """The county's own work points linked to the city's: suggestions made by the matcher,
+    the best one confirmed, the rest left for the county office to decide."""
+    local = Plan.objects.filter(owner=ctx.data["county_associations"][0]).order_by("pk").first()
+    if local is None:
+        return
+    made = services.links_suggest(user=county, local_plan=local, parent_plan=city_plan)
+    best = (
+        TaskLink.objects.filter(local__plan=local, parent__plan=city_plan)
+        .order_by("-score", "pk")
+        .first()
+    )
+    if best is not None:
+        services.link_decide(user=county, link=best, confirm=True)
+    ctx.notes.append(
+        f"演示区县规划「{local.title}」: {local.tasks.count()} 项任务, {made} 条与市级任务的对应建议"
+        "(一条已确认), 由 county_admin 在「上级任务对应」中处理。"
     )
