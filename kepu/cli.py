@@ -22,6 +22,7 @@ USAGE = """\
   campaign parse FILE [--json]  解析科普日/科普月等活动方案 (时间、填报窗口、场次要求、汇总表列)
   campaign recount [--campaign ID] [--check]  重新统计公众平台的已发布活动数
   registry recount [--check]   重新统计志愿服务队的在册人数与年度服务时长
+  statistics recount [--collection ID]  按已通过的报表重新汇总科普统计调查的合计
   survey estimate DATA ... 素质调查设计估计 (见 kepu survey estimate --help)
   survey synth --n N --out DIR   生成合成调查样本
   worker [参数]            运行后台任务进程 (异常退出时自动重启; 参数见 kepu manage kepu_worker --help)
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         return _django(["campaign_recount", *rest[1:]])
     if cmd == "registry" and rest[:1] == ["recount"]:
         return _django(["registry_recount", *rest[1:]])
+    if cmd == "statistics" and rest[:1] == ["recount"]:
+        return _django(["statistics_recount", *rest[1:]])
     if cmd == "survey" and rest[:1] in (["estimate"], ["synth"]):
         from kepu.survey.engine.cli import main as survey_main
 

@@ -257,6 +257,26 @@ def test_series_sums_one_indicator_per_year_in_the_database(world):
         selectors.series(user=world.users["admin_a"], collection=collection, code="F03' OR 1=1")
 
 
+def test_recount_command_gives_an_old_collection_its_kept_totals(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    collection = make_collection(world)
+    rows = _spread_reports(world, collection, n=10)
+    CollectionTotal.objects.filter(collection=collection).delete()  # opened before the totals
+    out = StringIO()
+    call_command("statistics_recount", "--collection", str(collection.pk), stdout=out)
+    assert "已重新汇总" in out.getvalue()
+    whole = CollectionTotal.objects.get(collection=collection, group="", department="")
+    accepted = [r for r in rows if r.status == ReportStatus.ACCEPTED]
+    assert whole.reports == len(accepted)
+    assert whole.values["F03"] == sum(r.values.get("F03", 0) for r in accepted)
+    with pytest.raises(CommandError, match="不存在"):
+        call_command("statistics_recount", "--collection", "999999", stdout=StringIO())
+
+
 # --- background jobs ----------------------------------------------------------------------
 def test_collection_is_created_by_a_job_with_audit(client, world):
     catalogue = make_catalogue(world)
