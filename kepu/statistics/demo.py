@@ -5,6 +5,7 @@ bureau's form still a draft for the demo login to fill), and population figures.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.contrib.auth import get_user_model
@@ -61,7 +62,11 @@ def load(ctx: DemoContext) -> None:
     last = services.collection_create(
         user=city_admin,
         catalogue=catalogues[year - 1],
-        fields=services.CollectionFields(title=f"{year - 1}年度曲靖市科普统计", year=year - 1),
+        fields=services.CollectionFields(
+            title=f"{year - 1}年度曲靖市科普统计",
+            year=year - 1,
+            due_date=dt.date(year, 6, 30),  # the national system's deadline for last year
+        ),
         office_id=office_id,
     )
     for report in last.reports.select_related("region", "collection__catalogue"):
