@@ -5,14 +5,15 @@ from typing import Any
 from django import forms
 
 from kepu.campaigns.models import ActivityType, CampaignKind, Mode
+from kepu.core.forms import DATE_INPUT, DATETIME_INPUT
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.forms import RegionCodeField
 from kepu.orgs.models import OrgKind
 from kepu.orgs.services import split_names
 from kepu.plans.models import KeyGroup
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE = DATE_INPUT
+DATETIME = DATETIME_INPUT
 
 
 class CampaignForm(VersionedForm):

@@ -6,6 +6,13 @@ from django.contrib.auth.signals import user_login_failed
 
 from kepu.core import throttle
 
+#: Browser date pickers (``<input type="date">``) accept only ISO values: a widget without
+#: this format renders a prefilled date as "2026/01/01", which the browser drops, so a saved
+#: date disappears from an edit form (or blocks it when required). Use these, never a bare
+#: ``forms.DateInput(attrs={"type": "date"})``. (Django copies a widget per field.)
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
 
 class ThrottledAuthenticationForm(AuthenticationForm):
     error_messages = {

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 
 from kepu.core.autocomplete import AutocompleteWidget
 from kepu.core.files import DOCUMENT, SHEET, check_upload_file
+from kepu.core.forms import DATE_INPUT
 from kepu.core.types import UserLike
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.models import Organisation, OrgKind
@@ -424,5 +425,5 @@ class TaskDeadlineForm(forms.Form):
     due_on = forms.DateField(
         label="截止日期 (留空则按完成时限自动识别)",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE_INPUT,
     )

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from kepu.core.forms import DATE_INPUT
 from kepu.core.versioning import VersionedForm
 from kepu.progress.models import NoticeLevel, ProgressState
 
@@ -29,8 +30,8 @@ class RoundForm(forms.Form):
     plans = forms.TypedMultipleChoiceField(
         label="覆盖规划", coerce=int, widget=forms.SelectMultiple(attrs={"size": 8})
     )
-    opens_on = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}))
-    closes_on = forms.DateField(label="截止日期", widget=forms.DateInput(attrs={"type": "date"}))
+    opens_on = forms.DateField(label="开始日期", widget=DATE_INPUT)
+    closes_on = forms.DateField(label="截止日期", widget=DATE_INPUT)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -96,7 +97,7 @@ class NoticeForm(forms.Form):
     level = forms.ChoiceField(label="督办级别", choices=NoticeLevel.choices)
     subject = forms.CharField(label="督办事项", max_length=300)
     requirement = forms.CharField(label="督办要求", widget=forms.Textarea(attrs={"rows": 4}))
-    answer_by = forms.DateField(label="反馈期限", widget=forms.DateInput(attrs={"type": "date"}))
+    answer_by = forms.DateField(label="反馈期限", widget=DATE_INPUT)
 
 
 class NoticeStepForm(VersionedForm, forms.Form):

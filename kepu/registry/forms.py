@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from kepu.core.autocomplete import AutocompleteWidget
+from kepu.core.forms import DATE_INPUT
 from kepu.core.types import UserLike
 from kepu.core.versioning import VersionedForm
 from kepu.orgs.forms import RegionCodeField
@@ -152,9 +153,7 @@ class TeamForm(VersionedForm):
         widget=AutocompleteWidget("orgs", placeholder="输入单位名称搜索"),
     )
     leader = forms.CharField(label="队长", max_length=50, required=False)
-    founded_on = forms.DateField(
-        label="成立日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    founded_on = forms.DateField(label="成立日期", required=False, widget=DATE_INPUT)
     description = forms.CharField(
         label="服务内容", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -171,14 +170,12 @@ class VolunteerForm(VersionedForm):
     id_number = forms.CharField(label="身份证号", max_length=30, required=False)
     phone = forms.CharField(label="手机号", max_length=20, required=False)
     skills = forms.CharField(label="专业特长", max_length=200, required=False)
-    joined_on = forms.DateField(
-        label="加入日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    joined_on = forms.DateField(label="加入日期", required=False, widget=DATE_INPUT)
     active = forms.BooleanField(label="在册", required=False, initial=True)
 
 
 class ServiceForm(forms.Form):
-    served_on = forms.DateField(label="服务日期", widget=forms.DateInput(attrs={"type": "date"}))
+    served_on = forms.DateField(label="服务日期", widget=DATE_INPUT)
     hours = forms.DecimalField(
         label="服务时长(小时)", min_value=0, max_value=24, max_digits=4, decimal_places=1
     )

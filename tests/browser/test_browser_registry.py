@@ -100,3 +100,37 @@ def test_museum_report_invalid_cell_fixed_submitted_accepted(page, live_server, 
     assert "张晓明" in page.inner_text("table")
     page.screenshot(path=str(tmp_path / "team.png"), full_page=True)
     assert not problems, problems
+
+
+def test_service_record_corrected_then_deleted_with_reason(page, live_server, world, tmp_path):
+    """The team's office corrects a volunteer's service hours, then deletes the record with
+    a reason; the volunteer page follows each step."""
+    from tests.registry.conftest import registry_world
+
+    reg = registry_world(world)
+    volunteer = reg["volunteer"]
+    base = live_server.url
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+    login(page, live_server, "admin_a")
+    page.goto(f"{base}/registry/volunteers/{volunteer.pk}/")
+    assert "3.5" in page.inner_text("table")
+    page.click("text=修改/删除")
+    # the saved date is prefilled in the browser's date picker (ISO value), not dropped
+    assert page.input_value("input[name=served_on]").endswith("-01-01")
+    page.fill("input[name=hours]", "5")
+    page.fill("input[name=description]", "社区健康讲座 (更正时长)")
+    page.click("button:has-text('保存')")
+    page.wait_for_selector("text=已修改服务记录")
+    text = page.inner_text("main")
+    assert "更正时长" in text and "3.5" not in text
+    assert "\t1\t5" in page.inner_text("table")  # the year's summary: 1 record, 5 hours
+    page.screenshot(path=str(tmp_path / "service_corrected.png"), full_page=True)
+
+    page.click("text=修改/删除")
+    page.fill("input[name=reason]", "重复登记")
+    page.click("button:has-text('删除')")
+    page.wait_for_selector("text=已删除服务记录")
+    assert "更正时长" not in page.inner_text("main")
+    assert not problems, problems
