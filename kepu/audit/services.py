@@ -19,10 +19,8 @@ from django.db import models
 
 from kepu.audit.context import current_actor
 from kepu.audit.models import AuditEntry
-from kepu.audit.signals import HIDDEN, SECRET_FIELDS, _masked, _scope, _snapshot, audit_repr
+from kepu.audit.signals import _masked, _scope, _snapshot, audit_repr
 from kepu.core.bulk import insert_rows
-
-SECRET = "******"
 
 BATCH = 1000
 
@@ -98,30 +96,19 @@ def audit_values(
         return 0
     who = _actor_fields(actor)
     ct = ContentType.objects.get_for_model(model).pk
-    personal: dict[str, Any] = getattr(model, "audit_personal", None) or {}
     entries = []
     for pk, text, values in rows:
         if action == AuditEntry.Action.DELETE:
-            diff = _masked({k: [v, None] for k, v in values.items()}, model)
-        else:  # a create: what _masked gives for [None, value], without its generic loop
-            diff = {}
-            for k, v in values.items():
-                if v is None or v == "":
-                    continue
-                if k in SECRET_FIELDS:
-                    diff[k] = [SECRET, SECRET + " (已修改)"]
-                elif k in personal:
-                    masker = personal[k]
-                    diff[k] = [None, HIDDEN if masker is None else masker(v)]
-                else:
-                    diff[k] = [None, v]
+            diff = {k: [v, None] for k, v in values.items()}
+        else:  # a create lists the non-empty values
+            diff = {k: [None, v] for k, v in values.items() if v not in (None, "")}
         entries.append(
             {
                 "action": action,
                 "content_type_id": ct,
                 "object_id": str(pk),
                 "object_repr": text[:300],
-                "changes": diff,
+                "changes": _masked(diff, model),
                 "region_path": region_path,
                 "organisation_id": organisation_id,
                 **who,
